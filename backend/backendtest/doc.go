@@ -1,0 +1,60 @@
+// Package backendtest is the conformance suite for implementations of
+// backend.Backend. Every backend Myelin ships runs it, and a third-party
+// backend should too: one test function is enough.
+//
+//	func TestConformance(t *testing.T) {
+//		backendtest.Run(t, func() backend.Backend { return mybackend.New() })
+//	}
+//
+// Run checks every method of the interface against plain float64 reference
+// implementations written independently in this package, and checks every
+// gradient op a second time by central differences of the float64 forward
+// reference. Each op family is its own subtest ("MatMul", "Im2Col",
+// "Conv2DBackwardData", "AdamStep", …) with a freshly opened backend, which
+// Run syncs and closes at the end, failing the subtest if Sync or Close
+// returns an error; so one family can be run alone with
+// go test -run 'Conformance/MatMul$'. Inputs come from math/rand with fixed
+// seeds, so a failure reproduces exactly. Under go test -short the largest
+// cases are trimmed so that the suite stays fast with the race detector on.
+//
+// Before every op, its output tensors are filled with NaN through Upload
+// (except those the contract says the op reads, such as C when beta ≠ 0 or
+// Axpy's y), so an element the op fails to write shows up as NaN. A failing
+// check reports how many elements are out of tolerance and, for the first of
+// them, its index, the value got, the value wanted and the tolerance.
+//
+// # Tolerances
+//
+// The contract is float32 arithmetic. With u = 2⁻²⁴ the float32 unit
+// roundoff and γₙ = n·u/(1−n·u), the suite allows:
+//
+//   - Pure data movement (Upload/Download, Fill, Copy, Im2Col, MaxPool and
+//     its argmax, CountCorrect): no error at all; results must be exact.
+//   - A single rounded operation per element (Add, Mul, Scale, AddBias):
+//     |got − want| ≤ 2u·|want|, and Axpy (two operations) 4u·(|αx| + |y|).
+//   - Sums and dot products of n terms (MatMul, Col2Im, the convolutions,
+//     the pooling ops and their gradients, BiasGrad, SoftmaxBackward):
+//     |got − want| ≤ γₙ₊₂·M, where M is the same sum taken over the absolute
+//     values of the terms. This is the classical worst-case bound for
+//     float32 summation in any order, so it holds for blocked, tiled,
+//     split-K and FMA implementations alike, while an indexing mistake, a
+//     missed term or a reduced-precision unit (TF32, float16 accumulation)
+//     shows up as an error orders of magnitude larger.
+//   - Sum: the bound above, but never more than 10⁻⁵·Σ|x|, which pairwise,
+//     blocked or float64 accumulation meets by a wide margin even for a
+//     million terms (naive float32 accumulation does not).
+//   - Transcendental functions (the activations, Softmax, the loss):
+//     relative error 10⁻⁵ plus an absolute 10⁻⁶ on the natural scale of the
+//     value (1 for an activation, a probability or the loss, |dy| for a
+//     derivative, 1/N for the loss gradient), so a fast exp or log a few
+//     dozen ulps off passes but a wrong formula, a lost term or an overflow
+//     does not. Inputs of ±30 and ±100, and logits of ±1000, must give
+//     finite results wherever the true value is finite.
+//   - Optimizer steps, run several times in a row on parameters, gradients
+//     and buffers of unit scale: 10⁻⁶ (about 16u) per step times
+//     (1 + |want|), for the parameters and every buffer.
+//
+// Central-difference checks add 10⁻⁶ of the largest finite-difference
+// derivative to the bound of the reference check, which covers the float64
+// truncation and rounding error of the differences themselves.
+package backendtest

@@ -1,0 +1,76 @@
+package backendtest
+
+import (
+	"runtime/debug"
+	"testing"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// family is one subtest of the suite: the checks of one op or a few closely
+// related ones.
+type family struct {
+	name  string
+	check func(t *testing.T, b backend.Backend)
+}
+
+// families lists the suite's subtests in the order Run runs them.
+var families = []family{
+	{"Info", checkInfo},
+	{"Memory", checkMemory},
+	{"MatMul", checkMatMul},
+	{"Im2Col", checkIm2Col},
+	{"Col2Im", checkCol2Im},
+	{"Conv2D", checkConv2D},
+	{"Conv2DBackwardData", checkConv2DBackwardData},
+	{"Conv2DBackwardFilter", checkConv2DBackwardFilter},
+	{"MaxPool", checkMaxPool},
+	{"MaxPoolBackward", checkMaxPoolBackward},
+	{"AvgPool", checkAvgPool},
+	{"AvgPoolBackward", checkAvgPoolBackward},
+	{"Activate", checkActivate},
+	{"ActivateBackward", checkActivateBackward},
+	{"Softmax", checkSoftmax},
+	{"SoftmaxBackward", checkSoftmaxBackward},
+	{"SoftmaxCrossEntropy", checkSoftmaxCrossEntropy},
+	{"CountCorrect", checkCountCorrect},
+	{"Add", checkAdd},
+	{"Mul", checkMul},
+	{"Scale", checkScale},
+	{"Axpy", checkAxpy},
+	{"AddBias", checkAddBias},
+	{"BiasGrad", checkBiasGrad},
+	{"Sum", checkSum},
+	{"SGDStep", checkSGDStep},
+	{"RMSpropStep", checkRMSpropStep},
+	{"AdamStep", checkAdamStep},
+	{"Misuse", checkMisuse},
+}
+
+// Run runs the conformance suite: one subtest per op family, each on a new
+// backend from open, which it syncs and closes at the end (an error from
+// Sync or Close fails the subtest). A panic inside a subtest is reported as
+// a failure of that subtest, and the others still run.
+func Run(t *testing.T, open func() backend.Backend) {
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) {
+			b := open()
+			if b == nil {
+				t.Fatal("open returned a nil backend")
+			}
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("panic: %v\n%s", r, debug.Stack())
+					return
+				}
+				if err := b.Sync(); err != nil {
+					t.Errorf("Sync at the end of the subtest: %v", err)
+				}
+				if err := b.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}()
+			f.check(t, b)
+		})
+	}
+}

@@ -1,0 +1,197 @@
+// Package cpu is Myelin's CPU backend: pure Go, every op multi-threaded over
+// GOMAXPROCS where the work is large enough, with results that are
+// bit-identical for any GOMAXPROCS. Matrix products run on gonum's Sgemm;
+// convolutions are im2col followed by Sgemm.
+//
+// Importing the package registers the backend as "cpu" (priority 0):
+//
+//	import _ "github.com/myelin-go/myelin/backend/cpu"
+//
+// All work is synchronous: an op has finished when it returns.
+package cpu
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+func init() {
+	backend.Register("cpu", 0, func() (backend.Backend, error) { return New(), nil })
+}
+
+// Backend is the CPU implementation of backend.Backend. Its tensors live in
+// Go memory and, as on a device, stay allocated until Free or Close even
+// when the program drops them. Alloc, Free and Close may be called from
+// several goroutines; ops on tensors that no other goroutine writes may run
+// concurrently too.
+type Backend struct {
+	mu     sync.Mutex
+	live   map[*tensor]struct{} // every tensor allocated and not yet freed
+	closed bool
+
+	scratchMu sync.Mutex
+	scratch   []float32 // column and partial-sum buffers of the convolution ops, reused across calls
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New returns a CPU backend.
+func New() *Backend {
+	return &Backend{live: make(map[*tensor]struct{})}
+}
+
+// tensor is a CPU tensor: a shape and its elements, row-major. data is nil
+// once the tensor is freed.
+type tensor struct {
+	shape backend.Shape
+	data  []float32
+	owner *Backend
+}
+
+// Shape returns the tensor's dimensions.
+func (t *tensor) Shape() backend.Shape { return t.shape }
+
+// Name returns "cpu".
+func (b *Backend) Name() string { return "cpu" }
+
+// Alloc returns a new zero-filled tensor of the given shape (a single
+// element for no dimensions). It panics if a dimension is not positive.
+func (b *Backend) Alloc(shape ...int) backend.Tensor {
+	for _, d := range shape {
+		if d < 1 {
+			panic(fmt.Sprintf("cpu: Alloc: non-positive dimension in shape %v", shape))
+		}
+	}
+	s := append(backend.Shape(nil), shape...)
+	t := &tensor{shape: s, data: make([]float32, s.Len()), owner: b}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		panic("cpu: Alloc: backend is closed")
+	}
+	b.live[t] = struct{}{}
+	return t
+}
+
+// Free releases t. Freeing nil is a no-op; freeing a tensor twice panics.
+func (b *Backend) Free(t backend.Tensor) {
+	if t == nil {
+		return
+	}
+	ct := b.tensor("Free", t)
+	b.mu.Lock()
+	delete(b.live, ct)
+	b.mu.Unlock()
+	ct.data = nil
+}
+
+// Upload copies src into dst.
+func (b *Backend) Upload(dst backend.Tensor, src []float32) {
+	d := b.tensor("Upload", dst)
+	if len(src) != len(d.data) {
+		panic(fmt.Sprintf("cpu: Upload: %d values into tensor of shape %v (%d elements)", len(src), d.shape, len(d.data)))
+	}
+	copy(d.data, src)
+}
+
+// Download copies src into dst.
+func (b *Backend) Download(dst []float32, src backend.Tensor) {
+	s := b.tensor("Download", src)
+	if len(dst) != len(s.data) {
+		panic(fmt.Sprintf("cpu: Download: tensor of shape %v (%d elements) into %d values", s.shape, len(s.data), len(dst)))
+	}
+	copy(dst, s.data)
+}
+
+// Fill sets every element of t to v.
+func (b *Backend) Fill(t backend.Tensor, v float32) {
+	d := b.tensor("Fill", t).data
+	parallelFor(len(d), elemGrain, func(_, lo, hi int) {
+		s := d[lo:hi]
+		for i := range s {
+			s[i] = v
+		}
+	})
+}
+
+// Copy copies src into dst, which must have the same number of elements.
+func (b *Backend) Copy(dst, src backend.Tensor) {
+	d, s := b.tensor("Copy", dst), b.tensor("Copy", src)
+	if len(d.data) != len(s.data) {
+		panic(fmt.Sprintf("cpu: Copy: lengths differ: dst %v, src %v", d.shape, s.shape))
+	}
+	copy(d.data, s.data)
+}
+
+// Sync returns nil: every op has finished when it returns, and none fails
+// other than by panicking. It panics if the backend is closed.
+func (b *Backend) Sync() error {
+	b.checkOpen("Sync")
+	return nil
+}
+
+// Close frees every tensor the backend allocated; using the backend or any
+// of its tensors afterwards panics. Closing twice returns an error.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return fmt.Errorf("cpu: Close: backend already closed")
+	}
+	b.closed = true
+	for t := range b.live {
+		t.data = nil
+	}
+	b.live = nil
+	b.scratchMu.Lock()
+	b.scratch = nil
+	b.scratchMu.Unlock()
+	return nil
+}
+
+func (b *Backend) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+func (b *Backend) checkOpen(op string) {
+	if b.isClosed() {
+		panic("cpu: " + op + ": backend is closed")
+	}
+}
+
+// tensor returns t as a tensor of b, panicking with the op's name if t is
+// nil, of another backend, freed, or b is closed.
+func (b *Backend) tensor(op string, t backend.Tensor) *tensor {
+	ct, ok := t.(*tensor)
+	switch {
+	case t == nil:
+		panic("cpu: " + op + ": nil tensor")
+	case !ok:
+		panic(fmt.Sprintf("cpu: %s: tensor of shape %v belongs to another backend (%T)", op, t.Shape(), t))
+	case ct.owner != b:
+		panic(fmt.Sprintf("cpu: %s: tensor of shape %v belongs to another cpu backend", op, ct.shape))
+	case ct.data == nil:
+		if b.isClosed() {
+			panic(fmt.Sprintf("cpu: %s: backend is closed (tensor of shape %v)", op, ct.shape))
+		}
+		if op == "Free" {
+			panic(fmt.Sprintf("cpu: Free: tensor of shape %v freed twice", ct.shape))
+		}
+		panic(fmt.Sprintf("cpu: %s: tensor of shape %v used after Free", op, ct.shape))
+	}
+	return ct
+}
+
+// scratchBuf returns a buffer of n floats that stays b's until release is
+// called; its contents are unspecified.
+func (b *Backend) scratchBuf(n int) (buf []float32, release func()) {
+	b.scratchMu.Lock()
+	if cap(b.scratch) < n {
+		b.scratch = make([]float32, n)
+	}
+	return b.scratch[:n], b.scratchMu.Unlock
+}

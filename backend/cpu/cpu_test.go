@@ -1,0 +1,173 @@
+package cpu_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/backendtest"
+	"github.com/myelin-go/myelin/backend/cpu"
+)
+
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, func() backend.Backend { return cpu.New() })
+}
+
+func TestRegistered(t *testing.T) {
+	b, err := backend.Open("cpu")
+	if err != nil {
+		t.Fatalf(`Open("cpu"): %v`, err)
+	}
+	defer b.Close()
+	if b.Name() != "cpu" {
+		t.Errorf(`Open("cpu").Name() = %q`, b.Name())
+	}
+}
+
+func TestDeviceNamesCPU(t *testing.T) {
+	d := cpu.New().Device()
+	t.Log(d)
+	if strings.Contains(d, "\n") {
+		t.Errorf("Device() spans several lines: %q", d)
+	}
+	for _, want := range []string{"GOMAXPROCS", "gonum Sgemm"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("Device() = %q, missing %q", d, want)
+		}
+	}
+	brand := strings.TrimSpace(cpuid.CPU.BrandName)
+	if brand == "" {
+		t.Skip("cpuid reports no brand name on this machine")
+	}
+	if !strings.Contains(d, brand) {
+		t.Errorf("Device() = %q, missing the CPU brand %q", d, brand)
+	}
+}
+
+// mustPanic fails t unless f panics with a message containing want.
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Errorf("no panic, want one mentioning %q", want)
+			return
+		}
+		if msg, _ := r.(string); !strings.Contains(msg, want) {
+			t.Errorf("panic %v, want one mentioning %q", r, want)
+		}
+	}()
+	f()
+}
+
+func TestLifetimePanics(t *testing.T) {
+	b, other := cpu.New(), cpu.New()
+	x, y := b.Alloc(2, 3), b.Alloc(2, 3)
+	mustPanic(t, "cpu: Alloc: non-positive dimension in shape [2 0]", func() { b.Alloc(2, 0) })
+	mustPanic(t, "cpu: Copy: tensor of shape [4] belongs to another cpu backend", func() { b.Copy(x, other.Alloc(4)) })
+	b.Free(nil)
+	b.Free(x)
+	mustPanic(t, "cpu: Fill: tensor of shape [2 3] used after Free", func() { b.Fill(x, 1) })
+	mustPanic(t, "cpu: Free: tensor of shape [2 3] freed twice", func() { b.Free(x) })
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	mustPanic(t, "cpu: Scale: backend is closed", func() { b.Scale(2, y) })
+	mustPanic(t, "cpu: Sync: backend is closed", func() { b.Sync() })
+	mustPanic(t, "cpu: Alloc: backend is closed", func() { b.Alloc(1) })
+	if err := b.Close(); err == nil {
+		t.Error("second Close returned nil, want an error")
+	}
+}
+
+// randomTensor returns a tensor of the given shape holding standard normal
+// values drawn from a generator seeded with seed.
+func randomTensor(b backend.Backend, seed uint64, shape ...int) backend.Tensor {
+	r := rand.New(rand.NewPCG(seed, 7))
+	t := b.Alloc(shape...)
+	d := make([]float32, t.Shape().Len())
+	for i := range d {
+		d[i] = float32(r.NormFloat64())
+	}
+	b.Upload(t, d)
+	return t
+}
+
+// deterministicOps runs the ops whose work is split over goroutines and
+// summed (MatMul, Conv2DBackwardFilter, Sum) on fixed random inputs and
+// returns their outputs.
+func deterministicOps() [][]float32 {
+	b := cpu.New()
+	defer b.Close()
+	nan := float32(math.NaN())
+	var outs [][]float32
+	read := func(t backend.Tensor) {
+		d := make([]float32, t.Shape().Len())
+		b.Download(d, t)
+		outs = append(outs, d)
+	}
+
+	const m, n, k = 150, 140, 200
+	c := b.Alloc(m, n)
+	b.Fill(c, nan)
+	b.MatMul(true, false, 1, randomTensor(b, 1, k, m), randomTensor(b, 2, k, n), 0, c)
+	read(c)
+
+	g := backend.ConvGeom{N: 9, C: 3, H: 12, W: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1}
+	const f = 8
+	dw := b.Alloc(f, g.C, g.KH, g.KW)
+	b.Fill(dw, nan)
+	b.Conv2DBackwardFilter(randomTensor(b, 3, g.N, g.C, g.H, g.W), randomTensor(b, 4, g.N, f, g.OutH(), g.OutW()), dw, g)
+	read(dw)
+
+	// Two cancelling values of 1e17 put the partial sums between them where
+	// float64 rounds to multiples of 16, so any other grouping of the
+	// additions shows in the float32 result.
+	x := make([]float32, 300001)
+	r := rand.New(rand.NewPCG(5, 7))
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	x[1000], x[250000] = 1e17, -1e17
+	xs := b.Alloc(len(x))
+	b.Upload(xs, x)
+	sum := b.Alloc(1)
+	b.Fill(sum, nan)
+	b.Sum(xs, sum)
+	read(sum)
+	return outs
+}
+
+// TestDeterministicAcrossGOMAXPROCS checks that the ops that split work
+// over goroutines give bit-identical results for any GOMAXPROCS.
+func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	names := []string{"MatMul", "Conv2DBackwardFilter", "Sum"}
+	runtime.GOMAXPROCS(1)
+	want := deterministicOps()
+	for i, out := range want {
+		for j, v := range out {
+			if math.IsNaN(float64(v)) || v == 0 {
+				t.Fatalf("%s with GOMAXPROCS 1: element %d is %v", names[i], j, v)
+			}
+		}
+	}
+	for _, procs := range []int{2, 3, 5} {
+		runtime.GOMAXPROCS(procs)
+		got := deterministicOps()
+		for i := range want {
+			for j := range want[i] {
+				if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+					t.Errorf("%s: element %d is %v with GOMAXPROCS %d, %v with 1", names[i], j, got[i][j], procs, want[i][j])
+					break
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeIDX writes a synthetic MNIST-like pair into dir under the standard
+// names: each 28×28 image is noise plus a bright 4×4 square whose position
+// encodes the label, so a small network can learn it in one epoch.
+func writeIDX(t *testing.T, dir, prefix string, n int, rng *rand.Rand) {
+	t.Helper()
+	img := make([]byte, 16, 16+n*784)
+	binary.BigEndian.PutUint32(img[0:], 0x803)
+	binary.BigEndian.PutUint32(img[4:], uint32(n))
+	binary.BigEndian.PutUint32(img[8:], 28)
+	binary.BigEndian.PutUint32(img[12:], 28)
+	lab := make([]byte, 8, 8+n)
+	binary.BigEndian.PutUint32(lab[0:], 0x801)
+	binary.BigEndian.PutUint32(lab[4:], uint32(n))
+	for i := 0; i < n; i++ {
+		label := rng.Intn(10)
+		pix := make([]byte, 784)
+		for j := range pix {
+			pix[j] = byte(rng.Intn(60))
+		}
+		r0, c0 := 4+(label/5)*12, 2+(label%5)*5
+		for r := r0; r < r0+4; r++ {
+			for c := c0; c < c0+4; c++ {
+				pix[r*28+c] = 255
+			}
+		}
+		img = append(img, pix...)
+		lab = append(lab, byte(label))
+	}
+	if err := os.WriteFile(filepath.Join(dir, prefix+"-images-idx3-ubyte"), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, prefix+"-labels-idx1-ubyte"), lab, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrainJSON(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(3))
+	writeIDX(t, dir, "train", 600, rng)
+	writeIDX(t, dir, "t10k", 200, rng)
+	var stdout, stderr bytes.Buffer
+	args := []string{"-data", dir, "-download=false", "-backend", "cpu", "-model", "mlp",
+		"-epochs", "2", "-batch", "32", "-limit", "500", "-json"}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got %d:\n%s", len(lines), stdout.String())
+	}
+	for i, line := range lines {
+		var rec map[string]float64
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("line %d %q: %v", i, line, err)
+		}
+		for _, k := range []string{"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "images_per_sec"} {
+			if _, ok := rec[k]; !ok {
+				t.Errorf("line %d lacks %q: %s", i, k, line)
+			}
+		}
+		if rec["epoch"] != float64(i+1) {
+			t.Errorf("line %d: epoch %v", i, rec["epoch"])
+		}
+		if rec["seconds"] <= 0 || rec["images_per_sec"] <= 0 {
+			t.Errorf("line %d: non-positive timing %s", i, line)
+		}
+	}
+	var last epochRecord
+	json.Unmarshal([]byte(lines[1]), &last)
+	if last.TestAcc < 0.9 {
+		t.Errorf("test accuracy %.3f after 2 epochs on a learnable synthetic set; want ≥ 0.9", last.TestAcc)
+	}
+}
+
+func TestMissingDataNamesScript(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-data", t.TempDir(), "-download=false"}, &stdout, &stderr)
+	if err == nil {
+		t.Fatal("run without data succeeded")
+	}
+	for _, want := range []string{"scripts/get-mnist.sh", "-data"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-epochs", "0"}, {"-batch", "-1"}, {"-limit", "-5"}, {"-lr", "-1"},
+		{"-lr-decay", "0"}, {"-momentum", "1"}, {"-model", "resnet"}, {"-optimizer", "lbfgs"}, {"extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append(args, "-data", t.TempDir(), "-download=false"), &stdout, &stderr)
+		if err == nil || strings.Contains(err.Error(), "get-mnist") {
+			t.Errorf("args %q: want a flag error, got %v", args, err)
+		}
+	}
+}

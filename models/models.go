@@ -1,0 +1,74 @@
+// Package models defines the reference MNIST networks that cmd/mnist trains
+// and cmd/bench times, as layer lists for nn.NewSequential on a [1, 28, 28]
+// input.
+package models
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/myelin-go/myelin/nn"
+)
+
+// InShape is the per-sample input shape of every model here: one 28×28
+// grey-level channel.
+var InShape = []int{1, 28, 28}
+
+// CNN returns the pytorch/examples MNIST network without dropout:
+// conv3×3 32 → ReLU → conv3×3 64 → ReLU → maxpool 2 → flatten 9216 →
+// fc 128 → ReLU → fc 10 (1,199,882 parameters).
+func CNN() []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 32, KH: 3, KW: 3}, nn.ReLU(),
+		&nn.Conv2D{Filters: 64, KH: 3, KW: 3}, nn.ReLU(),
+		&nn.MaxPool2D{Size: 2},
+		&nn.Flatten{},
+		&nn.Dense{Units: 128}, nn.ReLU(),
+		&nn.Dense{Units: 10},
+	}
+}
+
+// LeNet returns a LeNet-style network: conv5×5 32 → ReLU → maxpool 2 →
+// conv5×5 64 → ReLU → maxpool 2 → flatten 1024 → fc 128 → ReLU → fc 10.
+func LeNet() []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 32, KH: 5, KW: 5}, nn.ReLU(),
+		&nn.MaxPool2D{Size: 2},
+		&nn.Conv2D{Filters: 64, KH: 5, KW: 5}, nn.ReLU(),
+		&nn.MaxPool2D{Size: 2},
+		&nn.Flatten{},
+		&nn.Dense{Units: 128}, nn.ReLU(),
+		&nn.Dense{Units: 10},
+	}
+}
+
+// MLP returns a multi-layer perceptron: flatten 784 → fc 512 → ReLU →
+// fc 10.
+func MLP() []nn.Layer {
+	return []nn.Layer{
+		&nn.Flatten{},
+		&nn.Dense{Units: 512}, nn.ReLU(),
+		&nn.Dense{Units: 10},
+	}
+}
+
+var byName = map[string]func() []nn.Layer{"cnn": CNN, "lenet": LeNet, "mlp": MLP}
+
+// Names lists the models ByName knows, sorted.
+func Names() []string {
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ByName returns the layers of the named model ("cnn", "lenet" or "mlp").
+func ByName(name string) ([]nn.Layer, error) {
+	f, ok := byName[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown model %q (want one of %v)", name, Names())
+	}
+	return f(), nil
+}

@@ -1,0 +1,90 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Dataset is an in-memory set of samples and targets.
+type Dataset struct {
+	X      []float32 // Len()·prod(XShape) values, sample after sample
+	XShape []int     // one sample's shape, e.g. [1, 28, 28]
+	Y      []float32 // Len()·prod(YShape) values; one-hot rows for classification
+	YShape []int     // one target's shape, e.g. [10]
+}
+
+// Len returns the number of samples, len(X)/prod(XShape) (0 when XShape
+// is empty or has a dimension below 1). Check reports whether the lengths
+// are consistent.
+func (d Dataset) Len() int {
+	n := sampleLen(d.XShape)
+	if n == 0 {
+		return 0
+	}
+	return len(d.X) / n
+}
+
+// Slice returns samples i to j−1, sharing memory with d. A dataset without
+// targets (Y nil) gives slices without targets. It panics if the range is
+// outside 0 ≤ i ≤ j ≤ Len(), like slicing.
+func (d Dataset) Slice(i, j int) Dataset {
+	if i < 0 || i > j || j > d.Len() {
+		panic(fmt.Sprintf("nn: Dataset.Slice(%d, %d) out of range for %d samples", i, j, d.Len()))
+	}
+	xn := sampleLen(d.XShape)
+	s := Dataset{X: d.X[i*xn : j*xn], XShape: d.XShape, YShape: d.YShape}
+	if d.Y != nil {
+		yn := sampleLen(d.YShape)
+		s.Y = d.Y[i*yn : j*yn]
+	}
+	return s
+}
+
+// Check returns an error unless d holds at least one sample, every
+// dimension of XShape is positive, len(X) is a whole number of samples and,
+// when withY is set, YShape is valid and Y holds one target per sample.
+func (d Dataset) Check(withY bool) error {
+	xn := sampleLen(d.XShape)
+	switch {
+	case xn == 0:
+		return fmt.Errorf("XShape %v must have at least one dimension, all of them positive", d.XShape)
+	case len(d.X)%xn != 0:
+		return fmt.Errorf("len(X) = %d is not a multiple of the sample size %d (XShape %v)", len(d.X), xn, d.XShape)
+	case len(d.X) == 0:
+		return errors.New("no samples (X is empty)")
+	}
+	if !withY {
+		return nil
+	}
+	yn := sampleLen(d.YShape)
+	switch {
+	case yn == 0:
+		return fmt.Errorf("YShape %v must have at least one dimension, all of them positive", d.YShape)
+	case len(d.Y) != d.Len()*yn:
+		return fmt.Errorf("len(Y) = %d, want %d (%d samples × YShape %v)", len(d.Y), d.Len()*yn, d.Len(), d.YShape)
+	}
+	return nil
+}
+
+// sampleLen returns the product of the dimensions of s, or 0 when s is
+// empty or has a dimension below 1.
+func sampleLen(s []int) int {
+	if checkShape(s) != nil {
+		return 0
+	}
+	return shapeLen(s)
+}
+
+// OneHot returns len(labels) rows of classes values each, with row i all
+// zero except for a 1 at column labels[i]. It panics when a label is
+// outside [0, classes).
+func OneHot(labels []int, classes int) []float32 {
+	y := make([]float32, len(labels)*classes)
+	for i, l := range labels {
+		if l < 0 || l >= classes {
+			panic(fmt.Sprintf("nn: OneHot: label %d at index %d is outside [0, %d)", l, i, classes))
+		}
+		y[i*classes+l] = 1
+	}
+	return y
+}

@@ -1,0 +1,116 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// Layer is one stage of a Sequential model. Shapes passed to Build exclude
+// the batch dimension; tensors passed to Forward and Backward include it.
+// A Layer value serves one position of one model: building it again rebinds
+// it and drops its previous parameters.
+type Layer interface {
+	// Build binds the layer to b for per-sample input shape in, validates
+	// it (an error naming the layer and shapes when it does not fit),
+	// creates and initialises parameters from rng, and returns the
+	// per-sample output shape.
+	Build(b backend.Backend, in []int, rng *rand.Rand) (out []int, err error)
+	// Forward computes the output for a batch x [N, in...]. The returned
+	// tensor belongs to the layer and stays valid until the next Forward.
+	// train selects training behaviour (for layers that differ, such as
+	// dropout; none of this package's layers do).
+	Forward(x backend.Tensor, train bool) backend.Tensor
+	// Backward takes dy = ∂L/∂y for the last Forward, stores parameter
+	// gradients in Params' Grad (overwriting), and returns ∂L/∂x (owned by
+	// the layer).
+	Backward(dy backend.Tensor) backend.Tensor
+	// Params returns the trainable parameters (nil for none).
+	Params() []*Param
+	// String describes the layer, e.g. "Conv2D(32, 3×3, stride 1, pad 0)".
+	String() string
+}
+
+// ioBufs are a layer's output y and input gradient dx for one batch size;
+// dx is allocated by the first Backward, so that evaluation never pays for it.
+type ioBufs struct {
+	y, dx backend.Tensor
+}
+
+// batchCache holds a layer's buffers for each batch size it has seen, so
+// that the steady state of training allocates no tensors. Training uses at
+// most a few sizes (the batch size, the last partial batch, evaluation).
+type batchCache[T any] map[int]*T
+
+// get returns the buffers for batch size n, making them with alloc the
+// first time n is seen.
+func (c *batchCache[T]) get(n int, alloc func(n int) *T) *T {
+	if *c == nil {
+		*c = make(batchCache[T])
+	}
+	bufs, ok := (*c)[n]
+	if !ok {
+		bufs = alloc(n)
+		(*c)[n] = bufs
+	}
+	return bufs
+}
+
+// withBatch returns the shape [n, s...] in a new slice.
+func withBatch(n int, s []int) []int {
+	return append([]int{n}, s...)
+}
+
+// shapeLen returns the product of the dimensions of s.
+func shapeLen(s []int) int {
+	return backend.Shape(s).Len()
+}
+
+// checkShape returns an error unless s has at least one dimension and every
+// dimension is positive.
+func checkShape(s []int) error {
+	if len(s) == 0 {
+		return fmt.Errorf("empty input shape")
+	}
+	for _, d := range s {
+		if d < 1 {
+			return fmt.Errorf("input shape %v has a dimension below 1", s)
+		}
+	}
+	return nil
+}
+
+// batchSize returns the batch size of x after checking that x is [N, in...];
+// it panics with a message naming the layer otherwise, or when the layer was
+// never built (in is nil).
+func batchSize(l Layer, x backend.Tensor, in []int) int {
+	if in == nil {
+		panic(fmt.Sprintf("nn: %v: Forward before Build", l))
+	}
+	s := x.Shape()
+	if len(s) != len(in)+1 || !backend.Shape(s[1:]).Equal(in) {
+		panic(fmt.Sprintf("nn: %v: Forward input shape %v, want [N %s]", l, s, dims(in)))
+	}
+	return s[0]
+}
+
+// panicNoForward panics with a message naming the layer, for a Backward
+// that comes before any Forward.
+func panicNoForward(l Layer) {
+	panic(fmt.Sprintf("nn: %v: Backward before Forward", l))
+}
+
+// checkGrad panics with a message naming the layer unless dy has the shape
+// of y, the output of the last Forward.
+func checkGrad(l Layer, dy, y backend.Tensor) {
+	if !dy.Shape().Equal(y.Shape()) {
+		panic(fmt.Sprintf("nn: %v: Backward gradient shape %v, want the output shape %v", l, dy.Shape(), y.Shape()))
+	}
+}
+
+// dims formats the dimensions of s separated by spaces, without brackets.
+func dims(s []int) string {
+	str := fmt.Sprint(s)
+	return str[1 : len(str)-1]
+}

@@ -1,0 +1,111 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// Loss computes a scalar loss of a batch of predictions against targets
+// (same shape) and its gradient with respect to pred. Both returned tensors
+// belong to the loss and stay valid until the next call; loss has one
+// element, the mean over the batch.
+type Loss interface {
+	Loss(pred, target backend.Tensor) (loss, grad backend.Tensor)
+	String() string
+}
+
+// SoftmaxCrossEntropy is the cross-entropy of the softmax of logits against
+// target distributions (one-hot rows for classification), fused for
+// stability. For logits and targets [N, K]:
+//
+//	loss = −(1/N)·Σ_n Σ_k target[n,k]·log softmax(logits[n])[k]
+//	grad = (softmax(logits) − target)/N
+//
+// Create it with NewSoftmaxCrossEntropy.
+type SoftmaxCrossEntropy struct {
+	b    backend.Backend
+	loss backend.Tensor
+	bufs batchCache[lossBufs]
+}
+
+// NewSoftmaxCrossEntropy returns the softmax cross-entropy loss on b, to
+// be applied to a model's logits (the output of its last Dense layer).
+func NewSoftmaxCrossEntropy(b backend.Backend) Loss {
+	return &SoftmaxCrossEntropy{b: b, loss: b.Alloc(1)}
+}
+
+// Loss implements Loss via Backend.SoftmaxCrossEntropy.
+func (l *SoftmaxCrossEntropy) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
+	bufs := lossBuffers(l, l.b, &l.bufs, pred, target, false)
+	l.b.SoftmaxCrossEntropy(pred, target, bufs.grad, l.loss)
+	return l.loss, bufs.grad
+}
+
+// String returns "SoftmaxCrossEntropy".
+func (l *SoftmaxCrossEntropy) String() string { return "SoftmaxCrossEntropy" }
+
+// MSE is the mean squared error over all M elements of a batch:
+//
+//	loss = (1/M)·Σ_i (pred[i] − target[i])²
+//	grad = (2/M)·(pred − target)
+//
+// Create it with NewMSE.
+type MSE struct {
+	b    backend.Backend
+	loss backend.Tensor
+	bufs batchCache[lossBufs]
+}
+
+// NewMSE returns the mean-squared-error loss on b.
+func NewMSE(b backend.Backend) Loss {
+	return &MSE{b: b, loss: b.Alloc(1)}
+}
+
+// Loss implements Loss with Copy, Axpy, Mul, Sum and Scale.
+func (l *MSE) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
+	bufs := lossBuffers(l, l.b, &l.bufs, pred, target, true)
+	m := float32(pred.Shape().Len())
+	d := bufs.grad
+	l.b.Copy(d, pred)
+	l.b.Axpy(-1, target, d) // d = pred − target
+	l.b.Mul(d, d, bufs.sq)
+	l.b.Sum(bufs.sq, l.loss)
+	l.b.Scale(1/m, l.loss)
+	l.b.Scale(2/m, d)
+	return l.loss, d
+}
+
+// String returns "MSE".
+func (l *MSE) String() string { return "MSE" }
+
+// lossBufs are a loss's buffers for one batch size: the gradient it
+// returns and, for MSE, the squared differences.
+type lossBufs struct {
+	grad, sq backend.Tensor
+}
+
+// lossBuffers returns loss l's buffers for pred, after checking that pred
+// and target have the same shape (it panics naming the loss otherwise). The
+// buffers are cached per batch size and replaced when a prediction of that
+// batch size comes with another shape.
+func lossBuffers(l Loss, b backend.Backend, cache *batchCache[lossBufs], pred, target backend.Tensor, withSq bool) *lossBufs {
+	s := pred.Shape()
+	if !s.Equal(target.Shape()) {
+		panic(fmt.Sprintf("nn: %v: prediction shape %v, target shape %v: want equal shapes", l, s, target.Shape()))
+	}
+	alloc := func(int) *lossBufs {
+		bufs := &lossBufs{grad: b.Alloc(s...)}
+		if withSq {
+			bufs.sq = b.Alloc(s...)
+		}
+		return bufs
+	}
+	bufs := cache.get(s[0], alloc)
+	if !bufs.grad.Shape().Equal(s) {
+		b.Free(bufs.grad)
+		b.Free(bufs.sq)
+		*bufs = *alloc(s[0])
+	}
+	return bufs
+}

@@ -1,0 +1,90 @@
+package nn_test
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/nn"
+)
+
+// lossTwice runs l on pred and target, fills the returned buffers with NaN
+// and runs it again, returning the second run's loss and gradient, so that
+// an element the loss leaves unwritten shows up as NaN.
+func lossTwice(t *testing.T, b backend.Backend, l nn.Loss, pred, target []float32, n, k int) (float32, []float32) {
+	t.Helper()
+	p, y := upload(b, pred, n, k), upload(b, target, n, k)
+	loss, grad := l.Loss(p, y)
+	b.Fill(loss, float32(math.NaN()))
+	b.Fill(grad, float32(math.NaN()))
+	loss2, grad2 := l.Loss(p, y)
+	if loss2 != loss || grad2 != grad {
+		t.Fatalf("%v: second call returned other tensors, want the same buffers", l)
+	}
+	return download(b, loss)[0], download(b, grad)
+}
+
+func TestSoftmaxCrossEntropy(t *testing.T) {
+	const n, k = 5, 4
+	rng := rand.New(rand.NewSource(21))
+	logits := randSlice(rng, n*k, -3, 3)
+	logits[3] = 40 // a large logit: the softmax must subtract the row maximum
+	target := nn.OneHot([]int{0, 3, 1, 2, 0}, k)
+	copy(target[2*k:3*k], []float32{0.1, 0.2, 0.3, 0.4}) // a soft target row
+
+	want, wantGrad := 0.0, make([]float64, n*k)
+	for r := range n {
+		row := logits[r*k : (r+1)*k]
+		mx := math.Inf(-1)
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		sum := 0.0
+		for _, v := range row {
+			sum += math.Exp(float64(v) - mx)
+		}
+		for j, v := range row {
+			logp := float64(v) - mx - math.Log(sum)
+			tj := float64(target[r*k+j])
+			want -= tj * logp / n
+			wantGrad[r*k+j] = (math.Exp(logp) - tj) / n
+		}
+	}
+	b := newCPU(t)
+	loss, grad := lossTwice(t, b, nn.NewSoftmaxCrossEntropy(b), logits, target, n, k)
+	assertClose(t, "SoftmaxCrossEntropy loss", []float32{loss}, []float64{want}, 1e-6, 1e-5)
+	assertClose(t, "SoftmaxCrossEntropy grad", grad, wantGrad, 1e-7, 1e-5)
+}
+
+func TestMSE(t *testing.T) {
+	const n, k = 3, 5
+	rng := rand.New(rand.NewSource(22))
+	pred := randSlice(rng, n*k, -2, 2)
+	target := randSlice(rng, n*k, -2, 2)
+	want, wantGrad := 0.0, make([]float64, n*k)
+	for i := range pred {
+		d := float64(pred[i]) - float64(target[i])
+		want += d * d / (n * k)
+		wantGrad[i] = 2 * d / (n * k)
+	}
+	b := newCPU(t)
+	loss, grad := lossTwice(t, b, nn.NewMSE(b), pred, target, n, k)
+	assertClose(t, "MSE loss", []float32{loss}, []float64{want}, 1e-6, 1e-5)
+	assertClose(t, "MSE grad", grad, wantGrad, 1e-7, 1e-5)
+}
+
+func TestLossShapes(t *testing.T) {
+	b := newCPU(t)
+	for _, l := range []nn.Loss{nn.NewSoftmaxCrossEntropy(b), nn.NewMSE(b)} {
+		mustPanic(t, "prediction shape [2 3], target shape [2 4]", func() { l.Loss(b.Alloc(2, 3), b.Alloc(2, 4)) })
+		// A batch size seen before with another width gets new buffers.
+		for _, k := range []int{3, 5} {
+			p := upload(b, randSlice(rand.New(rand.NewSource(int64(k))), 2*k, -1, 1), 2, k)
+			_, g := l.Loss(p, p)
+			if want := []int{2, k}; !g.Shape().Equal(want) {
+				t.Fatalf("%v: gradient shape %v, want %v", l, g.Shape(), want)
+			}
+		}
+	}
+}

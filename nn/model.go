@@ -1,0 +1,135 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// Sequential is a model made of layers applied one after another.
+type Sequential struct {
+	b      backend.Backend
+	in     []int
+	shapes [][]int // per-sample output shape of each layer
+	layers []Layer
+	params []*Param
+}
+
+// NewSequential builds the layers in order for per-sample input shape in
+// on b, initialising parameters from rand.New(rand.NewSource(seed)), and
+// names the parameters "<layer index>.weight" and "<layer index>.bias".
+// Errors name the layer index, its String() and the shapes.
+func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*Sequential, error) {
+	if b == nil {
+		return nil, errors.New("nn: NewSequential: nil backend")
+	}
+	if err := checkShape(in); err != nil {
+		return nil, fmt.Errorf("nn: NewSequential: model input: %w", err)
+	}
+	if len(layers) == 0 {
+		return nil, errors.New("nn: NewSequential: no layers")
+	}
+	m := &Sequential{b: b, in: append([]int(nil), in...), layers: append([]Layer(nil), layers...)}
+	rng := rand.New(rand.NewSource(seed))
+	shape := m.in
+	for i, l := range m.layers {
+		if l == nil {
+			return nil, fmt.Errorf("nn: NewSequential: layer %d is nil", i)
+		}
+		out, err := l.Build(b, shape, rng)
+		if err != nil {
+			return nil, fmt.Errorf("nn: layer %d (%v) on input %v: %w", i, l, shape, err)
+		}
+		for _, p := range l.Params() {
+			p.Name = strconv.Itoa(i) + "." + p.Name
+			m.params = append(m.params, p)
+		}
+		m.shapes = append(m.shapes, out)
+		shape = out
+	}
+	return m, nil
+}
+
+// Backend returns the backend the model was built on.
+func (m *Sequential) Backend() backend.Backend { return m.b }
+
+// InShape returns the per-sample input shape (a copy).
+func (m *Sequential) InShape() []int { return append([]int(nil), m.in...) }
+
+// OutShape returns the per-sample output shape (a copy).
+func (m *Sequential) OutShape() []int { return append([]int(nil), m.shapes[len(m.shapes)-1]...) }
+
+// Layers returns the layers in order.
+func (m *Sequential) Layers() []Layer { return append([]Layer(nil), m.layers...) }
+
+// Params returns every layer's parameters, in layer order.
+func (m *Sequential) Params() []*Param { return append([]*Param(nil), m.params...) }
+
+// Forward runs the layers on a batch x [N, InShape...] and returns the
+// output [N, OutShape...], which belongs to the last layer and stays valid
+// until the next Forward. train selects training behaviour. It panics when
+// x has another shape.
+func (m *Sequential) Forward(x backend.Tensor, train bool) backend.Tensor {
+	s := x.Shape()
+	if len(s) != len(m.in)+1 || !backend.Shape(s[1:]).Equal(m.in) {
+		panic(fmt.Sprintf("nn: Sequential.Forward: input shape %v, want [N %s]", s, dims(m.in)))
+	}
+	for _, l := range m.layers {
+		x = l.Forward(x, train)
+	}
+	return x
+}
+
+// Backward propagates dy = ∂L/∂y for the output of the last Forward back
+// through the layers, overwriting every parameter's Grad.
+func (m *Sequential) Backward(dy backend.Tensor) {
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		dy = m.layers[i].Backward(dy)
+	}
+}
+
+// NumParams returns the number of trainable values.
+func (m *Sequential) NumParams() int {
+	n := 0
+	for _, p := range m.params {
+		n += p.Value.Shape().Len()
+	}
+	return n
+}
+
+// Summary describes the model in a table with one line per layer (index,
+// String, per-sample output shape, number of parameters) and the total.
+func (m *Sequential) Summary() string {
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "#\tLayer\tOutput\tParams\n")
+	fmt.Fprintf(w, "\tInput\t%v\t-\n", m.in)
+	for i, l := range m.layers {
+		n := 0
+		for _, p := range l.Params() {
+			n += p.Value.Shape().Len()
+		}
+		fmt.Fprintf(w, "%d\t%v\t%v\t%s\n", i, l, m.shapes[i], thousands(n))
+	}
+	w.Flush()
+	fmt.Fprintf(&sb, "Total params: %s\n", thousands(m.NumParams()))
+	return sb.String()
+}
+
+// thousands formats n ≥ 0 with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var sb strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteRune(c)
+	}
+	return sb.String()
+}

@@ -1,0 +1,175 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// MaxPool2D takes the maximum of each Size×Size window of per-sample input
+// [C, H, W], moving the window by Stride (0 means Size) over the input
+// padded by Pad on each side (padding never wins). The output is
+// [C, OH, OW] with OH = ⌊(H + 2·Pad − Size)/Stride⌋ + 1 and OW likewise.
+// The gradient flows to the element each window chose.
+type MaxPool2D struct {
+	Size   int // window side, ≥ 1
+	Stride int // 0 means Size
+	Pad    int // 0 ≤ Pad < Size
+
+	b    backend.Backend
+	in   []int
+	geom backend.PoolGeom // with N = 1; Forward sets the batch size
+	cur  *poolBufs
+	bufs batchCache[poolBufs]
+}
+
+// poolBufs are a pooling layer's buffers for one batch size.
+type poolBufs struct {
+	ioBufs
+	geom   backend.PoolGeom
+	argmax backend.Tensor // MaxPool2D only
+}
+
+// Build implements Layer.
+func (p *MaxPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
+	g, out, err := poolGeom(p, p.Size, p.Stride, p.Pad, in)
+	if err != nil {
+		return nil, err
+	}
+	*p = MaxPool2D{Size: p.Size, Stride: p.Stride, Pad: p.Pad, b: b, in: append([]int(nil), in...), geom: g}
+	return out, nil
+}
+
+// Forward implements Layer.
+func (p *MaxPool2D) Forward(x backend.Tensor, train bool) backend.Tensor {
+	n := batchSize(p, x, p.in)
+	p.cur = p.bufs.get(n, func(n int) *poolBufs {
+		g := p.geom
+		g.N = n
+		return &poolBufs{
+			ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())},
+			geom:   g,
+			argmax: p.b.Alloc(n, g.C, g.OutH(), g.OutW()),
+		}
+	})
+	p.b.MaxPool(x, p.cur.y, p.cur.argmax, p.cur.geom)
+	return p.cur.y
+}
+
+// Backward implements Layer.
+func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
+	if p.cur == nil {
+		panicNoForward(p)
+	}
+	checkGrad(p, dy, p.cur.y)
+	if p.cur.dx == nil {
+		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
+	}
+	p.b.MaxPoolBackward(dy, p.cur.argmax, p.cur.dx, p.cur.geom)
+	return p.cur.dx
+}
+
+// Params implements Layer; pooling has none.
+func (p *MaxPool2D) Params() []*Param { return nil }
+
+// String describes the layer, e.g. "MaxPool2D(2×2, stride 2, pad 0)".
+func (p *MaxPool2D) String() string { return poolString("MaxPool2D", p.Size, p.Stride, p.Pad) }
+
+// AvgPool2D takes the mean of each Size×Size window of per-sample input
+// [C, H, W], moving the window by Stride (0 means Size) over the input
+// padded by Pad on each side. Padding counts as zeros and every window sum
+// is divided by Size² (PyTorch's count_include_pad=True). The output shape
+// is that of MaxPool2D.
+type AvgPool2D struct {
+	Size   int // window side, ≥ 1
+	Stride int // 0 means Size
+	Pad    int // 0 ≤ Pad < Size
+
+	b    backend.Backend
+	in   []int
+	geom backend.PoolGeom // with N = 1; Forward sets the batch size
+	cur  *poolBufs
+	bufs batchCache[poolBufs]
+}
+
+// Build implements Layer.
+func (p *AvgPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
+	g, out, err := poolGeom(p, p.Size, p.Stride, p.Pad, in)
+	if err != nil {
+		return nil, err
+	}
+	*p = AvgPool2D{Size: p.Size, Stride: p.Stride, Pad: p.Pad, b: b, in: append([]int(nil), in...), geom: g}
+	return out, nil
+}
+
+// Forward implements Layer.
+func (p *AvgPool2D) Forward(x backend.Tensor, train bool) backend.Tensor {
+	n := batchSize(p, x, p.in)
+	p.cur = p.bufs.get(n, func(n int) *poolBufs {
+		g := p.geom
+		g.N = n
+		return &poolBufs{ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())}, geom: g}
+	})
+	p.b.AvgPool(x, p.cur.y, p.cur.geom)
+	return p.cur.y
+}
+
+// Backward implements Layer.
+func (p *AvgPool2D) Backward(dy backend.Tensor) backend.Tensor {
+	if p.cur == nil {
+		panicNoForward(p)
+	}
+	checkGrad(p, dy, p.cur.y)
+	if p.cur.dx == nil {
+		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
+	}
+	p.b.AvgPoolBackward(dy, p.cur.dx, p.cur.geom)
+	return p.cur.dx
+}
+
+// Params implements Layer; pooling has none.
+func (p *AvgPool2D) Params() []*Param { return nil }
+
+// String describes the layer, e.g. "AvgPool2D(2×2, stride 2, pad 0)".
+func (p *AvgPool2D) String() string { return poolString("AvgPool2D", p.Size, p.Stride, p.Pad) }
+
+// poolGeom validates a pooling layer l's configuration against per-sample
+// input in and returns its geometry (with N = 1) and output shape.
+func poolGeom(l Layer, size, stride, pad int, in []int) (backend.PoolGeom, []int, error) {
+	switch {
+	case size < 1:
+		return backend.PoolGeom{}, nil, fmt.Errorf("%v: Size must be at least 1", l)
+	case stride < 0:
+		return backend.PoolGeom{}, nil, fmt.Errorf("%v: Stride must not be negative", l)
+	case pad < 0 || pad >= size:
+		return backend.PoolGeom{}, nil, fmt.Errorf("%v: Pad must be at least 0 and below Size", l)
+	}
+	if err := checkShape(in); err != nil {
+		return backend.PoolGeom{}, nil, fmt.Errorf("%v: %w", l, err)
+	}
+	if len(in) != 3 {
+		return backend.PoolGeom{}, nil, fmt.Errorf("%v: input shape %v, want [C H W]", l, in)
+	}
+	if stride == 0 {
+		stride = size
+	}
+	g := backend.PoolGeom{
+		N: 1, C: in[0], H: in[1], W: in[2],
+		KH: size, KW: size,
+		StrideH: stride, StrideW: stride,
+		PadH: pad, PadW: pad,
+	}
+	if g.OutH() < 1 || g.OutW() < 1 {
+		return backend.PoolGeom{}, nil, fmt.Errorf("%v: window %d×%d does not fit input %v padded by %d", l, size, size, in, pad)
+	}
+	return g, []int{g.C, g.OutH(), g.OutW()}, nil
+}
+
+// poolString describes a pooling layer, e.g. "MaxPool2D(2×2, stride 2, pad 0)".
+func poolString(name string, size, stride, pad int) string {
+	if stride == 0 {
+		stride = size
+	}
+	return fmt.Sprintf("%s(%d×%d, stride %d, pad %d)", name, size, size, stride, pad)
+}
