@@ -11,8 +11,8 @@ const (
 	Sigmoid                  // f(x) = 1/(1+e^−x)
 	Tanh                     // f(x) = tanh x
 	ReLU                     // f(x) = max(0, x); f′(0) = 0
-	LeakyReLU                // f(x) = x for x > 0, α·x otherwise
-	ELU                      // f(x) = x for x > 0, α·(e^x − 1) otherwise
+	LeakyReLU                // f(x) = x for x > 0, α·x otherwise; f′(0) = α
+	ELU                      // f(x) = x for x > 0, α·(e^x − 1) otherwise; f′(0) = α
 	Softplus                 // f(x) = log(1 + e^x), computed without overflow
 )
 

@@ -55,6 +55,7 @@ type Backend interface {
 	// its transpose Xᵀ as transA and transB say. op(A) is m×k, op(B) is k×n
 	// and C is m×n, reading each tensor as a matrix (see the package doc).
 	// When beta is 0, C's old contents are ignored (NaN does not propagate).
+	// C must not share memory with A or B.
 	MatMul(transA, transB bool, alpha float32, a, b Tensor, beta float32, c Tensor)
 
 	// Im2Col unfolds x [N, C, H, W] into col [N, C·KH·KW, OH·OW]: row
@@ -138,6 +139,8 @@ type Backend interface {
 	// Sum writes the sum of all elements of x into dst[0].
 	Sum(x, dst Tensor)
 
+	// The optimizer steps read g without modifying it.
+	//
 	// SGDStep updates parameter p with its gradient g in one fused pass;
 	// v is the momentum buffer (same shape as p; may be nil when
 	// h.Momentum is 0). See SGD for the formula.

@@ -10,6 +10,7 @@ type loader struct {
 	withY   bool
 	xn, yn  int       // values per sample and per target
 	xs, ys  []float32 // host staging for gathered batches
+	augment func(x []float32) // if set, applied to every gathered batch of samples
 	tensors map[int]*batchTensors
 }
 
@@ -31,7 +32,7 @@ func newLoader(b backend.Backend, d Dataset, maxBatch int, withY bool) *loader {
 }
 
 // load uploads the batch of samples perm[i:j], or samples i to j−1 when
-// perm is nil, and returns its device tensors (y is nil without targets).
+// perm is nil (augment applies only to the former), and returns its device tensors (y is nil without targets).
 // The tensors are reused by the next load of the same batch size.
 func (l *loader) load(perm []int, i, j int) (x, y backend.Tensor) {
 	n := j - i
@@ -56,6 +57,9 @@ func (l *loader) load(perm []int, i, j int) (x, y backend.Tensor) {
 		if l.withY {
 			copy(ys[k*l.yn:(k+1)*l.yn], l.d.Y[s*l.yn:(s+1)*l.yn])
 		}
+	}
+	if l.augment != nil {
+		l.augment(xs)
 	}
 	l.b.Upload(t.x, xs)
 	if l.withY {

@@ -42,7 +42,7 @@ func main() {
 // config holds the parsed command line.
 type config struct {
 	backend, data, model, optimizer string
-	epochs, batch, limit            int
+	epochs, batch, limit, shift     int
 	lr, momentum, lrDecay           float64
 	seed                            int64
 	json, download                  bool
@@ -63,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.epochs, "epochs", 3, "passes over the training set")
 	fs.IntVar(&c.batch, "batch", 64, "mini-batch size")
 	fs.IntVar(&c.limit, "limit", 0, "train on the first N training images only (0: all)")
+	fs.IntVar(&c.shift, "shift", 2, "augment training images by random translations of up to N pixels (0: none)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of weight initialisation and shuffling")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per epoch on stdout instead of text")
 	fs.Usage = func() {
@@ -83,6 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-batch %d: want at least 1", c.batch)
 	case c.limit < 0:
 		return c, fmt.Errorf("-limit %d: want 0 (all) or a positive count", c.limit)
+	case c.shift < 0:
+		return c, fmt.Errorf("-shift %d: want 0 (none) or a positive number of pixels", c.shift)
 	case c.lr < 0 || math.IsNaN(c.lr) || math.IsInf(c.lr, 0):
 		return c, fmt.Errorf("-lr %g: want a positive rate (or 0 for the default)", c.lr)
 	case !(c.lrDecay > 0 && c.lrDecay <= 1):
@@ -138,8 +141,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if !c.json {
 		fmt.Fprintf(stdout, "backend %s: %s\n", b.Name(), b.Device())
-		fmt.Fprintf(stdout, "model %s, %d parameters; %s, batch %d; %d training and %d test images\n",
-			c.model, model.NumParams(), opt, c.batch, train.Len(), test.Len())
+		fmt.Fprintf(stdout, "model %s, %d parameters; %s, batch %d, lr decay %g per epoch, random shifts ≤ %d px; %d training and %d test images\n",
+			c.model, model.NumParams(), opt, c.batch, c.lrDecay, c.shift, train.Len(), test.Len())
 	}
 	tr := &nn.Trainer{
 		Model:     model,
@@ -148,6 +151,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BatchSize: c.batch,
 		Seed:      c.seed,
 		LRDecay:   float32(c.lrDecay),
+	}
+	if c.shift > 0 {
+		// Blank (black) pixels after normalisation fill what a shift uncovers.
+		if tr.Augment, err = nn.RandomShift(train.XShape, c.shift, -mnist.Mean/mnist.Std); err != nil {
+			return err
+		}
 	}
 	if !c.json && isTerminal(stderr) {
 		tr.OnBatch = progressPrinter(stderr, c.epochs)
