@@ -8,8 +8,8 @@ type loader struct {
 	b       backend.Backend
 	d       Dataset
 	withY   bool
-	xn, yn  int       // values per sample and per target
-	xs, ys  []float32 // host staging for gathered batches
+	xn, yn  int               // values per sample and per target
+	xs, ys  []float32         // host staging for gathered batches
 	augment func(x []float32) // if set, applied to every gathered batch of samples
 	tensors map[int]*batchTensors
 }

@@ -17,57 +17,26 @@ type MaxPool2D struct {
 	Stride int // 0 means Size
 	Pad    int // 0 ≤ Pad < Size
 
-	b    backend.Backend
-	in   []int
-	geom backend.PoolGeom // with N = 1; Forward sets the batch size
-	cur  *poolBufs
-	bufs batchCache[poolBufs]
-}
-
-// poolBufs are a pooling layer's buffers for one batch size.
-type poolBufs struct {
-	ioBufs
-	geom   backend.PoolGeom
-	argmax backend.Tensor // MaxPool2D only
+	pool pool2D
 }
 
 // Build implements Layer.
 func (p *MaxPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
-	g, out, err := poolGeom(p, p.Size, p.Stride, p.Pad, in)
-	if err != nil {
-		return nil, err
-	}
-	*p = MaxPool2D{Size: p.Size, Stride: p.Stride, Pad: p.Pad, b: b, in: append([]int(nil), in...), geom: g}
-	return out, nil
+	return p.pool.build(p, b, in, p.Size, p.Stride, p.Pad, true)
 }
 
 // Forward implements Layer.
 func (p *MaxPool2D) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(p, x, p.in)
-	p.cur = p.bufs.get(n, func(n int) *poolBufs {
-		g := p.geom
-		g.N = n
-		return &poolBufs{
-			ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())},
-			geom:   g,
-			argmax: p.b.Alloc(n, g.C, g.OutH(), g.OutW()),
-		}
-	})
-	p.b.MaxPool(x, p.cur.y, p.cur.argmax, p.cur.geom)
-	return p.cur.y
+	c := p.pool.forward(p, x)
+	p.pool.b.MaxPool(x, c.y, c.argmax, c.geom)
+	return c.y
 }
 
 // Backward implements Layer.
 func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
-	if p.cur == nil {
-		panicNoForward(p)
-	}
-	checkGrad(p, dy, p.cur.y)
-	if p.cur.dx == nil {
-		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
-	}
-	p.b.MaxPoolBackward(dy, p.cur.argmax, p.cur.dx, p.cur.geom)
-	return p.cur.dx
+	c := p.pool.backward(p, dy)
+	p.pool.b.MaxPoolBackward(dy, c.argmax, c.dx, c.geom)
+	return c.dx
 }
 
 // Params implements Layer; pooling has none.
@@ -86,46 +55,26 @@ type AvgPool2D struct {
 	Stride int // 0 means Size
 	Pad    int // 0 ≤ Pad < Size
 
-	b    backend.Backend
-	in   []int
-	geom backend.PoolGeom // with N = 1; Forward sets the batch size
-	cur  *poolBufs
-	bufs batchCache[poolBufs]
+	pool pool2D
 }
 
 // Build implements Layer.
 func (p *AvgPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
-	g, out, err := poolGeom(p, p.Size, p.Stride, p.Pad, in)
-	if err != nil {
-		return nil, err
-	}
-	*p = AvgPool2D{Size: p.Size, Stride: p.Stride, Pad: p.Pad, b: b, in: append([]int(nil), in...), geom: g}
-	return out, nil
+	return p.pool.build(p, b, in, p.Size, p.Stride, p.Pad, false)
 }
 
 // Forward implements Layer.
 func (p *AvgPool2D) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(p, x, p.in)
-	p.cur = p.bufs.get(n, func(n int) *poolBufs {
-		g := p.geom
-		g.N = n
-		return &poolBufs{ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())}, geom: g}
-	})
-	p.b.AvgPool(x, p.cur.y, p.cur.geom)
-	return p.cur.y
+	c := p.pool.forward(p, x)
+	p.pool.b.AvgPool(x, c.y, c.geom)
+	return c.y
 }
 
 // Backward implements Layer.
 func (p *AvgPool2D) Backward(dy backend.Tensor) backend.Tensor {
-	if p.cur == nil {
-		panicNoForward(p)
-	}
-	checkGrad(p, dy, p.cur.y)
-	if p.cur.dx == nil {
-		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
-	}
-	p.b.AvgPoolBackward(dy, p.cur.dx, p.cur.geom)
-	return p.cur.dx
+	c := p.pool.backward(p, dy)
+	p.pool.b.AvgPoolBackward(dy, c.dx, c.geom)
+	return c.dx
 }
 
 // Params implements Layer; pooling has none.
@@ -133,6 +82,64 @@ func (p *AvgPool2D) Params() []*Param { return nil }
 
 // String describes the layer, e.g. "AvgPool2D(2×2, stride 2, pad 0)".
 func (p *AvgPool2D) String() string { return poolString("AvgPool2D", p.Size, p.Stride, p.Pad) }
+
+// pool2D is the state both pooling layers share: the backend, the input
+// shape, the geometry and the buffers per batch size.
+type pool2D struct {
+	b          backend.Backend
+	in         []int
+	geom       backend.PoolGeom // with N = 1; forward sets the batch size
+	withArgmax bool             // keep an arg-max tensor (max pooling)
+	cur        *poolBufs
+	bufs       batchCache[poolBufs]
+}
+
+// poolBufs are a pooling layer's buffers for one batch size.
+type poolBufs struct {
+	ioBufs
+	geom   backend.PoolGeom
+	argmax backend.Tensor // max pooling only
+}
+
+// build validates the layer l's configuration against per-sample input in,
+// resets the state for backend b and returns the output shape.
+func (p *pool2D) build(l Layer, b backend.Backend, in []int, size, stride, pad int, withArgmax bool) ([]int, error) {
+	g, out, err := poolGeom(l, size, stride, pad, in)
+	if err != nil {
+		return nil, err
+	}
+	*p = pool2D{b: b, in: append([]int(nil), in...), geom: g, withArgmax: withArgmax}
+	return out, nil
+}
+
+// forward checks x against the input shape and returns the buffers of its
+// batch size, allocating them on first use.
+func (p *pool2D) forward(l Layer, x backend.Tensor) *poolBufs {
+	n := batchSize(l, x, p.in)
+	p.cur = p.bufs.get(n, func(n int) *poolBufs {
+		g := p.geom
+		g.N = n
+		c := &poolBufs{ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())}, geom: g}
+		if p.withArgmax {
+			c.argmax = p.b.Alloc(n, g.C, g.OutH(), g.OutW())
+		}
+		return c
+	})
+	return p.cur
+}
+
+// backward checks dy against the last forward's output and returns its
+// buffers with dx allocated.
+func (p *pool2D) backward(l Layer, dy backend.Tensor) *poolBufs {
+	if p.cur == nil {
+		panicNoForward(l)
+	}
+	checkGrad(l, dy, p.cur.y)
+	if p.cur.dx == nil {
+		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
+	}
+	return p.cur
+}
 
 // poolGeom validates a pooling layer l's configuration against per-sample
 // input in and returns its geometry (with N = 1) and output shape.

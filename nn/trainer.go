@@ -45,17 +45,17 @@ type Trainer struct {
 	Model     *Sequential
 	Loss      Loss
 	Optimizer Optimizer
-	BatchSize int                    // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
-	Seed      int64                  // shuffling seed
-	LRDecay   float32                // multiply the learning rate by this after each epoch (0 or 1: constant)
+	BatchSize int     // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
+	Seed      int64   // shuffling seed
+	LRDecay   float32 // multiply the learning rate by this after each epoch (0 or 1: constant)
 	// Augment, if set, transforms every training batch on the host before
 	// Fit uploads it: x holds the batch's samples (prod(XShape) values
 	// each, sample after sample) and is changed in place; rng is Fit's
 	// generator seeded from Seed, so augmentation is reproducible.
 	// Evaluate and Predict never augment. RandomShift makes one.
 	Augment func(x []float32, rng *rand.Rand)
-	OnBatch   func(Progress)         // if set, called by Fit after every batch
-	OnEpoch   func(EpochStats) error // if set, called by Fit after every epoch; a non-nil error stops Fit, which returns it
+	OnBatch func(Progress)         // if set, called by Fit after every batch
+	OnEpoch func(EpochStats) error // if set, called by Fit after every epoch; a non-nil error stops Fit, which returns it
 }
 
 // Fit trains the model for epochs epochs over train and, when eval is not

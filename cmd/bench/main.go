@@ -2,8 +2,8 @@
 //
 //   - ops: every Backend op that a training step of the MNIST CNN runs, at
 //     that network's shapes, for each batch size;
-//   - matmul: square matrix products, and on the cpu backend gonum's
-//     pure-Go Sgemm at the same sizes with the ratio of the two;
+//   - matmul: square matrix products, and on the cpu backend gonum's Sgemm
+//     at the same sizes with the ratio of the two;
 //   - train: end-to-end training throughput (images/s) of the reference
 //     models on random synthetic data.
 //

@@ -14,7 +14,7 @@ func squareMatMul(n int) opBench {
 	return ob
 }
 
-// gonumSgemm is the baseline of squareMatMul: gonum's pure-Go
+// gonumSgemm is the baseline of squareMatMul: gonum's
 // Implementation.Sgemm on the same product of host slices, timed the same
 // way.
 func gonumSgemm(n int, t timing) (stats, error) {
