@@ -35,7 +35,33 @@ func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tenso
 	if tc == ta || tc == tb {
 		panic(fmt.Sprintf("cpu: MatMul: C %v is also an operand", tc.shape))
 	}
-	sgemm(transA, transB, m, n, k, alpha, ta.data, tb.data, beta, tc.data)
+	if transA {
+		// gonum's Sgemm runs several times slower with a transposed A at
+		// the shapes of a dense layer's weight gradient (dyᵀ·x, small k);
+		// transposing A first costs O(m·k), little next to O(m·n·k).
+		at, release := b.scratchBuf(m * k)
+		defer release()
+		transpose(ta.data, k, m, at)
+		sgemm(false, transB, m, n, k, alpha, at, tb.data, beta, tc.data)
+		return
+	}
+	sgemm(false, transB, m, n, k, alpha, ta.data, tb.data, beta, tc.data)
+}
+
+// transpose writes the transpose of the rows×cols row-major matrix a into
+// at (cols×rows), in tiles that keep both sides in cache.
+func transpose(a []float32, rows, cols int, at []float32) {
+	const tile = 32
+	for i0 := 0; i0 < rows; i0 += tile {
+		for j0 := 0; j0 < cols; j0 += tile {
+			for i := i0; i < min(i0+tile, rows); i++ {
+				row := a[i*cols : (i+1)*cols]
+				for j := j0; j < min(j0+tile, cols); j++ {
+					at[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
 }
 
 // sgemm computes c = alpha·op(a)·op(b) + beta·c for dense row-major
