@@ -7,24 +7,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/models"
 	"github.com/myelin-go/myelin/nn"
 )
 
-// mnistCNN returns the layers of the MNIST "cnn" model.
-func mnistCNN() []nn.Layer {
-	return []nn.Layer{
-		&nn.Conv2D{Filters: 32, KH: 3, KW: 3}, nn.ReLU(),
-		&nn.Conv2D{Filters: 64, KH: 3, KW: 3}, nn.ReLU(),
-		&nn.MaxPool2D{Size: 2},
-		&nn.Flatten{},
-		&nn.Dense{Units: 128}, nn.ReLU(),
-		&nn.Dense{Units: 10},
-	}
-}
-
 func TestSummary(t *testing.T) {
 	b := newCPU(t)
-	m, err := nn.NewSequential(b, []int{1, 28, 28}, 1, mnistCNN()...)
+	m, err := nn.NewSequential(b, []int{1, 28, 28}, 1, models.CNN()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +69,7 @@ func TestSummary(t *testing.T) {
 
 func TestParamNames(t *testing.T) {
 	b := newCPU(t)
-	m, err := nn.NewSequential(b, []int{1, 28, 28}, 1, mnistCNN()...)
+	m, err := nn.NewSequential(b, []int{1, 28, 28}, 1, models.CNN()...)
 	if err != nil {
 		t.Fatal(err)
 	}

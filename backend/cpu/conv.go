@@ -41,18 +41,23 @@ func planConv(op string, g backend.ConvGeom, x *tensor, xName string, w *tensor,
 // imageGrain returns the fewest images worth a goroutine.
 func (p convPlan) imageGrain() int { return grainFor(p.f * p.ckk * p.ohw) }
 
+// colScratch returns a column buffer for each goroutine that parallelFor
+// gives the images of a batch (none when the images are their own column
+// matrices) and the function that releases them.
+func (b *Backend) colScratch(p convPlan) (cols []float32, release func()) {
+	if p.direct {
+		return nil, func() {}
+	}
+	return b.scratchBuf(workers(p.g.N, p.imageGrain()) * p.colLen)
+}
+
 // Conv2D computes y = w ⋆ x per image as y[n] = W·col[n], with W the
 // filters as an F×(C·KH·KW) matrix and col[n] = Im2Col(x[n]).
 func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
 	tx, tw, ty := b.tensor("Conv2D", x), b.tensor("Conv2D", w), b.tensor("Conv2D", y)
 	p := planConv("Conv2D", g, tx, "x", tw, ty, "y")
-	nw := workers(g.N, p.imageGrain())
-	var cols []float32
-	if !p.direct {
-		buf, release := b.scratchBuf(nw * p.colLen)
-		defer release()
-		cols = buf
-	}
+	cols, release := b.colScratch(p)
+	defer release()
 	parallelFor(g.N, p.imageGrain(), func(wk, lo, hi int) {
 		for n := lo; n < hi; n++ {
 			xn := tx.data[n*p.xLen : (n+1)*p.xLen]
@@ -70,13 +75,8 @@ func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
 func (b *Backend) Conv2DBackwardData(dy, w, dx backend.Tensor, g backend.ConvGeom) {
 	tdy, tw, tdx := b.tensor("Conv2DBackwardData", dy), b.tensor("Conv2DBackwardData", w), b.tensor("Conv2DBackwardData", dx)
 	p := planConv("Conv2DBackwardData", g, tdx, "dx", tw, tdy, "dy")
-	nw := workers(g.N, p.imageGrain())
-	var cols []float32
-	if !p.direct {
-		buf, release := b.scratchBuf(nw * p.colLen)
-		defer release()
-		cols = buf
-	}
+	cols, release := b.colScratch(p)
+	defer release()
 	parallelFor(g.N, p.imageGrain(), func(wk, lo, hi int) {
 		for n := lo; n < hi; n++ {
 			dxn := tdx.data[n*p.xLen : (n+1)*p.xLen]
