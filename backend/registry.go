@@ -10,7 +10,8 @@ import (
 )
 
 // EnvVar names the environment variable that chooses the backend when a
-// program asks for the default ("" or "auto" is then replaced by its value).
+// program asks for the default: Open("") opens the backend it names, or
+// "auto" when it is unset.
 const EnvVar = "MYELIN_BACKEND"
 
 // Opener opens a backend, or says why it cannot (no device, no driver).
