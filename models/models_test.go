@@ -1,0 +1,45 @@
+package models_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/myelin-go/myelin/backend/cpu"
+	"github.com/myelin-go/myelin/models"
+	"github.com/myelin-go/myelin/nn"
+)
+
+// TestModels builds every model on a 1×28×28 input and checks its output
+// shape and its parameter count against the count worked out by hand from
+// the layer sizes (weights plus biases).
+func TestModels(t *testing.T) {
+	want := map[string]int{
+		"cnn":   (32*1*9 + 32) + (64*32*9 + 64) + (128*64*12*12 + 128) + (10*128 + 10),
+		"lenet": (32*1*25 + 32) + (64*32*25 + 64) + (128*64*4*4 + 128) + (10*128 + 10),
+		"mlp":   (512*784 + 512) + (10*512 + 10),
+	}
+	if names := models.Names(); !slices.Equal(names, []string{"cnn", "lenet", "mlp"}) {
+		t.Errorf("Names() = %v", names)
+	}
+	b := cpu.New()
+	defer b.Close()
+	for name, params := range want {
+		layers, err := models.ByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := nn.NewSequential(b, models.InShape, 1, layers...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := m.NumParams(); got != params {
+			t.Errorf("%s: %d parameters, want %d", name, got, params)
+		}
+		if out := m.OutShape(); !slices.Equal(out, []int{10}) {
+			t.Errorf("%s: output shape %v, want [10]", name, out)
+		}
+	}
+	if _, err := models.ByName("resnet"); err == nil {
+		t.Error(`ByName("resnet") succeeded`)
+	}
+}
