@@ -33,15 +33,14 @@ func RandomShift(shape []int, maxShift int, fill float32) (func(x []float32, rng
 			for i := range img {
 				img[i] = fill
 			}
+			lo, hi := clampRange(dx, w)
+			if lo >= hi {
+				continue // shifted out of the image sideways: all fill
+			}
 			for ch := 0; ch < c; ch++ {
-				for row := 0; row < h; row++ {
-					src := row - dy
-					if src < 0 || src >= h {
-						continue
-					}
-					lo, hi := clampRange(dx, w)
+				for row := max(dy, 0); row < min(h+dy, h); row++ {
 					dst := img[(ch*h+row)*w:]
-					from := scratch[(ch*h+src)*w:]
+					from := scratch[(ch*h+row-dy)*w:]
 					copy(dst[lo:hi], from[lo-dx:hi-dx])
 				}
 			}

@@ -8,8 +8,28 @@ import (
 )
 
 func TestRandomShift(t *testing.T) {
+	// A shift of up to 2 pixels, and one of up to 9, which can move a
+	// 5×7 image out of the frame entirely.
+	for _, maxShift := range []int{2, 9} {
+		testRandomShift(t, maxShift)
+	}
 	shape := []int{2, 5, 7}
-	const n, maxShift, fill = 40, 2, -0.5
+	for _, bad := range []struct {
+		shape []int
+		max   int
+	}{{[]int{5, 7}, 1}, {[]int{1, 0, 3}, 1}, {shape, -1}} {
+		if _, err := nn.RandomShift(bad.shape, bad.max, 0); err == nil {
+			t.Errorf("RandomShift(%v, %d) succeeded", bad.shape, bad.max)
+		}
+	}
+}
+
+// testRandomShift shifts 40 random 2×5×7 samples by up to maxShift pixels
+// and compares every pixel with the shift recomputed from the same seed.
+func testRandomShift(t *testing.T, maxShift int) {
+	t.Helper()
+	shape := []int{2, 5, 7}
+	const n, fill = 40, -0.5
 	aug, err := nn.RandomShift(shape, maxShift, fill)
 	if err != nil {
 		t.Fatal(err)
@@ -38,22 +58,14 @@ func TestRandomShift(t *testing.T) {
 						want = in[s*70+(c*5+sh)*7+sw]
 					}
 					if got := x[s*70+(c*5+h)*7+w]; got != want {
-						t.Fatalf("sample %d (dy %d, dx %d) [%d %d %d]: got %v, want %v", s, dy, dx, c, h, w, got, want)
+						t.Fatalf("max shift %d, sample %d (dy %d, dx %d) [%d %d %d]: got %v, want %v", maxShift, s, dy, dx, c, h, w, got, want)
 					}
 				}
 			}
 		}
 	}
 	if moved < n/2 {
-		t.Errorf("only %d of %d samples moved", moved, n)
-	}
-	for _, bad := range []struct {
-		shape []int
-		max   int
-	}{{[]int{5, 7}, 1}, {[]int{1, 0, 3}, 1}, {shape, -1}} {
-		if _, err := nn.RandomShift(bad.shape, bad.max, 0); err == nil {
-			t.Errorf("RandomShift(%v, %d) succeeded", bad.shape, bad.max)
-		}
+		t.Errorf("max shift %d: only %d of %d samples moved", maxShift, moved, n)
 	}
 }
 

@@ -32,8 +32,9 @@ func newLoader(b backend.Backend, d Dataset, maxBatch int, withY bool) *loader {
 }
 
 // load uploads the batch of samples perm[i:j], or samples i to j−1 when
-// perm is nil (augment applies only to the former), and returns its device tensors (y is nil without targets).
-// The tensors are reused by the next load of the same batch size.
+// perm is nil (augment applies only to the former), and returns its device
+// tensors (y is nil without targets). The tensors are reused by the next
+// load of the same batch size.
 func (l *loader) load(perm []int, i, j int) (x, y backend.Tensor) {
 	n := j - i
 	t := l.tensors[n]
