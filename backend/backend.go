@@ -139,6 +139,55 @@ type Backend interface {
 	// Sum writes the sum of all elements of x into dst[0].
 	Sum(x, dst Tensor)
 
+	// BatchNormTrain normalises x [N, C, spatial…] per channel with the
+	// batch's own statistics. For channel c over its M = N·spatial
+	// elements, μ = mean, σ² = biased variance (divided by M),
+	// invStd = 1/√(σ² + eps) and
+	//
+	//	y = gamma[c]·(x − μ)·invStd + beta[c]
+	//
+	// It writes mean[c] = μ and invStd[c] for BatchNormBackward, and
+	// updates the running statistics as PyTorch does, with m = momentum:
+	// runMean ← (1−m)·runMean + m·μ, runVar ← (1−m)·runVar + m·σ²·M/(M−1)
+	// (the unbiased variance; M must be at least 2). gamma, beta, mean,
+	// invStd, runMean and runVar have C elements. y may be x.
+	BatchNormTrain(x, gamma, beta, y, mean, invStd, runMean, runVar Tensor, momentum, eps float32)
+	// BatchNormInfer normalises x [N, C, spatial…] with the running
+	// statistics: y = gamma[c]·(x − runMean[c])/√(runVar[c] + eps) +
+	// beta[c]. y may be x.
+	BatchNormInfer(x, gamma, beta, runMean, runVar, y Tensor, eps float32)
+	// BatchNormBackward writes the gradients of BatchNormTrain's y given
+	// dy, the same x and gamma, and the mean and invStd it wrote. With
+	// x̂ = (x − μ)·invStd, sums over channel c's M elements:
+	//
+	//	dbeta[c]  = Σ dy
+	//	dgamma[c] = Σ dy·x̂
+	//	dx        = gamma[c]·invStd/M·(M·dy − dbeta[c] − x̂·dgamma[c])
+	//
+	// dx may be dy.
+	BatchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta Tensor)
+
+	// DropoutMask fills mask for inverted dropout with drop probability p
+	// (0 ≤ p < 1): element i is 1/(1−p) when DropoutUniform(seed, i) ≥ p
+	// and 0 otherwise. The draw is a fixed function of seed and i, so every
+	// backend makes the same mask. Dropout is then Mul(x, mask, y) forward
+	// and Mul(dy, mask, dx) backward.
+	DropoutMask(mask Tensor, p float32, seed uint64)
+
+	// SigmoidCrossEntropy is binary cross-entropy on sigmoid outputs,
+	// computed from the logits z for stability. For z and target t of equal
+	// length L (t in [0, 1]) it writes
+	//
+	//	loss[0] = (1/L)·Σ max(z, 0) − z·t + log(1 + e^(−|z|))
+	//	grad    = (σ(z) − t)/L
+	//
+	// the mean of −t·log σ(z) − (1−t)·log(1−σ(z)) and its gradient.
+	SigmoidCrossEntropy(logits, target, grad, loss Tensor)
+	// MeanAbsError writes, for pred and target of equal length L,
+	// loss[0] = (1/L)·Σ|pred − target| and grad = sign(pred − target)/L
+	// (0 where they are equal).
+	MeanAbsError(pred, target, grad, loss Tensor)
+
 	// The optimizer steps read g without modifying it.
 	//
 	// SGDStep updates parameter p with its gradient g in one fused pass;
@@ -151,6 +200,9 @@ type Backend interface {
 	// AdamStep updates p with gradient g and moment buffers m and v. See
 	// Adam for the formula.
 	AdamStep(p, g, m, v Tensor, h Adam)
+	// AdadeltaStep updates p with gradient g, squared-gradient average s
+	// and squared-update average u. See Adadelta for the formula.
+	AdadeltaStep(p, g, s, u Tensor, h Adadelta)
 
 	// Sync waits for all submitted work and returns the first error any
 	// of it met, again on every later call (the error is sticky).

@@ -42,3 +42,16 @@ type Adam struct {
 	Step                               int
 	Decoupled                          bool
 }
+
+// Adadelta holds the hyper-parameters of one Adadelta step (Zeiler 2012, as
+// PyTorch computes it). With ρ = Rho, ε = Eps, λ = WeightDecay and learning
+// rate η (1 in the paper):
+//
+//	g ← g + λ·p
+//	s ← ρ·s + (1−ρ)·g²
+//	d ← √(u + ε)/√(s + ε)·g
+//	u ← ρ·u + (1−ρ)·d²
+//	p ← p − η·d
+type Adadelta struct {
+	LR, Rho, Eps, WeightDecay float32
+}

@@ -15,11 +15,33 @@ import (
 	"sync"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/isa"
 )
 
 func init() {
-	backend.Register("cpu", 0, func() (backend.Backend, error) { return New(), nil })
+	backend.Register("cpu", 0, func() (backend.Backend, error) {
+		l, err := isa.FromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+		return NewLevel(l)
+	})
 }
+
+// Level is a set of kernels: Generic (pure Go), AVX2 or AVX512 (Go
+// assembly). A backend runs one level, chosen when it is made.
+type Level = isa.Level
+
+// The kernel levels, lowest first.
+const (
+	Generic = isa.Generic
+	AVX2    = isa.AVX2
+	AVX512  = isa.AVX512
+)
+
+// Levels lists the kernel levels this processor and build can run, lowest
+// first. The purego and noasm build tags leave only Generic.
+func Levels() []Level { return isa.Supported() }
 
 // Backend is the CPU implementation of backend.Backend. Its tensors live in
 // Go memory and, as on a device, stay allocated until Free or Close even
@@ -31,16 +53,42 @@ type Backend struct {
 	live   map[*tensor]struct{} // every tensor allocated and not yet freed
 	closed bool
 
+	level Level // kernels in use
+
 	scratchMu sync.Mutex
 	scratch   []float32 // column and partial-sum buffers of the convolution ops, reused across calls
 }
 
 var _ backend.Backend = (*Backend)(nil)
 
-// New returns a CPU backend.
+// New returns a CPU backend running the best kernels this processor and
+// build support, lowered by the environment variable MYELIN_CPU (generic,
+// avx2 or avx512) when it is set to a level they support; an invalid
+// MYELIN_CPU is ignored here, and reported as an error by
+// backend.Open("cpu").
 func New() *Backend {
-	return &Backend{live: make(map[*tensor]struct{})}
+	l, err := isa.FromEnv()
+	if err != nil {
+		l = isa.Best()
+	}
+	return newLevel(l)
 }
+
+// NewLevel returns a CPU backend running the kernels of level l, or an
+// error when this processor or build cannot run them (see Levels).
+func NewLevel(l Level) (*Backend, error) {
+	if l < Generic || l > isa.Best() {
+		return nil, fmt.Errorf("cpu: kernel level %v is not available here: this processor and build run up to %v", l, isa.Best())
+	}
+	return newLevel(l), nil
+}
+
+func newLevel(l Level) *Backend {
+	return &Backend{live: make(map[*tensor]struct{}), level: l}
+}
+
+// Level returns the kernel level the backend runs.
+func (b *Backend) Level() Level { return b.level }
 
 // tensor is a CPU tensor: a shape and its elements, row-major. data is nil
 // once the tensor is freed.

@@ -14,8 +14,20 @@ import (
 	"github.com/myelin-go/myelin/backend/cpu"
 )
 
+// TestConformance runs the conformance suite once for every kernel level
+// this machine can run.
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, func() backend.Backend { return cpu.New() })
+	for _, l := range cpu.Levels() {
+		t.Run(l.String(), func(t *testing.T) {
+			backendtest.Run(t, func() backend.Backend {
+				b, err := cpu.NewLevel(l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			})
+		})
+	}
 }
 
 func TestRegistered(t *testing.T) {

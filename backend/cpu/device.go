@@ -17,7 +17,8 @@ var simdFeatures = []cpuid.FeatureID{
 }
 
 // Device describes the processor in one line: brand, vendor, logical
-// cores, cache sizes, SIMD extensions, GOMAXPROCS and the kernels in use.
+// cores, cache sizes, SIMD extensions, GOMAXPROCS and the kernels in use
+// (their level and the GEMM).
 func (b *Backend) Device() string {
 	c := &cpuid.CPU
 	brand := strings.TrimSpace(c.BrandName)
@@ -33,10 +34,10 @@ func (b *Backend) Device() string {
 	if len(simd) == 0 {
 		simd = []string{"none detected"}
 	}
-	return fmt.Sprintf("%s (%s), %d logical cores, cache L1d %s L2 %s L3 %s, SIMD %s; GOMAXPROCS %d; gonum Sgemm, pure-Go kernels",
+	return fmt.Sprintf("%s (%s), %d logical cores, cache L1d %s L2 %s L3 %s, SIMD %s; GOMAXPROCS %d; %s kernels, gonum Sgemm",
 		brand, c.VendorString, c.LogicalCores,
 		cacheSize(c.Cache.L1D), cacheSize(c.Cache.L2), cacheSize(c.Cache.L3),
-		strings.Join(simd, " "), runtime.GOMAXPROCS(0))
+		strings.Join(simd, " "), runtime.GOMAXPROCS(0), b.level)
 }
 
 // cacheSize formats a cache size in bytes as KiB or MiB, or "?" when cpuid

@@ -95,3 +95,22 @@ func (b *Backend) AdamStep(p, g, m, v backend.Tensor, h backend.Adam) {
 
 // sqrt32 returns √x in float32 (the compiler emits a single instruction).
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// AdadeltaStep applies one Adadelta step to p in place (see
+// backend.Adadelta): with g′ = g + λp it sets s = ρs + (1−ρ)g′²,
+// d = √(u+ε)/√(s+ε)·g′, u = ρu + (1−ρ)d² and p = p − ηd. g is not modified.
+func (b *Backend) AdadeltaStep(p, g, s, u backend.Tensor, h backend.Adadelta) {
+	tp, tg := b.tensor("AdadeltaStep", p), b.tensor("AdadeltaStep", g)
+	ts, tu := b.tensor("AdadeltaStep", s), b.tensor("AdadeltaStep", u)
+	checkSameLen("AdadeltaStep", []string{"p", "g", "s", "u"}, tp, tg, ts, tu)
+	parallelFor(len(tp.data), elemGrain, func(_, lo, hi int) {
+		ps, gs, ss, us := tp.data[lo:hi], tg.data[lo:hi], ts.data[lo:hi], tu.data[lo:hi]
+		for i, pi := range ps {
+			gi := gs[i] + h.WeightDecay*pi
+			si := h.Rho*ss[i] + (1-h.Rho)*gi*gi
+			d := sqrt32(us[i]+h.Eps) / sqrt32(si+h.Eps) * gi
+			ss[i], us[i] = si, h.Rho*us[i]+(1-h.Rho)*d*d
+			ps[i] = pi - h.LR*d
+		}
+	})
+}
