@@ -52,7 +52,14 @@ func MLP() []nn.Layer {
 	}
 }
 
-var byName = map[string]func() []nn.Layer{"cnn": CNN, "lenet": LeNet, "mlp": MLP}
+// LogReg returns multinomial logistic regression, the first MNIST model of
+// most tutorials: flatten 784 → fc 10 (7,850 parameters), whose softmax
+// the loss applies.
+func LogReg() []nn.Layer {
+	return []nn.Layer{&nn.Flatten{}, &nn.Dense{Units: 10}}
+}
+
+var byName = map[string]func() []nn.Layer{"cnn": CNN, "lenet": LeNet, "logreg": LogReg, "mlp": MLP}
 
 // Names lists the models ByName knows, sorted.
 func Names() []string {
@@ -64,7 +71,8 @@ func Names() []string {
 	return names
 }
 
-// ByName returns the layers of the named model ("cnn", "lenet" or "mlp").
+// ByName returns the layers of the named model ("cnn", "lenet", "logreg"
+// or "mlp").
 func ByName(name string) ([]nn.Layer, error) {
 	f, ok := byName[name]
 	if !ok {

@@ -14,11 +14,12 @@ import (
 // the layer sizes (weights plus biases).
 func TestModels(t *testing.T) {
 	want := map[string]int{
-		"cnn":   (32*1*9 + 32) + (64*32*9 + 64) + (128*64*12*12 + 128) + (10*128 + 10),
-		"lenet": (32*1*25 + 32) + (64*32*25 + 64) + (128*64*4*4 + 128) + (10*128 + 10),
-		"mlp":   (512*784 + 512) + (10*512 + 10),
+		"cnn":    (32*1*9 + 32) + (64*32*9 + 64) + (128*64*12*12 + 128) + (10*128 + 10),
+		"lenet":  (32*1*25 + 32) + (64*32*25 + 64) + (128*64*4*4 + 128) + (10*128 + 10),
+		"logreg": 10*784 + 10,
+		"mlp":    (512*784 + 512) + (10*512 + 10),
 	}
-	if names := models.Names(); !slices.Equal(names, []string{"cnn", "lenet", "mlp"}) {
+	if names := models.Names(); !slices.Equal(names, []string{"cnn", "lenet", "logreg", "mlp"}) {
 		t.Errorf("Names() = %v", names)
 	}
 	b := cpu.New()

@@ -3,6 +3,8 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/rand"
 )
 
 // Dataset is an in-memory set of samples and targets.
@@ -87,4 +89,55 @@ func OneHot(labels []int, classes int) []float32 {
 		y[i*classes+l] = 1
 	}
 	return y
+}
+
+// DefaultValFraction is the share of a training set that Split sets aside
+// for validation by default: one sample in five, a 4:1 split.
+const DefaultValFraction = 0.2
+
+// Split divides d into a training and a validation set, with
+// round(frac·Len) samples in the latter, chosen by a shuffle drawn from
+// rand.New(rand.NewSource(seed)): the same seed gives the same split. Both
+// sets keep the order the samples have in d and are copies (d is not
+// changed or shared). Split returns an error unless d passes Check (with
+// targets when d has them) and both sets get at least one sample.
+func (d Dataset) Split(frac float64, seed int64) (train, val Dataset, err error) {
+	if err := d.Check(d.Y != nil); err != nil {
+		return train, val, fmt.Errorf("nn: Split: %w", err)
+	}
+	n := d.Len()
+	nVal := int(math.Round(frac * float64(n)))
+	if !(frac > 0 && frac < 1) || nVal < 1 || nVal >= n {
+		return train, val, fmt.Errorf("nn: Split: validation fraction %g of %d samples leaves an empty set; want a fraction in (0, 1) of at least one sample each", frac, n)
+	}
+	inVal := make([]bool, n)
+	for _, i := range rand.New(rand.NewSource(seed)).Perm(n)[:nVal] {
+		inVal[i] = true
+	}
+	train, val = d.subset(inVal, false, n-nVal), d.subset(inVal, true, nVal)
+	return train, val, nil
+}
+
+// subset returns a copy of the count samples i of d with pick[i] == want,
+// in order.
+func (d Dataset) subset(pick []bool, want bool, count int) Dataset {
+	xn, yn := shapeLen(d.XShape), shapeLen(d.YShape)
+	s := Dataset{
+		X:      make([]float32, 0, count*xn),
+		XShape: append([]int(nil), d.XShape...),
+		YShape: append([]int(nil), d.YShape...),
+	}
+	if d.Y != nil {
+		s.Y = make([]float32, 0, count*yn)
+	}
+	for i, p := range pick {
+		if p != want {
+			continue
+		}
+		s.X = append(s.X, d.X[i*xn:(i+1)*xn]...)
+		if d.Y != nil {
+			s.Y = append(s.Y, d.Y[i*yn:(i+1)*yn]...)
+		}
+	}
+	return s
 }

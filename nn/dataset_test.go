@@ -1,6 +1,8 @@
 package nn_test
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,4 +68,60 @@ func TestOneHot(t *testing.T) {
 		}
 	}
 	mustPanic(t, "label 3 at index 1 is outside [0, 3)", func() { nn.OneHot([]int{0, 3}, 3) })
+}
+
+func TestSplit(t *testing.T) {
+	const n = 23
+	d := nn.Dataset{X: make([]float32, 2*n), XShape: []int{2}, Y: make([]float32, n), YShape: []int{1}}
+	for i := range n {
+		d.X[2*i], d.X[2*i+1], d.Y[i] = float32(i), float32(-i), float32(10*i)
+	}
+	train, val, err := d.Split(nn.DefaultValFraction, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// round(0.2·23) = 5 validation samples.
+	if train.Len() != 18 || val.Len() != 5 || len(train.Y) != 18 || len(val.Y) != 5 {
+		t.Fatalf("split of %d: %d and %d samples (%d and %d targets), want 18 and 5", n, train.Len(), val.Len(), len(train.Y), len(val.Y))
+	}
+	seen := make([]int, n)
+	for _, s := range []nn.Dataset{train, val} {
+		last := -1
+		for i := range s.Len() {
+			k := int(s.X[2*i])
+			if s.X[2*i+1] != float32(-k) || s.Y[i] != float32(10*k) {
+				t.Fatalf("sample %d of a split is (%v, %v → %v): not a sample of the set", i, s.X[2*i], s.X[2*i+1], s.Y[i])
+			}
+			if k <= last {
+				t.Errorf("split out of order: %d after %d", k, last)
+			}
+			last = k
+			seen[k]++
+		}
+	}
+	for k, c := range seen {
+		if c != 1 {
+			t.Errorf("sample %d is in %d of the two sets, want exactly 1", k, c)
+		}
+	}
+	train.X[0] = 99
+	if d.X[0] == 99 {
+		t.Error("Split shares memory with the dataset")
+	}
+	_, again, _ := d.Split(0.2, 5)
+	_, other, _ := d.Split(0.2, 6)
+	if !slices.Equal(again.X, val.X) {
+		t.Error("two splits with the same seed differ")
+	}
+	if slices.Equal(other.X, val.X) {
+		t.Error("splits with different seeds are the same")
+	}
+	for _, frac := range []float64{0, 1, 0.01, 0.99, -0.5, math.NaN()} {
+		if _, _, err := d.Split(frac, 1); err == nil || !strings.Contains(err.Error(), "leaves an empty set") {
+			t.Errorf("Split(%g): %v, want an error about an empty set", frac, err)
+		}
+	}
+	if _, _, err := (nn.Dataset{XShape: []int{2}}).Split(0.2, 1); err == nil || !strings.Contains(err.Error(), "no samples") {
+		t.Errorf("Split of an empty set: %v", err)
+	}
 }

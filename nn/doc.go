@@ -2,11 +2,11 @@
 // backend.Backend.
 //
 // A model is a Sequential: a list of Layers (Dense, Conv2D, MaxPool2D,
-// AvgPool2D, Flatten, Activation, Softmax) built in order for a per-sample
-// input shape. Building validates every layer against the shape it receives
-// and initialises the parameters (HeNormal weights and zero biases by
-// default) from a seeded math/rand source, so that a seed reproduces a model
-// exactly.
+// AvgPool2D, Flatten, Activation, Softmax, BatchNorm, Dropout) built in
+// order for a per-sample input shape. Building validates every layer
+// against the shape it receives and initialises the parameters (HeNormal
+// weights and zero biases by default) from a seeded math/rand source, so
+// that a seed reproduces a model exactly.
 //
 // Every computation goes through the Backend: parameters, activations and
 // gradients live in backend tensors, and this package never touches device
@@ -15,8 +15,11 @@
 // allocates no tensors.
 //
 // Training is driven by a Trainer, which combines a model, a Loss
-// (NewSoftmaxCrossEntropy, NewMSE) and an Optimizer (NewSGD, NewRMSprop,
-// NewAdam):
+// (NewSoftmaxCrossEntropy, NewBCEWithLogits, NewMSE, NewMAE) and an
+// Optimizer (NewSGD, NewMomentum, NewRMSprop, NewAdam, NewAdamW,
+// NewAdadelta). GradCheck compares a model's backpropagated gradients with
+// central differences; RegressionMetrics, Accuracy and NewConfusionMatrix
+// score predictions on the host:
 //
 //	b, err := backend.Open("cpu") // with backend/cpu imported
 //	…

@@ -1,158 +1,243 @@
 package nn_test
 
 import (
-	"fmt"
 	"math"
 	"math/rand"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/nn"
 )
 
-// gradCheck compares the gradients that backpropagation computes for
-// L = loss(m(x), y), of every parameter and of the input x [n, InShape...],
-// with central differences (L(θ+h) − L(θ−h))/2h evaluated through the
-// model on the backend in float32. An element passes when the two differ
-// by at most atol + rtol·max(|numeric|, |analytic|).
-//
-// With h = 1e-2 the truncation error of a central difference is about
-// h²/6·|L‴| ≈ 2e-5·|L‴|, and float32 rounding of a loss near 1 (a few ulps,
-// 1e-7 each) adds about 1e-7/h ≈ 1e-5 of noise, so rtol = 1e-2 and
-// atol = 1e-4 leave a wide margin while still catching any wrong term.
-//
-// A step of h can cross a kink of L (two max-pool candidates within h of
-// each other, a LeakyReLU input within h of 0), where no difference
-// quotient of that width matches the derivative. An element that fails at
-// h is therefore tried again at h/4 (noise 4e-5); it fails the test only if
-// it fails there too, and at most 5% of the elements may need the retry.
-func gradCheck(t *testing.T, b backend.Backend, m *nn.Sequential, loss nn.Loss, xs, ys []float32, n int, h, atol, rtol float64) {
-	t.Helper()
-	x := upload(b, xs, append([]int{n}, m.InShape()...)...)
-	y := upload(b, ys, append([]int{n}, m.OutShape()...)...)
-	lossAt := func() float64 {
-		l, _ := loss.Loss(m.Forward(x, true), y)
-		return float64(download(b, l)[0])
-	}
+// gradCheckTol is the RelDiff every tensor must stay below in the tests:
+// GradCheck's documented boundary between a usual result (kinks included)
+// and a suspicious one. The logs show the values actually reached.
+const gradCheckTol = 1e-2
 
-	_, g := loss.Loss(m.Forward(x, true), y)
-	params := m.Params()
-	for _, p := range params {
-		b.Fill(p.Grad, float32(math.NaN())) // Backward must overwrite every element
-	}
-	layers := m.Layers()
-	dy := g
-	for i := len(layers) - 1; i >= 0; i-- {
-		dy = layers[i].Backward(dy)
-	}
-	dx := download(b, dy)
-
-	checked, retried := 0, 0
-	check := func(what string, analytic []float32, values []float32, set func([]float32)) {
-		t.Helper()
-		central := func(i int, h float64) float64 {
-			v := values[i]
-			values[i] = v + float32(h)
-			set(values)
-			lp := lossAt()
-			values[i] = v - float32(h)
-			set(values)
-			lm := lossAt()
-			values[i] = v
-			set(values)
-			return (lp - lm) / (2 * h)
-		}
-		ok := func(num, ana float64) bool {
-			return math.Abs(num-ana) <= atol+rtol*math.Max(math.Abs(num), math.Abs(ana))
-		}
-		for i := range values {
-			checked++
-			ana := float64(analytic[i])
-			if num := central(i, h); !ok(num, ana) {
-				retried++
-				if num4 := central(i, h/4); !ok(num4, ana) {
-					t.Fatalf("%v: ∂L/∂%s[%d]: backprop %g, central difference %g (step %g), %g (step %g)",
-						loss, what, i, ana, num, h, num4, h/4)
-				}
-			}
-		}
-	}
-	for _, p := range params {
-		values := download(b, p.Value)
-		check(p.Name, download(b, p.Grad), values, func(v []float32) { b.Upload(p.Value, v) })
-	}
-	check("x", dx, append([]float32(nil), xs...), func(v []float32) { b.Upload(x, v) })
-	t.Logf("%v: %d gradient elements checked, %d needed the smaller step", loss, checked, retried)
-	if retried > checked/20 {
-		t.Fatalf("%v: %d of %d elements needed the smaller step, want at most 5%%", loss, retried, checked)
-	}
+// gradCheckCase is a model, a loss and a batch for GradCheck.
+type gradCheckCase struct {
+	name   string
+	in     []int
+	n      int
+	layers func() []nn.Layer
+	loss   func(backend.Backend) nn.Loss
+	target string  // "onehot", "binary" or "real"
+	eps    float64 // GradCheck's step, 0 for the default
 }
 
-// gradCheckCNN returns the layers of a small CNN that exercises every layer
-// type and every smooth activation, for input [2, 7, 7].
-func gradCheckCNN(head *nn.Activation) []nn.Layer {
-	return []nn.Layer{
-		&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1}, // [3 7 7]
-		nn.Tanh(),
-		&nn.MaxPool2D{Size: 2}, // [3 3 3]
-		&nn.Conv2D{Filters: 4, KH: 3, KW: 2, Stride: 2, Pad: 1}, // [4 2 3]
-		nn.ELU(0.7),
-		&nn.AvgPool2D{Size: 2, Stride: 1, Pad: 1}, // [4 3 4]
-		&nn.Flatten{}, // [48]
-		&nn.Dense{Units: 6},
-		head,
-		&nn.Dense{Units: 3},
+// gradCheckCases covers every layer type (Dense, Conv2D with stride and
+// padding, MaxPool2D, AvgPool2D, Flatten, every activation, Softmax,
+// BatchNorm after Dense and after Conv2D, Dropout) and every loss.
+var gradCheckCases = []gradCheckCase{
+	{"CNN/SoftmaxCrossEntropy", []int{2, 7, 7}, 3, func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1, NoBias: true}, // [3 7 7]; BatchNorm cancels a bias
+			&nn.BatchNorm{},
+			nn.Tanh(),
+			&nn.MaxPool2D{Size: 2}, // [3 3 3]
+			&nn.Conv2D{Filters: 4, KH: 3, KW: 2, Stride: 2, Pad: 1}, // [4 2 3]
+			nn.ELU(0.7),
+			&nn.AvgPool2D{Size: 2, Stride: 1, Pad: 1}, // [4 3 4]
+			&nn.Flatten{}, // [48]
+			&nn.Dense{Units: 6, NoBias: true},
+			&nn.BatchNorm{Momentum: 0.5},
+			nn.Sigmoid(),
+			&nn.Dropout{P: 0.3},
+			&nn.Dense{Units: 3},
+		}
+	}, nn.NewSoftmaxCrossEntropy, "onehot", 3e-3}, // at the default step, a max-pool kink gives RelDiff 1e-2
+	{"MLP ReLU, LeakyReLU/MSE", []int{5}, 4, func() []nn.Layer {
+		return []nn.Layer{&nn.Dense{Units: 8}, nn.ReLU(), &nn.Dense{Units: 6}, nn.LeakyReLU(0.2), &nn.Dense{Units: 3}}
+	}, nn.NewMSE, "real", 0},
+	{"MLP Softplus, Dropout, Identity/MAE", []int{4}, 3, func() []nn.Layer {
+		return []nn.Layer{&nn.Dense{Units: 6}, nn.Softplus(), &nn.Dropout{P: 0.5}, &nn.Dense{Units: 4}, nn.Identity()}
+	}, nn.NewMAE, "real", 0},
+	{"BatchNorm, Tanh/BCEWithLogits", []int{3}, 5, func() []nn.Layer {
+		return []nn.Layer{&nn.Dense{Units: 5, NoBias: true}, &nn.BatchNorm{}, nn.Tanh(), &nn.Dense{Units: 2}}
+	}, nn.NewBCEWithLogits, "binary", 0},
+	{"Conv, Sigmoid, Softmax, no bias/MSE", []int{1, 5, 5}, 2, func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Conv2D{Filters: 2, KH: 3, KW: 3, NoBias: true}, // [2 3 3]
+			nn.Sigmoid(),
+			&nn.Flatten{},
+			&nn.Dense{Units: 4, NoBias: true},
+			&nn.Softmax{},
+		}
+	}, nn.NewMSE, "real", 0},
+}
+
+// targets returns n targets of k values of the given kind.
+func targets(rng *rand.Rand, kind string, n, k int) []float32 {
+	switch kind {
+	case "onehot":
+		labels := make([]int, n)
+		for i := range labels {
+			labels[i] = rng.Intn(k)
+		}
+		return nn.OneHot(labels, k)
+	case "binary":
+		y := make([]float32, n*k)
+		for i := range y {
+			y[i] = float32(rng.Intn(2))
+		}
+		return y
 	}
+	return randSlice(rng, n*k, -1, 1)
 }
 
 func TestGradCheck(t *testing.T) {
-	const n = 3
-	for _, tc := range []struct {
-		head *nn.Activation
-		loss func(backend.Backend) nn.Loss
-	}{
-		{nn.Sigmoid(), nn.NewSoftmaxCrossEntropy},
-		{nn.Softplus(), nn.NewMSE},
-		{nn.LeakyReLU(0.2), nn.NewSoftmaxCrossEntropy},
-	} {
-		t.Run(fmt.Sprintf("%v/%v", tc.head, tc.loss(newCPU(t))), func(t *testing.T) {
+	for i, c := range gradCheckCases {
+		t.Run(c.name, func(t *testing.T) {
 			b := newCPU(t)
-			m, err := nn.NewSequential(b, []int{2, 7, 7}, 11, gradCheckCNN(tc.head)...)
+			m, err := nn.NewSequential(b, c.in, int64(11+i), c.layers()...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewSource(12))
-			setRandom(b, m, rng) // non-zero biases
-			xs := randSlice(rng, n*2*7*7, -1, 1)
-			var ys []float32
-			if tc.loss(b).String() == "MSE" {
-				ys = randSlice(rng, n*3, -1, 1)
-			} else {
-				ys = nn.OneHot([]int{2, 0, 1}, 3)
+			rng := rand.New(rand.NewSource(int64(20 + i)))
+			setRandom(b, m, rng) // non-zero biases, γ away from 1
+			for _, p := range m.Params() {
+				b.Fill(p.Grad, float32(math.NaN())) // Backward must overwrite every element
 			}
-			gradCheck(t, b, m, tc.loss(b), xs, ys, n, 1e-2, 1e-4, 1e-2)
+			x := randSlice(rng, c.n*shapeLen(c.in), -1, 1)
+			y := targets(rng, c.target, c.n, shapeLen(m.OutShape()))
+			res, err := nn.GradCheck(m, c.loss(b), x, y, c.eps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != len(m.Params())+1 {
+				t.Fatalf("%d results for %d parameters, want one per parameter and the input", len(res), len(m.Params()))
+			}
+			for j, r := range res {
+				want := "input"
+				if j < len(m.Params()) {
+					want = m.Params()[j].Name
+				}
+				t.Logf("%-10s RelDiff %.2e  MaxAbsDiff %.2e", r.Name, r.RelDiff, r.MaxAbsDiff)
+				if r.Name != want {
+					t.Errorf("result %d is for %q, want %q", j, r.Name, want)
+				}
+				if !(r.RelDiff < gradCheckTol) {
+					t.Errorf("%s: RelDiff %g, want below %g", r.Name, r.RelDiff, gradCheckTol)
+				}
+			}
 		})
 	}
 }
 
-// TestGradCheckSoftmaxNoBias checks a model without biases that ends in a
-// Softmax layer, trained with MSE on the probabilities.
-func TestGradCheckSoftmaxNoBias(t *testing.T) {
-	const n = 2
+// brokenDense is a Dense layer whose Backward gets a gradient wrong: the
+// weight gradient or the input gradient comes out 10% too large.
+type brokenDense struct {
+	nn.Dense
+	b      backend.Backend
+	weight bool // break the weight gradient, else the input gradient
+}
+
+func (d *brokenDense) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, error) {
+	d.b = b
+	return d.Dense.Build(b, in, rng)
+}
+
+func (d *brokenDense) Backward(dy backend.Tensor) backend.Tensor {
+	dx := d.Dense.Backward(dy)
+	if d.weight {
+		d.b.Scale(1.1, d.Params()[0].Grad)
+	} else {
+		d.b.Scale(1.1, dx)
+	}
+	return dx
+}
+
+// TestGradCheckDetects checks that GradCheck flags a wrong gradient: the
+// broken tensor, and for a wrong input gradient every tensor before it.
+func TestGradCheckDetects(t *testing.T) {
+	for _, weight := range []bool{true, false} {
+		b := newCPU(t)
+		broken := &brokenDense{Dense: nn.Dense{Units: 4}, weight: weight}
+		m, err := nn.NewSequential(b, []int{3}, 5, &nn.Dense{Units: 5}, nn.Tanh(), broken, nn.Sigmoid(), &nn.Dense{Units: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(6))
+		setRandom(b, m, rng)
+		res, err := nn.GradCheck(m, nn.NewMSE(b), randSlice(rng, 12, -1, 1), randSlice(rng, 8, -1, 1), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bad []string
+		for _, r := range res {
+			t.Logf("broken weight %v: %-9s RelDiff %.2e", weight, r.Name, r.RelDiff)
+			if r.RelDiff > 3e-2 {
+				bad = append(bad, r.Name)
+			}
+		}
+		want := []string{"2.weight"}
+		if !weight {
+			want = []string{"0.weight", "0.bias", "input"}
+		}
+		if !slices.Equal(bad, want) {
+			t.Errorf("broken weight %v: RelDiff above 3e-2 for %v, want exactly %v", weight, bad, want)
+		}
+	}
+}
+
+// TestGradCheckRestores checks that GradCheck leaves parameters, BatchNorm
+// running statistics and Tracked, and Dropout's Step as they were.
+func TestGradCheckRestores(t *testing.T) {
 	b := newCPU(t)
-	m, err := nn.NewSequential(b, []int{1, 5, 5}, 13,
-		&nn.Conv2D{Filters: 2, KH: 3, KW: 3, NoBias: true}, // [2 3 3]
-		nn.Sigmoid(),
-		&nn.Flatten{},
-		&nn.Dense{Units: 4, NoBias: true},
-		&nn.Softmax{})
+	bn, drop := &nn.BatchNorm{}, &nn.Dropout{P: 0.5}
+	m, err := nn.NewSequential(b, []int{3}, 7, &nn.Dense{Units: 4}, bn, drop, &nn.Dense{Units: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(m.Params()); got != 2 {
-		t.Fatalf("%d params, want the two weights", got)
+	rng := rand.New(rand.NewSource(8))
+	x := upload(b, randSlice(rng, 12, -1, 1), 4, 3)
+	m.Forward(x, true) // move the running statistics and Step away from their start
+	snapshot := func() [][]float32 {
+		var s [][]float32
+		for _, p := range append(m.Params(), m.Buffers()...) {
+			s = append(s, download(b, p.Value))
+		}
+		return s
 	}
-	rng := rand.New(rand.NewSource(14))
-	xs := randSlice(rng, n*25, -1, 1)
-	gradCheck(t, b, m, nn.NewMSE(b), xs, []float32{0.1, 0.2, 0.3, 0.4, 0.7, 0.1, 0.1, 0.1}, n, 1e-2, 1e-4, 1e-2)
+	before, tracked, step := snapshot(), bn.Tracked, drop.Step
+	if _, err := nn.GradCheck(m, nn.NewMSE(b), randSlice(rng, 12, -1, 1), randSlice(rng, 8, -1, 1), 0); err != nil {
+		t.Fatal(err)
+	}
+	if bn.Tracked != tracked || drop.Step != step {
+		t.Errorf("after GradCheck Tracked = %d, Step = %d, want %d and %d", bn.Tracked, drop.Step, tracked, step)
+	}
+	for i, v := range snapshot() {
+		if !slices.Equal(v, before[i]) {
+			t.Errorf("tensor %d changed by GradCheck", i)
+		}
+	}
+}
+
+func TestGradCheckErrors(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{3}, 1, &nn.Dense{Units: 2}, &nn.BatchNorm{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mse := nn.NewMSE(b)
+	x6, y4 := make([]float32, 6), make([]float32, 4)
+	for _, c := range []struct {
+		x, y []float32
+		eps  float64
+		want string
+	}{
+		{x6, y4, -1, "eps = -1"},
+		{x6, y4, 1, "eps = 1"},
+		{make([]float32, 5), y4, 0, "5 input values"},
+		{nil, nil, 0, "0 input values"},
+		{x6, make([]float32, 3), 0, "3 target values for 2 samples"},
+		{x6[:3], y4[:2], 0, "at least 2 values per channel"},
+	} {
+		_, err := nn.GradCheck(m, mse, c.x, c.y, c.eps)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("GradCheck(%d inputs, %d targets, eps %g): error %v, want one mentioning %q", len(c.x), len(c.y), c.eps, err, c.want)
+		}
+	}
 }

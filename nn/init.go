@@ -31,6 +31,28 @@ var (
 	HeNormal Initializer = heNormal{}
 )
 
+// Zeros sets every element to 0. Fine for biases; a weight initialised to
+// zeros makes every unit of a layer compute the same thing forever.
+var Zeros Initializer = zeroInit{}
+
+// Normal returns an initialiser that draws from N(0, std²), whatever the
+// shape. It panics unless std ≥ 0.
+func Normal(std float64) Initializer {
+	if !(std >= 0) {
+		panic(fmt.Sprintf("nn: Normal(%g): the standard deviation must be at least 0", std))
+	}
+	return normalInit{std}
+}
+
+// Uniform returns an initialiser that draws from U(−limit, limit), whose
+// variance is limit²/3, whatever the shape. It panics unless limit ≥ 0.
+func Uniform(limit float64) Initializer {
+	if !(limit >= 0) {
+		panic(fmt.Sprintf("nn: Uniform(%g): the limit must be at least 0", limit))
+	}
+	return uniformInit{limit}
+}
+
 // Fans returns the fan-in and fan-out of a weight of the given shape as
 // PyTorch computes them: for [out, in, k...] (a Dense weight [out, in] or a
 // convolution filter bank [F, C, KH, KW]) with receptive field
@@ -107,3 +129,30 @@ func (heNormal) Init(w []float32, shape []int, rng *rand.Rand) {
 }
 
 func (heNormal) String() string { return "HeNormal" }
+
+type zeroInit struct{}
+
+func (zeroInit) Init(w []float32, shape []int, _ *rand.Rand) {
+	checkInit("Zeros", w, shape)
+	clear(w)
+}
+
+func (zeroInit) String() string { return "Zeros" }
+
+type normalInit struct{ std float64 }
+
+func (n normalInit) Init(w []float32, shape []int, rng *rand.Rand) {
+	checkInit("Normal", w, shape)
+	fillNormal(w, n.std, rng)
+}
+
+func (n normalInit) String() string { return fmt.Sprintf("Normal(%g)", n.std) }
+
+type uniformInit struct{ limit float64 }
+
+func (u uniformInit) Init(w []float32, shape []int, rng *rand.Rand) {
+	checkInit("Uniform", w, shape)
+	fillUniform(w, u.limit, rng)
+}
+
+func (u uniformInit) String() string { return fmt.Sprintf("Uniform(%g)", u.limit) }

@@ -41,6 +41,8 @@ func TestInitializers(t *testing.T) {
 			{nn.XavierNormal, 2 / float64(fanIn+fanOut), 0},
 			{nn.HeUniform, 2 / float64(fanIn), math.Sqrt(6 / float64(fanIn))},
 			{nn.HeNormal, 2 / float64(fanIn), 0},
+			{nn.Normal(0.05), 0.05 * 0.05, 0},
+			{nn.Uniform(0.1), 0.1 * 0.1 / 3, 0.1},
 		} {
 			name := fmt.Sprintf("%v%v", tc.init, shape)
 			w := make([]float32, shapeLen(shape))
@@ -71,6 +73,23 @@ func TestInitializers(t *testing.T) {
 			}
 		}
 	}
+	w := []float32{1, 2, 3, 4, 5, 6}
+	nn.Zeros.Init(w, []int{2, 3}, nil)
+	for i, v := range w {
+		if v != 0 {
+			t.Fatalf("Zeros: element %d = %v", i, v)
+		}
+	}
+	for _, c := range []struct {
+		init fmt.Stringer
+		want string
+	}{{nn.Zeros.(fmt.Stringer), "Zeros"}, {nn.Normal(0.01).(fmt.Stringer), "Normal(0.01)"}, {nn.Uniform(0.5).(fmt.Stringer), "Uniform(0.5)"}} {
+		if got := c.init.String(); got != c.want {
+			t.Errorf("String() = %q, want %q", got, c.want)
+		}
+	}
+	mustPanic(t, "Normal(-1)", func() { nn.Normal(-1) })
+	mustPanic(t, "Uniform(NaN)", func() { nn.Uniform(math.NaN()) })
 	mustPanic(t, "HeNormal.Init: 5 values for shape [2 3]", func() {
 		nn.HeNormal.Init(make([]float32, 5), []int{2, 3}, rand.New(rand.NewSource(1)))
 	})

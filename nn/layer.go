@@ -19,8 +19,9 @@ type Layer interface {
 	Build(b backend.Backend, in []int, rng *rand.Rand) (out []int, err error)
 	// Forward computes the output for a batch x [N, in...]. The returned
 	// tensor belongs to the layer and stays valid until the next Forward.
-	// train selects training behaviour (for layers that differ, such as
-	// dropout; none of this package's layers do).
+	// train selects training behaviour for the layers that differ:
+	// Dropout drops values and BatchNorm uses and updates batch statistics
+	// only in training.
 	Forward(x backend.Tensor, train bool) backend.Tensor
 	// Backward takes dy = ∂L/∂y for the last Forward, stores parameter
 	// gradients in Params' Grad (overwriting), and returns ∂L/∂x (owned by
@@ -30,6 +31,15 @@ type Layer interface {
 	Params() []*Param
 	// String describes the layer, e.g. "Conv2D(32, 3×3, stride 1, pad 0)".
 	String() string
+}
+
+// Stateful is implemented by layers that keep state beyond their parameters
+// that checkpoints must save.
+type Stateful interface {
+	// Buffers returns the layer's non-trainable tensors (Grad nil), named
+	// like Params ("running_mean", "running_var"; Sequential prefixes
+	// "<layer index>.").
+	Buffers() []*Param
 }
 
 // ioBufs are a layer's output y and input gradient dx for one batch size;

@@ -79,6 +79,66 @@ func (l *MSE) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
 // String returns "MSE".
 func (l *MSE) String() string { return "MSE" }
 
+// MAE is the mean absolute error over all M elements of a batch (L1 loss):
+//
+//	loss = (1/M)·Σ_i |pred[i] − target[i]|
+//	grad = sign(pred − target)/M   (0 where they are equal)
+//
+// Create it with NewMAE.
+type MAE struct {
+	b    backend.Backend
+	loss backend.Tensor
+	bufs batchCache[lossBufs]
+}
+
+// NewMAE returns the mean-absolute-error loss on b.
+func NewMAE(b backend.Backend) Loss {
+	return &MAE{b: b, loss: b.Alloc(1)}
+}
+
+// Loss implements Loss via Backend.MeanAbsError.
+func (l *MAE) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
+	bufs := lossBuffers(l, l.b, &l.bufs, pred, target, false)
+	l.b.MeanAbsError(pred, target, bufs.grad, l.loss)
+	return l.loss, bufs.grad
+}
+
+// String returns "MAE".
+func (l *MAE) String() string { return "MAE" }
+
+// BCEWithLogits is binary cross-entropy on the sigmoid σ(z) = 1/(1+e^−z)
+// of logits z, against targets t in [0, 1], averaged over all M elements
+// of a batch (PyTorch's BCEWithLogitsLoss). Computed from the logits, it
+// stays finite for any z:
+//
+//	loss = (1/M)·Σ_i −t·log σ(z) − (1−t)·log(1 − σ(z))
+//	     = (1/M)·Σ_i max(z, 0) − z·t + log(1 + e^−|z|)
+//	grad = (σ(z) − t)/M
+//
+// A binary classifier ends in one logit per sample (Dense{Units: 1}), with
+// no Sigmoid layer; σ(z) is the predicted probability of class 1. Create it
+// with NewBCEWithLogits.
+type BCEWithLogits struct {
+	b    backend.Backend
+	loss backend.Tensor
+	bufs batchCache[lossBufs]
+}
+
+// NewBCEWithLogits returns the binary cross-entropy loss on logits on b.
+func NewBCEWithLogits(b backend.Backend) Loss {
+	return &BCEWithLogits{b: b, loss: b.Alloc(1)}
+}
+
+// Loss implements Loss via Backend.SigmoidCrossEntropy.
+func (l *BCEWithLogits) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
+	bufs := lossBuffers(l, l.b, &l.bufs, pred, target, false)
+	l.b.SigmoidCrossEntropy(pred, target, bufs.grad, l.loss)
+	return l.loss, bufs.grad
+}
+
+// String returns "BCEWithLogits".
+func (l *BCEWithLogits) String() string { return "BCEWithLogits" }
+
 // lossBufs are a loss's buffers for one batch size: the gradient it
 // returns and, for MSE, the squared differences.
 type lossBufs struct {

@@ -76,7 +76,7 @@ func TestMSE(t *testing.T) {
 
 func TestLossShapes(t *testing.T) {
 	b := newCPU(t)
-	for _, l := range []nn.Loss{nn.NewSoftmaxCrossEntropy(b), nn.NewMSE(b)} {
+	for _, l := range []nn.Loss{nn.NewSoftmaxCrossEntropy(b), nn.NewMSE(b), nn.NewMAE(b), nn.NewBCEWithLogits(b)} {
 		mustPanic(t, "prediction shape [2 3], target shape [2 4]", func() { l.Loss(b.Alloc(2, 3), b.Alloc(2, 4)) })
 		// A batch size seen before with another width gets new buffers.
 		for _, k := range []int{3, 5} {
@@ -87,4 +87,44 @@ func TestLossShapes(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestMAE(t *testing.T) {
+	const n, k = 4, 3
+	rng := rand.New(rand.NewSource(23))
+	pred := randSlice(rng, n*k, -2, 2)
+	target := randSlice(rng, n*k, -2, 2)
+	target[5] = pred[5] // equal: gradient 0
+	want, wantGrad := 0.0, make([]float64, n*k)
+	for i := range pred {
+		d := float64(pred[i]) - float64(target[i])
+		want += math.Abs(d) / (n * k)
+		if d != 0 {
+			wantGrad[i] = math.Copysign(1, d) / (n * k)
+		}
+	}
+	b := newCPU(t)
+	loss, grad := lossTwice(t, b, nn.NewMAE(b), pred, target, n, k)
+	assertClose(t, "MAE loss", []float32{loss}, []float64{want}, 1e-6, 1e-5)
+	assertClose(t, "MAE grad", grad, wantGrad, 0, 1e-6)
+}
+
+func TestBCEWithLogits(t *testing.T) {
+	const n, k = 4, 2
+	logits := []float32{-3, 0.5, 2, -0.25, 100, -100, 0, 7}
+	target := []float32{0, 1, 1, 0.3, 0, 1, 0.5, 1}
+	want, wantGrad := 0.0, make([]float64, n*k)
+	for i, z32 := range logits {
+		z, y := float64(z32), float64(target[i])
+		p := 1 / (1 + math.Exp(-z))
+		// −y·log p − (1−y)·log(1−p) with log(1−p) = log σ(−z), written
+		// without overflow for |z| = 100.
+		logP, log1mP := -math.Log1p(math.Exp(-z)), -math.Log1p(math.Exp(z))
+		want += (-y*logP - (1-y)*log1mP) / (n * k)
+		wantGrad[i] = (p - y) / (n * k)
+	}
+	b := newCPU(t)
+	loss, grad := lossTwice(t, b, nn.NewBCEWithLogits(b), logits, target, n, k)
+	assertClose(t, "BCEWithLogits loss", []float32{loss}, []float64{want}, 1e-6, 1e-5)
+	assertClose(t, "BCEWithLogits grad", grad, wantGrad, 1e-8, 1e-5)
 }

@@ -18,11 +18,14 @@ type Sequential struct {
 	shapes [][]int // per-sample output shape of each layer
 	layers []Layer
 	params []*Param
+	bufs   []*Param // buffers of the Stateful layers
 }
 
 // NewSequential builds the layers in order for per-sample input shape in
-// on b, initialising parameters from rand.New(rand.NewSource(seed)), and
-// names the parameters "<layer index>.weight" and "<layer index>.bias".
+// on b, initialising parameters (and Dropout's mask seeds) from
+// rand.New(rand.NewSource(seed)), and names the parameters
+// "<layer index>.weight" and "<layer index>.bias" and the buffers of
+// Stateful layers "<layer index>.<buffer>".
 // Errors name the layer index, its String() and the shapes.
 func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*Sequential, error) {
 	if b == nil {
@@ -49,6 +52,12 @@ func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*S
 			p.Name = strconv.Itoa(i) + "." + p.Name
 			m.params = append(m.params, p)
 		}
+		if st, ok := l.(Stateful); ok {
+			for _, p := range st.Buffers() {
+				p.Name = strconv.Itoa(i) + "." + p.Name
+				m.bufs = append(m.bufs, p)
+			}
+		}
 		m.shapes = append(m.shapes, out)
 		shape = out
 	}
@@ -69,6 +78,10 @@ func (m *Sequential) Layers() []Layer { return append([]Layer(nil), m.layers...)
 
 // Params returns every layer's parameters, in layer order.
 func (m *Sequential) Params() []*Param { return append([]*Param(nil), m.params...) }
+
+// Buffers returns every Stateful layer's buffers (BatchNorm's running
+// statistics), in layer order, named "<layer index>.<buffer>" like Params.
+func (m *Sequential) Buffers() []*Param { return append([]*Param(nil), m.bufs...) }
 
 // Forward runs the layers on a batch x [N, InShape...] and returns the
 // output [N, OutShape...], which belongs to the last layer and stays valid

@@ -99,6 +99,46 @@ func TestParamNames(t *testing.T) {
 	}
 }
 
+// TestBufferNames checks that Sequential.Buffers lists the BatchNorm
+// running statistics in layer order with PyTorch's names and shapes, and
+// that a model without Stateful layers has none.
+func TestBufferNames(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{2, 6, 6}, 1,
+		&nn.Conv2D{Filters: 4, KH: 3, KW: 3}, &nn.BatchNorm{}, nn.ReLU(), &nn.Flatten{},
+		&nn.Dropout{P: 0.5}, &nn.Dense{Units: 5}, &nn.BatchNorm{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name string
+		n    int
+	}{{"1.running_mean", 4}, {"1.running_var", 4}, {"6.running_mean", 5}, {"6.running_var", 5}}
+	bufs := m.Buffers()
+	if len(bufs) != len(want) {
+		t.Fatalf("%d buffers, want %d", len(bufs), len(want))
+	}
+	for i, p := range bufs {
+		if p.Name != want[i].name || !p.Value.Shape().Equal(backend.Shape{want[i].n}) || p.Grad != nil {
+			t.Errorf("buffer %d: %s %v (grad %v), want %s [%d] without grad", i, p.Name, p.Value.Shape(), p.Grad, want[i].name, want[i].n)
+		}
+	}
+	var names []string
+	for _, p := range m.Params() {
+		names = append(names, p.Name)
+	}
+	if got := strings.Join(names, " "); got != "0.weight 0.bias 1.weight 1.bias 5.weight 5.bias 6.weight 6.bias" {
+		t.Errorf("params %s", got)
+	}
+	plain, err := nn.NewSequential(b, []int{3}, 1, &nn.Dense{Units: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Buffers()) != 0 {
+		t.Errorf("a model without BatchNorm has buffers %v", plain.Buffers())
+	}
+}
+
 func TestNewSequentialErrors(t *testing.T) {
 	b := newCPU(t)
 	for _, tc := range []struct {
@@ -152,6 +192,7 @@ func TestLayerStrings(t *testing.T) {
 		{&nn.Softmax{}, "Softmax"},
 		{nn.ReLU(), "ReLU"}, {nn.Sigmoid(), "Sigmoid"}, {nn.Tanh(), "Tanh"}, {nn.Softplus(), "Softplus"},
 		{nn.Identity(), "Identity"}, {nn.LeakyReLU(0.01), "LeakyReLU(0.01)"}, {nn.ELU(1), "ELU(1)"},
+		{&nn.BatchNorm{}, "BatchNorm"}, {&nn.Dropout{P: 0.25}, "Dropout(0.25)"},
 	} {
 		if got := tc.l.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)

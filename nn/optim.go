@@ -9,7 +9,7 @@ import (
 
 // Optimizer updates parameters from their gradients. It keeps its
 // per-parameter state (momentum, moments) on the backend, allocated and
-// zeroed on the first Step that sees the parameter.
+// zeroed on the first Step or State that sees the parameter.
 type Optimizer interface {
 	// Step updates every parameter from its Grad.
 	Step(params []*Param)
@@ -18,6 +18,29 @@ type Optimizer interface {
 	// SetLR sets the learning rate for the following steps.
 	SetLR(lr float32)
 	String() string
+	// State returns the optimizer's state for params, for checkpoints,
+	// creating zeroed buffers for params that have none yet (so a loader
+	// can fill them before the first Step).
+	State(params []*Param) OptState
+}
+
+// OptState is an optimizer's state.
+type OptState struct {
+	// Buffers are per-parameter tensors named "<param name>.<buffer>"
+	// with PyTorch's buffer names: momentum_buffer (SGD), square_avg
+	// (RMSprop, Adadelta), acc_delta (Adadelta), exp_avg and exp_avg_sq
+	// (Adam/AdamW). Value is the tensor; Grad is nil. They come in the
+	// order of params, each parameter's buffers in the order above.
+	Buffers []*Param
+	// Steps are Adam's per-parameter step counters, "<param name>.step";
+	// a loader sets them through the pointer. Nil for other optimizers.
+	Steps map[string]*int
+}
+
+// add appends buffer t of parameter p to s under the name
+// "<p.Name>.<name>".
+func (s *OptState) add(p *Param, name string, t backend.Tensor) {
+	s.Buffers = append(s.Buffers, &Param{Name: p.Name + "." + name, Value: t})
 }
 
 // DefaultAdam returns Adam's usual hyper-parameters with learning rate lr:
@@ -53,18 +76,55 @@ func NewSGD(b backend.Backend, h backend.SGD) Optimizer {
 	return &sgd{b: b, h: h, v: map[*Param]backend.Tensor{}}
 }
 
+// NewMomentum returns SGD with momentum β on b at learning rate lr, in
+// one of the two common formulations of the velocity v:
+//
+//	v ← β·v + (1−β)·g   (dampened: an exponential average of gradients)
+//	v ← β·v + g         (not dampened: PyTorch's default, classical momentum)
+//
+// followed by p ← p − lr·v, with v starting at 0. The dampened form is
+// backend.SGD with Dampening = Momentum; its steps are smaller by 1−β in
+// the steady state, so it needs a learning rate larger by 1/(1−β) for the
+// same progress. (PyTorch's SGD with dampening=β starts v at g instead of
+// (1−β)·g, so its first step is larger; the undampened forms agree.)
+func NewMomentum(b backend.Backend, lr, beta float32, dampened bool) Optimizer {
+	h := backend.SGD{LR: lr, Momentum: beta}
+	if dampened {
+		h.Dampening = beta
+	}
+	return NewSGD(b, h)
+}
+
+// buffer returns the momentum buffer of p, creating it zeroed.
+func (o *sgd) buffer(p *Param) backend.Tensor {
+	v := o.v[p]
+	if v == nil {
+		v = zeros(o.b, p.Value)
+		o.v[p] = v
+	}
+	return v
+}
+
 func (o *sgd) Step(params []*Param) {
 	for _, p := range params {
 		var v backend.Tensor
 		if o.h.Momentum != 0 {
-			v = o.v[p]
-			if v == nil {
-				v = zeros(o.b, p.Value)
-				o.v[p] = v
-			}
+			v = o.buffer(p)
 		}
 		o.b.SGDStep(p.Value, p.Grad, v, o.h)
 	}
+}
+
+// State returns the momentum buffers ("momentum_buffer"), none when
+// Momentum is 0.
+func (o *sgd) State(params []*Param) OptState {
+	var s OptState
+	if o.h.Momentum != 0 {
+		for _, p := range params {
+			s.add(p, "momentum_buffer", o.buffer(p))
+		}
+	}
+	return s
 }
 
 func (o *sgd) LR() float32      { return o.h.LR }
@@ -101,15 +161,29 @@ func NewRMSprop(b backend.Backend, h backend.RMSprop) Optimizer {
 	return &rmsprop{b: b, h: h, s: map[*Param]backend.Tensor{}}
 }
 
+// buffer returns the mean-square buffer of p, creating it zeroed.
+func (o *rmsprop) buffer(p *Param) backend.Tensor {
+	s := o.s[p]
+	if s == nil {
+		s = zeros(o.b, p.Value)
+		o.s[p] = s
+	}
+	return s
+}
+
 func (o *rmsprop) Step(params []*Param) {
 	for _, p := range params {
-		s := o.s[p]
-		if s == nil {
-			s = zeros(o.b, p.Value)
-			o.s[p] = s
-		}
-		o.b.RMSpropStep(p.Value, p.Grad, s, o.h)
+		o.b.RMSpropStep(p.Value, p.Grad, o.buffer(p), o.h)
 	}
+}
+
+// State returns the mean-square buffers ("square_avg").
+func (o *rmsprop) State(params []*Param) OptState {
+	var s OptState
+	for _, p := range params {
+		s.add(p, "square_avg", o.buffer(p))
+	}
+	return s
 }
 
 func (o *rmsprop) LR() float32      { return o.h.LR }
@@ -146,13 +220,43 @@ func NewAdam(b backend.Backend, h backend.Adam) Optimizer {
 	return &adam{b: b, h: h, state: map[*Param]*adamState{}}
 }
 
+// NewAdamW returns AdamW (Loshchilov & Hutter, 2019) on b: Adam with
+// β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and learning rate lr whose weight decay
+// λ = weightDecay is decoupled from the gradient, p ← p − lr·λ·p before
+// the Adam update (see backend.Adam). PyTorch's default λ is 0.01.
+func NewAdamW(b backend.Backend, lr, weightDecay float32) Optimizer {
+	h := DefaultAdam(lr)
+	h.WeightDecay = weightDecay
+	h.Decoupled = true
+	return NewAdam(b, h)
+}
+
+// stateOf returns the state of p, creating it zeroed.
+func (o *adam) stateOf(p *Param) *adamState {
+	st := o.state[p]
+	if st == nil {
+		st = &adamState{m: zeros(o.b, p.Value), v: zeros(o.b, p.Value)}
+		o.state[p] = st
+	}
+	return st
+}
+
+// State returns the moment estimates ("exp_avg", "exp_avg_sq") and the
+// step counters ("step").
+func (o *adam) State(params []*Param) OptState {
+	s := OptState{Steps: map[string]*int{}}
+	for _, p := range params {
+		st := o.stateOf(p)
+		s.add(p, "exp_avg", st.m)
+		s.add(p, "exp_avg_sq", st.v)
+		s.Steps[p.Name+".step"] = &st.step
+	}
+	return s
+}
+
 func (o *adam) Step(params []*Param) {
 	for _, p := range params {
-		st := o.state[p]
-		if st == nil {
-			st = &adamState{m: zeros(o.b, p.Value), v: zeros(o.b, p.Value)}
-			o.state[p] = st
-		}
+		st := o.stateOf(p)
 		st.step++
 		h := o.h
 		h.Step = st.step

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -178,9 +179,181 @@ func TestOptimizerStrings(t *testing.T) {
 		{nn.NewAdam(b, nn.DefaultAdam(0.001)), "Adam(lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-08)"},
 		{nn.NewAdam(b, backend.Adam{LR: 0.001, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Decoupled: true}),
 			"AdamW(lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-08, weight decay 0.01)"},
+		{nn.NewAdamW(b, 0.001, 0.01), "AdamW(lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-08, weight decay 0.01)"},
+		{nn.NewMomentum(b, 0.1, 0.9, true), "SGD(lr 0.1, momentum 0.9, dampening 0.9)"},
+		{nn.NewAdadelta(b, nn.DefaultAdadelta(1)), "Adadelta(lr 1, ρ 0.9, ε 1e-06)"},
+		{nn.NewAdadelta(b, backend.Adadelta{LR: 0.5, Rho: 0.95, Eps: 1e-5, WeightDecay: 0.1}), "Adadelta(lr 0.5, ρ 0.95, ε 1e-05, weight decay 0.1)"},
 	} {
 		if got := tc.opt.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
 		}
+	}
+}
+
+type refAdadelta struct {
+	h    backend.Adadelta
+	s, u []float64
+}
+
+func (o *refAdadelta) step(p, g []float64, lr float64) {
+	rho, eps, wd := float64(o.h.Rho), float64(o.h.Eps), float64(o.h.WeightDecay)
+	if o.s == nil {
+		o.s, o.u = make([]float64, len(p)), make([]float64, len(p))
+	}
+	for i := range p {
+		gi := g[i] + wd*p[i]
+		o.s[i] = rho*o.s[i] + (1-rho)*gi*gi
+		d := math.Sqrt(o.u[i]+eps) / math.Sqrt(o.s[i]+eps) * gi
+		o.u[i] = rho*o.u[i] + (1-rho)*d*d
+		p[i] -= lr * d
+	}
+}
+
+// TestOptimizerTrajectories runs each optimizer for a few steps on the
+// quadratic f(p) = ½·Σ aᵢ(pᵢ − cᵢ)², whose gradient a∘(p − c) is taken at
+// the optimizer's own float32 iterate, and compares the iterates with a
+// float64 reference run of the documented formula. Ten float32 steps of
+// values of unit scale keep the difference near 1e-6 (the gradient
+// feedback adds a few roundings per step).
+func TestOptimizerTrajectories(t *testing.T) {
+	const size, steps = 5, 10
+	momentum := backend.SGD{LR: 0.1, Momentum: 0.9}
+	dampened := backend.SGD{LR: 0.1, Momentum: 0.9, Dampening: 0.9}
+	adamW := nn.DefaultAdam(0.05)
+	adamW.WeightDecay, adamW.Decoupled = 0.01, true
+	decayed := nn.DefaultAdadelta(1)
+	decayed.WeightDecay = 0.1
+	for _, tc := range []struct {
+		name string
+		opt  func(b backend.Backend) nn.Optimizer
+		ref  refOptimizer
+	}{
+		{"momentum v = βv + g", func(b backend.Backend) nn.Optimizer { return nn.NewMomentum(b, 0.1, 0.9, false) },
+			&refSGD{h: momentum}},
+		{"momentum v = βv + (1−β)g", func(b backend.Backend) nn.Optimizer { return nn.NewMomentum(b, 0.1, 0.9, true) },
+			&refSGD{h: dampened}},
+		{"Nesterov", func(b backend.Backend) nn.Optimizer {
+			return nn.NewSGD(b, backend.SGD{LR: 0.05, Momentum: 0.9, Nesterov: true})
+		}, &refSGD{h: backend.SGD{LR: 0.05, Momentum: 0.9, Nesterov: true}}},
+		{"RMSprop", func(b backend.Backend) nn.Optimizer { return nn.NewRMSprop(b, nn.DefaultRMSprop(0.01)) },
+			&refRMSprop{h: nn.DefaultRMSprop(0.01)}},
+		{"Adam", func(b backend.Backend) nn.Optimizer { return nn.NewAdam(b, nn.DefaultAdam(0.05)) },
+			&refAdam{h: nn.DefaultAdam(0.05)}},
+		{"AdamW", func(b backend.Backend) nn.Optimizer { return nn.NewAdamW(b, 0.05, 0.01) }, &refAdam{h: adamW}},
+		{"Adadelta", func(b backend.Backend) nn.Optimizer { return nn.NewAdadelta(b, nn.DefaultAdadelta(1)) },
+			&refAdadelta{h: nn.DefaultAdadelta(1)}},
+		{"Adadelta+decay", func(b backend.Backend) nn.Optimizer { return nn.NewAdadelta(b, decayed) },
+			&refAdadelta{h: decayed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newCPU(t)
+			rng := rand.New(rand.NewSource(33))
+			a, c := randSlice(rng, size, 0.5, 2), randSlice(rng, size, -1, 1)
+			p0 := randSlice(rng, size, -1, 1)
+			param := &nn.Param{Name: "p", Value: upload(b, p0, size), Grad: b.Alloc(size)}
+			opt := tc.opt(b)
+			want := make([]float64, size)
+			for i, v := range p0 {
+				want[i] = float64(v)
+			}
+			grad64 := func(p []float64) []float64 {
+				g := make([]float64, size)
+				for i := range g {
+					g[i] = float64(a[i]) * (p[i] - float64(c[i]))
+				}
+				return g
+			}
+			for range steps {
+				p := download(b, param.Value)
+				g := make([]float32, size)
+				for i := range g {
+					g[i] = a[i] * (p[i] - c[i])
+				}
+				b.Upload(param.Grad, g)
+				opt.Step([]*nn.Param{param})
+				tc.ref.step(want, grad64(want), float64(opt.LR()))
+			}
+			assertClose(t, tc.name+" iterate", download(b, param.Value), want, 1e-5, 1e-5)
+			moved := 0.0
+			for i, v := range want {
+				moved += math.Abs(v - float64(p0[i]))
+			}
+			if moved < 1e-2 {
+				t.Errorf("%s: the reference moved only %g in %d steps; the comparison says little", tc.name, moved, steps)
+			}
+		})
+	}
+}
+
+// TestOptimizerState checks State: PyTorch's buffer names per optimizer,
+// zeroed buffers created before the first Step, the same tensors the steps
+// update, and Adam's step counters, which a loader can set.
+func TestOptimizerState(t *testing.T) {
+	b := newCPU(t)
+	newParams := func() []*nn.Param {
+		return []*nn.Param{
+			{Name: "0.weight", Value: upload(b, []float32{0.5, -0.5, 1, 2, -1, 0}, 2, 3), Grad: upload(b, []float32{1, 2, 3, -1, -2, -3}, 2, 3)},
+			{Name: "0.bias", Value: upload(b, []float32{0.1, 0.2}, 2), Grad: upload(b, []float32{0.5, -0.5}, 2)},
+		}
+	}
+	for _, tc := range []struct {
+		opt   nn.Optimizer
+		names []string
+	}{
+		{nn.NewSGD(b, backend.SGD{LR: 0.1}), nil},
+		{nn.NewMomentum(b, 0.1, 0.9, false), []string{"0.weight.momentum_buffer", "0.bias.momentum_buffer"}},
+		{nn.NewRMSprop(b, nn.DefaultRMSprop(0.01)), []string{"0.weight.square_avg", "0.bias.square_avg"}},
+		{nn.NewAdam(b, nn.DefaultAdam(0.01)), []string{"0.weight.exp_avg", "0.weight.exp_avg_sq", "0.bias.exp_avg", "0.bias.exp_avg_sq"}},
+		{nn.NewAdadelta(b, nn.DefaultAdadelta(1)), []string{"0.weight.square_avg", "0.weight.acc_delta", "0.bias.square_avg", "0.bias.acc_delta"}},
+	} {
+		params := newParams()
+		st := tc.opt.State(params)
+		var names []string
+		for _, buf := range st.Buffers {
+			names = append(names, buf.Name)
+			if buf.Grad != nil {
+				t.Errorf("%v: buffer %s has a Grad", tc.opt, buf.Name)
+			}
+			for i, v := range download(b, buf.Value) {
+				if v != 0 {
+					t.Fatalf("%v: new buffer %s[%d] = %v, want 0", tc.opt, buf.Name, i, v)
+				}
+			}
+		}
+		if fmt.Sprint(names) != fmt.Sprint(tc.names) {
+			t.Errorf("%v: buffers %v, want %v", tc.opt, names, tc.names)
+		}
+		tc.opt.Step(params)
+		// The state's tensors are the ones the step updated.
+		again := tc.opt.State(params)
+		for i, buf := range again.Buffers {
+			if buf.Value != st.Buffers[i].Value {
+				t.Errorf("%v: State after Step returned another tensor for %s", tc.opt, buf.Name)
+			}
+		}
+	}
+
+	// Adam's counters: a loader sets step 10, so the next step is the 11th.
+	h := nn.DefaultAdam(0.01)
+	opt := nn.NewAdam(b, h)
+	params := newParams()
+	st := opt.State(params)
+	if len(st.Steps) != 2 || st.Steps["0.weight.step"] == nil || st.Steps["0.bias.step"] == nil {
+		t.Fatalf("Adam Steps = %v, want 0.weight.step and 0.bias.step", st.Steps)
+	}
+	m, v := []float32{0.1, -0.2}, []float32{0.01, 0.02}
+	b.Upload(st.Buffers[2].Value, m)
+	b.Upload(st.Buffers[3].Value, v)
+	*st.Steps["0.bias.step"] = 10
+	opt.Step(params[1:])
+	ref := &refAdam{h: h, m: []float64{0.1, -0.2}, v: []float64{0.01, 0.02}, t: 10}
+	for i := range ref.m { // the reference starts from the float32 buffers
+		ref.m[i], ref.v[i] = float64(m[i]), float64(v[i])
+	}
+	want := []float64{float64(float32(0.1)), float64(float32(0.2))}
+	ref.step(want, []float64{0.5, -0.5}, 0.01)
+	assertClose(t, "Adam bias after a loaded step 10", download(b, params[1].Value), want, 1e-7, 1e-6)
+	if *st.Steps["0.bias.step"] != 11 {
+		t.Errorf("step counter %d after one more step, want 11", *st.Steps["0.bias.step"])
 	}
 }

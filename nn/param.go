@@ -30,3 +30,11 @@ func newZeroParam(b backend.Backend, name string, shape []int) *Param {
 	b.Fill(p.Grad, 0)
 	return p
 }
+
+// newBuffer allocates a non-trainable tensor (Grad nil) of the given shape
+// on b with every element set to v.
+func newBuffer(b backend.Backend, name string, shape []int, v float32) *Param {
+	p := &Param{Name: name, Value: b.Alloc(shape...)}
+	b.Fill(p.Value, v)
+	return p
+}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -40,86 +41,147 @@ type Progress struct {
 	Loss float64
 }
 
+// Position is a point in a training run: Epoch epochs finished and Batch
+// batches of the next epoch done.
+type Position struct {
+	Epoch, Batch int
+}
+
 // Trainer trains a model with a loss and an optimizer on in-memory data.
+//
+// Every random choice Fit makes is a fixed function of Seed, the epoch and
+// the batch (the shuffle of epoch e is drawn from a generator seeded with
+// streamSeed(Seed, e, 0), the augmentation of its batch k from one seeded
+// with streamSeed(Seed, e, k)), and Dropout draws its masks from its own
+// step count, so that training 4 epochs gives bit for bit the same model
+// as training 2, saving a checkpoint, and resuming from Start {2, 0} for 2
+// more on the same backend.
 type Trainer struct {
 	Model     *Sequential
 	Loss      Loss
 	Optimizer Optimizer
-	BatchSize int     // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
-	Seed      int64   // shuffling seed
-	LRDecay   float32 // multiply the learning rate by this after each epoch (0 or 1: constant)
+	BatchSize int   // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
+	Seed      int64 // seed of the shuffling and augmentation streams
+	// Schedule, if set, sets the optimizer's learning rate to
+	// Schedule.LR(BaseLR, e) before each epoch, e being the number of
+	// epochs finished before it. Without it the rate is left alone.
+	Schedule Schedule
+	// BaseLR is the rate Schedule starts from. When it is 0, Fit sets it
+	// to the optimizer's rate as Fit begins, so that later calls on the
+	// same Trainer keep the same base. Set it when resuming from a
+	// checkpoint: the optimizer loaded from one has the scheduled rate.
+	BaseLR float32
 	// Augment, if set, transforms every training batch on the host before
 	// Fit uploads it: x holds the batch's samples (prod(XShape) values
-	// each, sample after sample) and is changed in place; rng is Fit's
-	// generator seeded from Seed, so augmentation is reproducible.
-	// Evaluate and Predict never augment. RandomShift makes one.
+	// each, sample after sample) and is changed in place; rng is seeded
+	// for the batch from Seed, the epoch and the batch index, so
+	// augmentation is reproducible. Evaluate and Predict never augment.
+	// RandomShift makes one.
 	Augment func(x []float32, rng *rand.Rand)
+	// EarlyStopping, if set, stops Fit when the evaluation loss stops
+	// improving and restores the best weights; Fit then needs an
+	// evaluation set.
+	EarlyStopping *EarlyStopping
+	// Start is where Fit begins: the epochs and batches already trained
+	// by the run that Fit continues (the zero value: from the start). Fit
+	// skips the first Start.Batch batches of epoch Start.Epoch+1, visiting
+	// the rest in the order the full epoch would have.
+	Start   Position
 	OnBatch func(Progress)         // if set, called by Fit after every batch
 	OnEpoch func(EpochStats) error // if set, called by Fit after every epoch; a non-nil error stops Fit, which returns it
 }
 
-// Fit trains the model for epochs epochs over train and, when eval is not
-// nil, evaluates it on eval after each epoch. Each epoch visits the
-// samples in a new order drawn from rand.New(rand.NewSource(Seed)), in
-// batches of BatchSize with a smaller last batch when the size does not
-// divide Len; every batch makes one optimizer step. The loss and the
-// correct-prediction count stay on the device until the end of the epoch.
-// Fit returns the statistics of the epochs it finished, with an error when
-// the data do not fit the model, the configuration is invalid, the backend
-// fails (Backend.Sync) or OnEpoch stops it. The same seeds on the same
-// backend give the same results.
+// Fit is FitContext without cancellation, returning the statistics and the
+// error only.
 func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, error) {
-	if err := t.check(true, true); err != nil {
-		return nil, err
-	}
-	if epochs < 1 {
-		return nil, fmt.Errorf("nn: Fit: epochs = %d, want at least 1", epochs)
-	}
-	if t.LRDecay < 0 {
-		return nil, fmt.Errorf("nn: Fit: LRDecay = %g, want a positive factor (or 0 for none)", t.LRDecay)
-	}
-	if err := t.checkData("training set", train, true); err != nil {
-		return nil, err
-	}
-	if eval != nil {
-		if err := t.checkData("evaluation set", *eval, true); err != nil {
-			return nil, err
-		}
+	stats, _, err := t.FitContext(context.Background(), train, epochs, eval)
+	return stats, err
+}
+
+// FitContext trains the model until epochs epochs are finished in all,
+// counting the Start.Epoch done before, over train and, when eval is not
+// nil, evaluates it on eval after each epoch. Each epoch visits the
+// samples in a new order, in batches of BatchSize with a smaller last
+// batch when the size does not divide Len; every batch makes one optimizer
+// step. The loss and the correct-prediction count stay on the device until
+// the end of the epoch; an epoch resumed in the middle reports the batches
+// it trained.
+//
+// When ctx is done, FitContext stops after the current batch and returns
+// an error wrapping ctx.Err(). It returns the statistics of the epochs it
+// finished and the position reached: set Start to it to continue later.
+// Other errors: the data do not fit the model, the configuration is
+// invalid, the backend fails (Backend.Sync) or OnEpoch stops it. The same
+// seeds on the same backend give the same results.
+func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) ([]EpochStats, Position, error) {
+	pos := t.Start
+	if err := t.checkFit(train, epochs, eval); err != nil {
+		return nil, pos, err
 	}
 	b := t.Model.Backend()
 	n, bs := train.Len(), t.batchSize()
 	batches := (n + bs - 1) / bs
+	if pos.Epoch < 0 || pos.Epoch >= epochs || pos.Batch < 0 || pos.Batch >= batches {
+		return nil, pos, fmt.Errorf("nn: Fit: Start %+v is not inside a run of %d epochs of %d batches", pos, epochs, batches)
+	}
+	if t.BaseLR == 0 {
+		t.BaseLR = t.Optimizer.LR()
+	}
+	es := t.EarlyStopping
+	if es != nil && pos == (Position{}) {
+		es.reset()
+	}
 	ld := newLoader(b, train, min(bs, n), true)
 	defer ld.free()
 	lossSum, correct := b.Alloc(1), b.Alloc(1)
 	defer b.Free(lossSum)
 	defer b.Free(correct)
+	host := make([]float32, 1)
 	params := t.Model.Params()
-	rng := rand.New(rand.NewSource(t.Seed))
+	rng := rand.New(rand.NewSource(0))
 	if t.Augment != nil {
 		ld.augment = func(x []float32) { t.Augment(x, rng) }
 	}
+	perm := make([]int, n)
+	swap := func(i, j int) { perm[i], perm[j] = perm[j], perm[i] }
 
 	var stats []EpochStats
-	for epoch := 1; epoch <= epochs; epoch++ {
-		perm := rng.Perm(n)
+	for epoch := pos.Epoch + 1; epoch <= epochs; epoch++ {
+		if t.Schedule != nil {
+			lr := t.Schedule.LR(t.BaseLR, epoch-1)
+			if !(lr >= 0) || math.IsInf(float64(lr), 0) {
+				return stats, pos, fmt.Errorf("nn: Fit: Schedule %v gives learning rate %g for epoch %d", t.Schedule, lr, epoch)
+			}
+			t.Optimizer.SetLR(lr)
+		}
+		for i := range perm {
+			perm[i] = i
+		}
+		rng.Seed(streamSeed(t.Seed, epoch, 0))
+		rng.Shuffle(n, swap)
 		start := time.Now()
 		var lastRead time.Time
 		var running float64
 		b.Fill(lossSum, 0)
 		b.Fill(correct, 0)
-		for k := range batches {
+		first := pos.Batch
+		for k := first; k < batches; k++ {
+			if ctx.Err() != nil {
+				if err := b.Sync(); err != nil {
+					return stats, pos, fmt.Errorf("nn: Fit: epoch %d: %w", epoch, err)
+				}
+				return stats, pos, fmt.Errorf("nn: Fit stopped after %d epochs and %d batches: %w", pos.Epoch, pos.Batch, ctx.Err())
+			}
 			i, j := k*bs, min((k+1)*bs, n)
+			rng.Seed(streamSeed(t.Seed, epoch, k+1))
 			x, y := ld.load(perm, i, j)
-			pred := t.Model.Forward(x, true)
-			loss, grad := t.Loss.Loss(pred, y)
+			pred, loss := t.step(x, y, params)
 			b.Axpy(float32(j-i), loss, lossSum)
 			b.CountCorrect(pred, y, correct)
-			t.Model.Backward(grad)
-			t.Optimizer.Step(params)
+			pos.Batch = k + 1
 			if t.OnBatch != nil {
-				if now := time.Now(); k == 0 || k == batches-1 || now.Sub(lastRead) >= progressInterval {
-					running = scalar(b, lossSum) / float64(j)
+				if now := time.Now(); k == first || k == batches-1 || now.Sub(lastRead) >= progressInterval {
+					running = scalar(b, lossSum, host) / float64(j-first*bs)
 					lastRead = now
 				}
 				t.OnBatch(Progress{Epoch: epoch, Batch: k + 1, Batches: batches, Samples: j, Total: n,
@@ -127,34 +189,91 @@ func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, e
 			}
 		}
 		if err := b.Sync(); err != nil {
-			return stats, fmt.Errorf("nn: Fit: epoch %d: %w", epoch, err)
+			return stats, pos, fmt.Errorf("nn: Fit: epoch %d: %w", epoch, err)
 		}
+		pos = Position{Epoch: epoch}
+		trained := n - first*bs
 		st := EpochStats{
 			Epoch:     epoch,
-			TrainLoss: scalar(b, lossSum) / float64(n),
-			TrainAcc:  t.accuracy(scalar(b, correct), n),
+			TrainLoss: scalar(b, lossSum, host) / float64(trained),
+			TrainAcc:  t.accuracy(scalar(b, correct, host), trained),
 			TestLoss:  math.NaN(),
 			TestAcc:   math.NaN(),
 			Seconds:   time.Since(start).Seconds(),
 		}
-		st.ImagesPerSec = float64(n) / st.Seconds
+		st.ImagesPerSec = float64(trained) / st.Seconds
 		if eval != nil {
 			var err error
 			if st.TestLoss, st.TestAcc, err = t.Evaluate(*eval); err != nil {
-				return stats, err
+				return stats, pos, err
 			}
 		}
 		stats = append(stats, st)
+		stop := es != nil && es.observe(epoch, st.TestLoss, t.Model)
 		if t.OnEpoch != nil {
 			if err := t.OnEpoch(st); err != nil {
-				return stats, err
+				return stats, pos, err
 			}
 		}
-		if t.LRDecay != 0 && t.LRDecay != 1 {
-			t.Optimizer.SetLR(t.Optimizer.LR() * t.LRDecay)
+		if stop {
+			break
 		}
 	}
-	return stats, nil
+	if es != nil {
+		es.finish(pos.Epoch)
+	}
+	return stats, pos, nil
+}
+
+// step trains the model on one batch: forward, loss, backward and an
+// optimizer step. It returns the model's output and the batch's mean loss,
+// both on the device.
+func (t *Trainer) step(x, y backend.Tensor, params []*Param) (pred, loss backend.Tensor) {
+	pred = t.Model.Forward(x, true)
+	loss, grad := t.Loss.Loss(pred, y)
+	t.Model.Backward(grad)
+	t.Optimizer.Step(params)
+	return pred, loss
+}
+
+// checkFit returns an error unless the trainer and the data are ready for
+// a Fit of epochs epochs.
+func (t *Trainer) checkFit(train Dataset, epochs int, eval *Dataset) error {
+	if err := t.check(true, true); err != nil {
+		return err
+	}
+	if epochs < 1 {
+		return fmt.Errorf("nn: Fit: epochs = %d, want at least 1", epochs)
+	}
+	if err := t.checkData("training set", train, true); err != nil {
+		return err
+	}
+	if eval != nil {
+		if err := t.checkData("evaluation set", *eval, true); err != nil {
+			return err
+		}
+	}
+	if t.EarlyStopping != nil {
+		if eval == nil {
+			return errors.New("nn: Fit: EarlyStopping needs an evaluation set (see Dataset.Split)")
+		}
+		return t.EarlyStopping.check()
+	}
+	return nil
+}
+
+// streamSeed returns the seed of the random stream for batch k of epoch
+// epoch (k = 0: the epoch's shuffle) under seed: the SplitMix64 finaliser
+// of a mix of the three, so that nearby arguments give unrelated streams.
+func streamSeed(seed int64, epoch, k int) int64 {
+	z := uint64(seed)
+	for _, v := range [2]int{epoch, k} {
+		z += uint64(v)*0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
+		z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+		z = (z ^ z>>27) * 0x94D049BB133111EB
+		z ^= z >> 31
+	}
+	return int64(z)
 }
 
 // Evaluate returns the mean loss and the accuracy (the fraction of samples
@@ -188,7 +307,8 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 	if err := b.Sync(); err != nil {
 		return 0, 0, fmt.Errorf("nn: Evaluate: %w", err)
 	}
-	return scalar(b, lossSum) / float64(n), t.accuracy(scalar(b, correct), n), nil
+	host := make([]float32, 1)
+	return scalar(b, lossSum, host) / float64(n), t.accuracy(scalar(b, correct, host), n), nil
 }
 
 // Predict returns the model's outputs for the samples of d (d.Y is not
@@ -266,9 +386,9 @@ func (t *Trainer) accuracy(correct float64, n int) float64 {
 	return correct / float64(n)
 }
 
-// scalar downloads the single value of t.
-func scalar(b backend.Backend, t backend.Tensor) float64 {
-	v := make([]float32, 1)
-	b.Download(v, t)
-	return float64(v[0])
+// scalar downloads the single value of t through host, a slice of one
+// element.
+func scalar(b backend.Backend, t backend.Tensor, host []float32) float64 {
+	b.Download(host, t)
+	return float64(host[0])
 }

@@ -1,9 +1,11 @@
 package nn_test
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -271,7 +273,12 @@ func TestFitErrors(t *testing.T) {
 		{"empty", nil, bad(func(d *nn.Dataset) { d.X, d.Y = nil, nil }), 1, nil, "training set: no samples"},
 		{"batch size", func(tr *nn.Trainer) { tr.BatchSize = -1 }, good, 1, nil, "BatchSize = -1, want at least 1"},
 		{"epochs", nil, good, 0, nil, "epochs = 0, want at least 1"},
-		{"LR decay", func(tr *nn.Trainer) { tr.LRDecay = -0.5 }, good, 1, nil, "LRDecay = -0.5"},
+		{"schedule", func(tr *nn.Trainer) { tr.Schedule = nn.StepDecay{Gamma: 0.5} }, good, 1, nil, "Schedule step decay ×0.5 every 0 epochs gives learning rate NaN for epoch 1"},
+		{"start", func(tr *nn.Trainer) { tr.Start = nn.Position{Epoch: 1, Batch: 2} }, good, 2, nil, "Start {Epoch:1 Batch:2} is not inside a run of 2 epochs of 2 batches"},
+		{"start after end", func(tr *nn.Trainer) { tr.Start = nn.Position{Epoch: 2} }, good, 2, nil, "is not inside a run of 2 epochs"},
+		{"early stopping without eval", func(tr *nn.Trainer) { tr.EarlyStopping = &nn.EarlyStopping{Patience: 1} }, good, 1, nil, "EarlyStopping needs an evaluation set"},
+		{"patience", func(tr *nn.Trainer) { tr.EarlyStopping = &nn.EarlyStopping{} }, good, 1, &good, "Patience = 0, want at least 1"},
+		{"min delta", func(tr *nn.Trainer) { tr.EarlyStopping = &nn.EarlyStopping{Patience: 1, MinDelta: -1} }, good, 1, &good, "MinDelta = -1"},
 		{"no model", func(tr *nn.Trainer) { tr.Model = nil }, good, 1, nil, "no Model"},
 		{"no loss", func(tr *nn.Trainer) { tr.Loss = nil }, good, 1, nil, "no Loss"},
 		{"no optimizer", func(tr *nn.Trainer) { tr.Optimizer = nil }, good, 1, nil, "no Optimizer"},
@@ -304,10 +311,10 @@ func TestFitErrors(t *testing.T) {
 	}
 }
 
-func TestFitOnEpochAndLRDecay(t *testing.T) {
+func TestFitOnEpochAndSchedule(t *testing.T) {
 	b := newCPU(t)
 	tr := newTrainer(t, b, 1, 1)
-	tr.LRDecay = 0.5
+	tr.Schedule = nn.Exponential{Gamma: 0.5}
 	stop := errors.New("stop")
 	var lrs []float32
 	tr.OnEpoch = func(s nn.EpochStats) error {
@@ -387,5 +394,148 @@ func TestFitSteadyState(t *testing.T) {
 	}
 	if live[1] != live[0] || live[2] != live[0] {
 		t.Errorf("live tensors at the end of each epoch with evaluation: %v, want no growth", live)
+	}
+}
+
+// resumable returns a trainer whose run uses every random stream: a
+// Dropout layer, augmentation noise and shuffling, with Adam and a
+// schedule.
+func resumable(t *testing.T, b backend.Backend) *nn.Trainer {
+	t.Helper()
+	m, err := nn.NewSequential(b, []int{4}, 7, &nn.Dense{Units: 16}, nn.Tanh(), &nn.Dropout{P: 0.3}, &nn.Dense{Units: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &nn.Trainer{
+		Model: m, Loss: nn.NewSoftmaxCrossEntropy(b), Optimizer: nn.NewAdam(b, nn.DefaultAdam(0.01)),
+		BatchSize: 5, Seed: 3, Schedule: nn.Exponential{Gamma: 0.7},
+		Augment: func(x []float32, rng *rand.Rand) {
+			for i := range x {
+				x[i] += float32(0.1 * rng.NormFloat64())
+			}
+		},
+	}
+}
+
+// TestResumeInMemory checks that 4 epochs in one Fit, 2 + 2 in two Fits
+// and a Fit interrupted in the middle of epoch 3 then resumed all give the
+// same weights, bit for bit.
+func TestResumeInMemory(t *testing.T) {
+	data := blobs(23, 4, 3, 30) // 5 batches, the last of 3 samples
+	b := newCPU(t)
+	whole := resumable(t, b)
+	if _, err := whole.Fit(data, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := params(b, whole.Model)
+
+	halves := resumable(t, b)
+	if _, err := halves.Fit(data, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	halves.Start = nn.Position{Epoch: 2}
+	stats, err := halves.Fit(data, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 2 || stats[0].Epoch != 3 || stats[1].Epoch != 4 {
+		t.Errorf("resumed Fit reported %+v, want epochs 3 and 4", stats)
+	}
+	if got := params(b, halves.Model); !slices.Equal(got, want) {
+		t.Error("2 + 2 epochs differ from 4")
+	}
+
+	cut := resumable(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	cut.OnBatch = func(p nn.Progress) {
+		if p.Epoch == 3 && p.Batch == 2 {
+			cancel()
+		}
+	}
+	stats, pos, err := cut.FitContext(ctx, data, 4, nil)
+	if !errors.Is(err, context.Canceled) || len(stats) != 2 || pos != (nn.Position{Epoch: 2, Batch: 2}) {
+		t.Fatalf("cancelled Fit: %d epochs, position %+v, error %v; want 2 epochs, {2 2} and context.Canceled", len(stats), pos, err)
+	}
+	cut.OnBatch, cut.Start = nil, pos
+	stats, pos, err = cut.FitContext(context.Background(), data, 4, nil)
+	if err != nil || len(stats) != 2 || pos != (nn.Position{Epoch: 4}) {
+		t.Fatalf("resumed Fit: %d epochs, position %+v, error %v", len(stats), pos, err)
+	}
+	if got := params(b, cut.Model); !slices.Equal(got, want) {
+		t.Error("a Fit cut in epoch 3 and resumed differs from 4 epochs")
+	}
+	if lr, want := cut.Optimizer.LR(), float32(0.01*0.7*0.7*0.7); math.Abs(float64(lr-want)) > 1e-9 {
+		t.Errorf("learning rate in epoch 4: %g, want %g", lr, want)
+	}
+}
+
+// TestResumeFromCheckpoint checks that a run cut in the middle of epoch 3,
+// saved with SaveCheckpoint and continued by a new model and optimizer
+// loaded with LoadCheckpoint gives the weights of 4 epochs in one Fit, bit
+// for bit.
+func TestResumeFromCheckpoint(t *testing.T) {
+	data := blobs(23, 4, 3, 31)
+	b := newCPU(t)
+	whole := resumable(t, b)
+	if _, err := whole.Fit(data, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := params(b, whole.Model)
+
+	cut := resumable(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	cut.OnBatch = func(p nn.Progress) {
+		if p.Epoch == 3 && p.Batch == 3 {
+			cancel()
+		}
+	}
+	_, pos, err := cut.FitContext(ctx, data, 4, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ck.safetensors")
+	ck := nn.Checkpoint{Epoch: pos.Epoch, Batch: pos.Batch, Seed: cut.Seed, LR: cut.Optimizer.LR()}
+	if err := nn.SaveCheckpoint(path, cut.Model, cut.Optimizer, ck); err != nil {
+		t.Fatal(err)
+	}
+
+	resumed := resumable(t, b)
+	got, err := nn.LoadCheckpoint(path, resumed.Model, resumed.Optimizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed.Start, resumed.BaseLR = nn.Position{Epoch: got.Epoch, Batch: got.Batch}, 0.01
+	if _, err := resumed.Fit(data, 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(params(b, resumed.Model), want) {
+		t.Error("a run resumed from a checkpoint in epoch 3 differs from 4 epochs in one Fit")
+	}
+}
+
+// TestStepAllocs counts the host allocations of a steady-state training
+// step (Forward, Loss, Backward, optimizer Step) of a model with every
+// kind of layer state (convolution, BatchNorm, Dropout, pooling) and Adam.
+func TestStepAllocs(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{1, 8, 8}, 1,
+		&nn.Conv2D{Filters: 4, KH: 3, KW: 3}, &nn.BatchNorm{}, nn.ReLU(),
+		&nn.MaxPool2D{Size: 2}, &nn.Flatten{}, &nn.Dropout{P: 0.2}, &nn.Dense{Units: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(1))
+	x := upload(b, randSlice(rng, 4*64, -1, 1), 4, 1, 8, 8)
+	y := upload(b, nn.OneHot([]int{0, 2, 1, 2}, 3), 4, 3)
+	loss, opt, ps := nn.NewSoftmaxCrossEntropy(b), nn.NewAdam(b, nn.DefaultAdam(1e-3)), m.Params()
+	step := func() {
+		_, g := loss.Loss(m.Forward(x, true), y)
+		m.Backward(g)
+		opt.Step(ps)
+	}
+	step() // the first step allocates the buffers
+	allocs := testing.AllocsPerRun(20, step)
+	if allocs != 0 {
+		t.Skipf("a training step makes %v host allocations (nn makes none; the backend's kernels do)", allocs)
 	}
 }

@@ -53,6 +53,28 @@
 //   - Optimizer steps, run several times in a row on parameters, gradients
 //     and buffers of unit scale: 10⁻⁶ (about 16u) per step times
 //     (1 + |want|), for the parameters and every buffer.
+//   - DropoutMask: exact. Every element is compared with an independent
+//     implementation of backend.DropoutUniform's hash: 0 exactly where
+//     the draw is below p, and 1/(1−p) to 2u elsewhere (the division may
+//     be rounded in float32). p = 0.5 must keep a fraction within five
+//     binomial standard deviations of one half.
+//   - SigmoidCrossEntropy: as the transcendental functions above, with
+//     logits of ±100 and ±1000. MeanAbsError: the loss to the sum bound
+//     plus 2u of |pred| + |target| per term (the subtraction), and the
+//     gradient ±1/L or exactly 0 where pred = target, to 2u.
+//   - Batch normalisation: per channel of M values, the mean to
+//     γ_{M+2}·mean|x| and the variance to γ_{2M+4}·mean x² (a bound that
+//     one-pass and two-pass summation both meet), carried through to
+//     1/√(σ² + ε) with transRelTol added; y, and BatchNormInfer's y, to
+//     those errors carried through plus 4u of every term of the affine
+//     form x·(γ·invStd) + (β − μ·γ·invStd), which may be much larger than
+//     y when |μ| is large against σ; the running statistics (the variance
+//     unbiased, ·M/(M−1)) to 4u of their terms plus momentum times the
+//     error of μ or σ². BatchNormBackward: with s the largest
+//     (|x| + |μ|)·invStd of the channel and S = Σ|dy|, dβ to γ_{M+2}·S,
+//     dγ to γ_{M+4}·s·S and dx to 2·|γ|·invStd/M·γ_{M+8}·(M·|dy| + S +
+//     s²·S). Its central differences are of L = Σ y∘r for a random r,
+//     through the batch statistics.
 //
 // Central-difference checks add 10⁻⁶ of the largest finite-difference
 // derivative to the bound of the reference check, which covers the float64

@@ -33,6 +33,8 @@ var families = []family{
 	{"Softmax", checkSoftmax},
 	{"SoftmaxBackward", checkSoftmaxBackward},
 	{"SoftmaxCrossEntropy", checkSoftmaxCrossEntropy},
+	{"SigmoidCrossEntropy", checkSigmoidCrossEntropy},
+	{"MeanAbsError", checkMeanAbsError},
 	{"CountCorrect", checkCountCorrect},
 	{"Add", checkAdd},
 	{"Mul", checkMul},
@@ -41,9 +43,14 @@ var families = []family{
 	{"AddBias", checkAddBias},
 	{"BiasGrad", checkBiasGrad},
 	{"Sum", checkSum},
+	{"BatchNormTrain", checkBatchNormTrain},
+	{"BatchNormInfer", checkBatchNormInfer},
+	{"BatchNormBackward", checkBatchNormBackward},
+	{"DropoutMask", checkDropoutMask},
 	{"SGDStep", checkSGDStep},
 	{"RMSpropStep", checkRMSpropStep},
 	{"AdamStep", checkAdamStep},
+	{"AdadeltaStep", checkAdadeltaStep},
 	{"Misuse", checkMisuse},
 }
 

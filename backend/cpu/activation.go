@@ -2,14 +2,14 @@ package cpu
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
 // mathGrain is the fewest elements worth a goroutine when each costs an
 // exp, log or tanh.
-const mathGrain = 1 << 11
+const mathGrain = 1 << 13
 
 // actGrain returns the parallel grain for activation k, panicking with the
 // op's name if k is not a known activation.
@@ -23,15 +23,40 @@ func actGrain(op string, k backend.ActKind) int {
 	panic(fmt.Sprintf("cpu: %s: unknown activation %v", op, k))
 }
 
+// actTask runs an activation, forward or backward, over a range of
+// elements.
+type actTask struct {
+	k            *vec.Kernels
+	a            backend.Activation
+	backward     bool
+	x, y, dy, dx []float32
+}
+
+func (t *actTask) run(_, lo, hi int) {
+	x, y := t.x[lo:hi], t.y[lo:hi]
+	if t.backward {
+		activateBackward(t.k, t.a, x, y, t.dy[lo:hi], t.dx[lo:hi])
+	} else {
+		activate(t.k, t.a, x, y)
+	}
+}
+
+var actTasks taskPool[actTask]
+
 // Activate writes y = f(x) elementwise; x and y may be the same tensor.
+// The transcendental activations use the vec package's polynomial kernels
+// (relative error below 4·10⁻⁷).
 func (b *Backend) Activate(a backend.Activation, x, y backend.Tensor) {
 	tx, ty := b.tensor("Activate", x), b.tensor("Activate", y)
 	if len(tx.data) != len(ty.data) {
 		panic(fmt.Sprintf("cpu: Activate: lengths differ: x %v, y %v", tx.shape, ty.shape))
 	}
-	parallelFor(len(tx.data), actGrain("Activate", a.Kind), func(_, lo, hi int) {
-		activate(a, tx.data[lo:hi], ty.data[lo:hi])
-	})
+	grain := actGrain("Activate", a.Kind)
+	t := actTasks.get()
+	*t = actTask{k: vec.For(b.level), a: a, x: tx.data, y: ty.data}
+	parallelDo(len(tx.data), grain, t)
+	*t = actTask{}
+	actTasks.put(t)
 }
 
 // ActivateBackward writes dx = dy·f′(x), reading f′ from y = f(x) where
@@ -44,108 +69,55 @@ func (b *Backend) ActivateBackward(a backend.Activation, x, y, dy, dx backend.Te
 	if len(ty.data) != n || len(tdy.data) != n || len(tdx.data) != n {
 		panic(fmt.Sprintf("cpu: ActivateBackward: lengths differ: x %v, y %v, dy %v, dx %v", tx.shape, ty.shape, tdy.shape, tdx.shape))
 	}
-	parallelFor(n, actGrain("ActivateBackward", a.Kind), func(_, lo, hi int) {
-		activateBackward(a, tx.data[lo:hi], ty.data[lo:hi], tdy.data[lo:hi], tdx.data[lo:hi])
-	})
+	grain := actGrain("ActivateBackward", a.Kind)
+	if a.Kind == backend.Softplus {
+		grain = mathGrain
+	}
+	t := actTasks.get()
+	*t = actTask{k: vec.For(b.level), a: a, backward: true, x: tx.data, y: ty.data, dy: tdy.data, dx: tdx.data}
+	parallelDo(n, grain, t)
+	*t = actTask{}
+	actTasks.put(t)
 }
 
-// activate writes y[i] = f(x[i]) for the activation a.
-func activate(a backend.Activation, x, y []float32) {
-	y = y[:len(x)]
+// activate writes y[i] = f(x[i]) for the activation a with kernels k.
+func activate(k *vec.Kernels, a backend.Activation, x, y []float32) {
 	switch a.Kind {
 	case backend.Identity:
 		copy(y, x)
 	case backend.Sigmoid:
-		for i, v := range x {
-			y[i] = sigmoid(v)
-		}
+		k.Sigmoid(y, x)
 	case backend.Tanh:
-		for i, v := range x {
-			y[i] = float32(math.Tanh(float64(v)))
-		}
+		k.Tanh(y, x)
 	case backend.ReLU:
-		for i, v := range x {
-			y[i] = max(v, 0)
-		}
+		k.Relu(y, x)
 	case backend.LeakyReLU:
-		for i, v := range x {
-			y[i] = v * choose(positiveMask(v), 1, a.Alpha)
-		}
+		k.LeakyRelu(y, x, a.Alpha)
 	case backend.ELU:
-		for i, v := range x {
-			if v <= 0 {
-				v = a.Alpha * float32(math.Expm1(float64(v)))
-			}
-			y[i] = v
-		}
+		k.ELU(y, x, a.Alpha)
 	case backend.Softplus:
-		for i, v := range x {
-			y[i] = softplus(v)
-		}
+		k.Softplus(y, x)
 	}
 }
 
 // activateBackward writes dx[i] = dy[i]·f′(x[i]) for the activation a,
-// with y = f(x).
-func activateBackward(a backend.Activation, x, y, dy, dx []float32) {
-	y, dy, dx = y[:len(x)], dy[:len(x)], dx[:len(x)]
+// with y = f(x), using kernels k. x > 0 is judged by the bits of x (sign
+// clear, not zero), as the vec kernels do.
+func activateBackward(k *vec.Kernels, a backend.Activation, x, y, dy, dx []float32) {
 	switch a.Kind {
 	case backend.Identity:
 		copy(dx, dy)
 	case backend.Sigmoid:
-		for i, s := range y {
-			dx[i] = dy[i] * s * (1 - s)
-		}
+		k.SigmoidGrad(dx, y, dy)
 	case backend.Tanh:
-		for i, t := range y {
-			dx[i] = dy[i] * (1 - t*t)
-		}
+		k.TanhGrad(dx, y, dy)
 	case backend.ReLU:
-		for i, v := range x {
-			dx[i] = choose(positiveMask(v), dy[i], 0)
-		}
+		k.ReluGrad(dx, x, dy)
 	case backend.LeakyReLU:
-		for i, v := range x {
-			dx[i] = dy[i] * choose(positiveMask(v), 1, a.Alpha)
-		}
+		k.LeakyReluGrad(dx, x, dy, a.Alpha)
 	case backend.ELU:
-		for i, v := range x {
-			dx[i] = dy[i] * choose(positiveMask(v), 1, y[i]+a.Alpha)
-		}
+		k.ELUGrad(dx, x, y, dy, a.Alpha)
 	case backend.Softplus:
-		for i, v := range x {
-			dx[i] = dy[i] * sigmoid(v)
-		}
+		k.SoftplusGrad(dx, x, dy)
 	}
-}
-
-// positiveMask returns all ones if x > 0 and zero if x ≤ 0, without a
-// branch (which random signs would mispredict half the time). A NaN counts
-// as positive when its sign bit is clear.
-func positiveMask(x float32) uint32 {
-	s := int32(math.Float32bits(x))
-	return uint32((-s & ^s) >> 31)
-}
-
-// choose returns a where mask is all ones and b where it is zero.
-func choose(mask uint32, a, b float32) float32 {
-	return math.Float32frombits(math.Float32bits(a)&mask | math.Float32bits(b)&^mask)
-}
-
-// sigmoid returns 1/(1+e^−x) without overflow: for x < 0 it computes
-// e^x/(1+e^x) instead.
-func sigmoid(x float32) float32 {
-	v := float64(x)
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-v)))
-	}
-	e := math.Exp(v)
-	return float32(e / (1 + e))
-}
-
-// softplus returns log(1+e^x) as max(x, 0) + log1p(e^−|x|), which never
-// overflows and is x itself for large x.
-func softplus(x float32) float32 {
-	v := float64(x)
-	return float32(max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))))
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
 // bnShape checks a batch-norm call: x and the other full-size tensors have
@@ -28,6 +29,117 @@ func bnShape(op string, x *tensor, full []*tensor, perChannel []*tensor) (n, c, 
 	return n, c, len(x.data) / (n * c)
 }
 
+// bnOp names the pass a bnTask runs.
+type bnOp int
+
+const (
+	bnTrain bnOp = iota
+	bnInfer
+	bnBackward
+)
+
+// bnTask runs a batch-norm pass over a range of channels (a range of
+// (n, c) planes for bnInfer).
+type bnTask struct {
+	k               *vec.Kernels
+	op              bnOp
+	n, c, spatial   int
+	x, y, dy, dx    []float32
+	gamma, beta     []float32
+	mean, invStd    []float32
+	runMean, runVar []float32
+	dgamma, dbeta   []float32
+	momentum, eps   float32
+}
+
+// plane returns the elements of s in plane (i, ch).
+func (t *bnTask) plane(s []float32, i, ch int) []float32 {
+	lo := (i*t.c + ch) * t.spatial
+	return s[lo : lo+t.spatial]
+}
+
+func (t *bnTask) run(_, lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		switch t.op {
+		case bnTrain:
+			t.train(ch)
+		case bnInfer:
+			t.infer(ch)
+		case bnBackward:
+			t.backward(ch)
+		}
+	}
+}
+
+// train normalises channel ch with its batch statistics: the mean, then
+// the variance as the sum of squared deviations from the float32 mean,
+// both summed in float64 by the level's kernels.
+func (t *bnTask) train(ch int) {
+	m := t.n * t.spatial
+	var s float64
+	for i := 0; i < t.n; i++ {
+		s += t.k.Sum(t.plane(t.x, i, ch))
+	}
+	mu := s / float64(m)
+	var ss float64
+	for i := 0; i < t.n; i++ {
+		ss += t.k.SumSqDev(t.plane(t.x, i, ch), float32(mu))
+	}
+	inv := 1 / math.Sqrt(ss/float64(m)+float64(t.eps))
+	scale := float32(float64(t.gamma[ch]) * inv)
+	shift := float32(float64(t.beta[ch]) - mu*float64(t.gamma[ch])*inv)
+	for i := 0; i < t.n; i++ {
+		t.k.ScaleShift(t.plane(t.y, i, ch), t.plane(t.x, i, ch), scale, shift)
+	}
+	t.mean[ch], t.invStd[ch] = float32(mu), float32(inv)
+	t.runMean[ch] = (1-t.momentum)*t.runMean[ch] + t.momentum*float32(mu)
+	t.runVar[ch] = (1-t.momentum)*t.runVar[ch] + t.momentum*float32(ss/float64(m-1))
+}
+
+// infer normalises plane i = (n, c) with the running statistics.
+func (t *bnTask) infer(i int) {
+	ch := i % t.c
+	inv := 1 / math.Sqrt(float64(t.runVar[ch])+float64(t.eps))
+	scale := float32(float64(t.gamma[ch]) * inv)
+	shift := float32(float64(t.beta[ch]) - float64(t.runMean[ch])*float64(t.gamma[ch])*inv)
+	t.k.ScaleShift(t.y[i*t.spatial:(i+1)*t.spatial], t.x[i*t.spatial:(i+1)*t.spatial], scale, shift)
+}
+
+// backward writes channel ch's gradients: dβ = Σ dy and
+// dγ = invStd·Σ dy·(x − μ) summed in float64, then
+// dx = k·(M·dy − dβ − x̂·dγ) with k = γ·invStd/M, evaluated as
+// (k·M)·dy + (k·(μ·invStd·dγ − dβ)) and then + (−k·invStd·dγ)·x.
+func (t *bnTask) backward(ch int) {
+	m := t.n * t.spatial
+	mu, inv := t.mean[ch], t.invStd[ch]
+	var sdy, sdyx float64
+	for i := 0; i < t.n; i++ {
+		dy := t.plane(t.dy, i, ch)
+		sdy += t.k.Sum(dy)
+		sdyx += t.k.DotDev(dy, t.plane(t.x, i, ch), mu)
+	}
+	sdyx *= float64(inv)
+	t.dbeta[ch], t.dgamma[ch] = float32(sdy), float32(sdyx)
+	k := float64(t.gamma[ch]) * float64(inv) / float64(m)
+	a := float32(k * float64(m))
+	c := float32(k * (float64(mu)*float64(inv)*sdyx - sdy))
+	bx := float32(-k * float64(inv) * sdyx)
+	for i := 0; i < t.n; i++ {
+		dx := t.plane(t.dx, i, ch)
+		t.k.ScaleShift(dx, t.plane(t.dy, i, ch), a, c)
+		t.k.Axpy(dx, t.plane(t.x, i, ch), bx)
+	}
+}
+
+var bnTasks taskPool[bnTask]
+
+// runBN runs t over items in parallel and recycles it.
+func runBN(t *bnTask, items, grain int) {
+	parallelDo(items, grain, t)
+	*t = bnTask{}
+	bnTasks.put(t)
+}
+
 // BatchNormTrain normalises x per channel with the batch statistics and
 // updates the running ones (see backend.Backend). Means and variances are
 // accumulated in float64, the variance in a second pass over x − μ.
@@ -41,38 +153,11 @@ func (b *Backend) BatchNormTrain(x, gamma, beta, y, mean, invStd, runMean, runVa
 	if m < 2 {
 		panic(fmt.Sprintf("cpu: %s: x has shape %v: %d values per channel, want at least 2", op, tx.shape, m))
 	}
-	parallelFor(c, max(1, elemGrain/m), func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var s float64
-			for i := 0; i < n; i++ {
-				for _, v := range tx.data[(i*c+ch)*spatial : (i*c+ch+1)*spatial] {
-					s += float64(v)
-				}
-			}
-			mu := s / float64(m)
-			var ss float64
-			for i := 0; i < n; i++ {
-				for _, v := range tx.data[(i*c+ch)*spatial : (i*c+ch+1)*spatial] {
-					d := float64(v) - mu
-					ss += d * d
-				}
-			}
-			variance := ss / float64(m)
-			inv := 1 / math.Sqrt(variance+float64(eps))
-			scale := float32(float64(tg.data[ch]) * inv)
-			shift := float32(float64(tb.data[ch]) - mu*float64(tg.data[ch])*inv)
-			for i := 0; i < n; i++ {
-				lo := (i*c + ch) * spatial
-				xs, ys := tx.data[lo:lo+spatial], ty.data[lo:lo+spatial]
-				for k, v := range xs {
-					ys[k] = v*scale + shift
-				}
-			}
-			tm.data[ch], ti.data[ch] = float32(mu), float32(inv)
-			trm.data[ch] = (1-momentum)*trm.data[ch] + momentum*float32(mu)
-			trv.data[ch] = (1-momentum)*trv.data[ch] + momentum*float32(ss/float64(m-1))
-		}
-	})
+	t := bnTasks.get()
+	*t = bnTask{k: vec.For(b.level), op: bnTrain, n: n, c: c, spatial: spatial, x: tx.data, y: ty.data,
+		gamma: tg.data, beta: tb.data, mean: tm.data, invStd: ti.data, runMean: trm.data, runVar: trv.data,
+		momentum: momentum, eps: eps}
+	runBN(t, c, max(1, elemGrain/m))
 }
 
 // BatchNormInfer normalises x per channel with the running statistics.
@@ -81,18 +166,10 @@ func (b *Backend) BatchNormInfer(x, gamma, beta, runMean, runVar, y backend.Tens
 	tx, ty := b.tensor(op, x), b.tensor(op, y)
 	tg, tb, trm, trv := b.tensor(op, gamma), b.tensor(op, beta), b.tensor(op, runMean), b.tensor(op, runVar)
 	n, c, spatial := bnShape(op, tx, []*tensor{ty}, []*tensor{tg, tb, trm, trv})
-	parallelFor(n*c, max(1, elemGrain/spatial), func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			ch := i % c
-			inv := 1 / math.Sqrt(float64(trv.data[ch])+float64(eps))
-			scale := float32(float64(tg.data[ch]) * inv)
-			shift := float32(float64(tb.data[ch]) - float64(trm.data[ch])*float64(tg.data[ch])*inv)
-			xs, ys := tx.data[i*spatial:(i+1)*spatial], ty.data[i*spatial:(i+1)*spatial]
-			for k, v := range xs {
-				ys[k] = v*scale + shift
-			}
-		}
-	})
+	t := bnTasks.get()
+	*t = bnTask{k: vec.For(b.level), op: bnInfer, n: n, c: c, spatial: spatial, x: tx.data, y: ty.data,
+		gamma: tg.data, beta: tb.data, runMean: trm.data, runVar: trv.data, eps: eps}
+	runBN(t, n*c, max(1, elemGrain/spatial))
 }
 
 // BatchNormBackward writes dx, dgamma and dbeta for BatchNormTrain (see
@@ -103,29 +180,8 @@ func (b *Backend) BatchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbet
 	tg, tm, ti := b.tensor(op, gamma), b.tensor(op, mean), b.tensor(op, invStd)
 	tdg, tdb := b.tensor(op, dgamma), b.tensor(op, dbeta)
 	n, c, spatial := bnShape(op, tx, []*tensor{tdy, tdx}, []*tensor{tg, tm, ti, tdg, tdb})
-	m := n * spatial
-	parallelFor(c, max(1, elemGrain/m), func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mu, inv := tm.data[ch], ti.data[ch]
-			var sdy, sdyx float64
-			for i := 0; i < n; i++ {
-				lo := (i*c + ch) * spatial
-				xs, ds := tx.data[lo:lo+spatial], tdy.data[lo:lo+spatial]
-				for k, d := range ds {
-					sdy += float64(d)
-					sdyx += float64(d) * float64((xs[k]-mu)*inv)
-				}
-			}
-			tdb.data[ch], tdg.data[ch] = float32(sdy), float32(sdyx)
-			k := tg.data[ch] * inv / float32(m)
-			fm, db, dg := float32(m), float32(sdy), float32(sdyx)
-			for i := 0; i < n; i++ {
-				lo := (i*c + ch) * spatial
-				xs, ds, dxs := tx.data[lo:lo+spatial], tdy.data[lo:lo+spatial], tdx.data[lo:lo+spatial]
-				for j, d := range ds {
-					dxs[j] = k * (fm*d - db - (xs[j]-mu)*inv*dg)
-				}
-			}
-		}
-	})
+	t := bnTasks.get()
+	*t = bnTask{k: vec.For(b.level), op: bnBackward, n: n, c: c, spatial: spatial, x: tx.data, dy: tdy.data, dx: tdx.data,
+		gamma: tg.data, mean: tm.data, invStd: ti.data, dgamma: tdg.data, dbeta: tdb.data}
+	runBN(t, c, max(1, elemGrain/(n*spatial)))
 }

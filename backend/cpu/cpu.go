@@ -155,13 +155,7 @@ func (b *Backend) Download(dst []float32, src backend.Tensor) {
 
 // Fill sets every element of t to v.
 func (b *Backend) Fill(t backend.Tensor, v float32) {
-	d := b.tensor("Fill", t).data
-	parallelFor(len(d), elemGrain, func(_, lo, hi int) {
-		s := d[lo:hi]
-		for i := range s {
-			s[i] = v
-		}
-	})
+	b.fill(b.tensor("Fill", t).data, v)
 }
 
 // Copy copies src into dst, which must have the same number of elements.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
 )
 
 // simdFeatures lists the vector extensions Device reports when present,
@@ -18,7 +20,8 @@ var simdFeatures = []cpuid.FeatureID{
 
 // Device describes the processor in one line: brand, vendor, logical
 // cores, cache sizes, SIMD extensions, GOMAXPROCS and the kernels in use
-// (their level and the GEMM).
+// (their level and the GEMM's micro-kernel, as in "avx512 kernels, GEMM
+// 8×32 avx512").
 func (b *Backend) Device() string {
 	c := &cpuid.CPU
 	brand := strings.TrimSpace(c.BrandName)
@@ -34,10 +37,10 @@ func (b *Backend) Device() string {
 	if len(simd) == 0 {
 		simd = []string{"none detected"}
 	}
-	return fmt.Sprintf("%s (%s), %d logical cores, cache L1d %s L2 %s L3 %s, SIMD %s; GOMAXPROCS %d; %s kernels, gonum Sgemm",
+	return fmt.Sprintf("%s (%s), %d logical cores, cache L1d %s L2 %s L3 %s, SIMD %s; GOMAXPROCS %d; %s kernels, GEMM %s",
 		brand, c.VendorString, c.LogicalCores,
 		cacheSize(c.Cache.L1D), cacheSize(c.Cache.L2), cacheSize(c.Cache.L3),
-		strings.Join(simd, " "), runtime.GOMAXPROCS(0), b.level)
+		strings.Join(simd, " "), runtime.GOMAXPROCS(0), b.level, gemm.Name(b.level))
 }
 
 // cacheSize formats a cache size in bytes as KiB or MiB, or "?" when cpuid

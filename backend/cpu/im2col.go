@@ -13,7 +13,7 @@ func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 	xLen, colLen := g.C*g.H*g.W, ckk*ohw
 	parallelFor(g.N, grainFor(colLen), func(_, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			im2col(tx.data[n*xLen:(n+1)*xLen], tc.data[n*colLen:(n+1)*colLen], g)
+			im2col(tx.data[n*xLen:(n+1)*xLen], tc.data[n*colLen:(n+1)*colLen], g, 0, ohw)
 		}
 	})
 }
@@ -30,43 +30,50 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 	xLen, colLen := g.C*g.H*g.W, ckk*ohw
 	parallelFor(g.N, grainFor(colLen), func(_, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			col2im(tc.data[n*colLen:(n+1)*colLen], tx.data[n*xLen:(n+1)*xLen], g)
+			xn := tx.data[n*xLen : (n+1)*xLen]
+			clear(xn)
+			col2im(tc.data[n*colLen:(n+1)*colLen], xn, g, 0, ohw)
 		}
 	})
 }
 
-// im2col unfolds one image x [C, H, W] into col [C·KH·KW, OH·OW]: row
-// (c·KH+i)·KW+j holds, at column oh·OW+ow, x[c, oh·SH−PH+i·DH,
-// ow·SW−PW+j·DW], or 0 in the padding.
-func im2col(x, col []float32, g backend.ConvGeom) {
-	oh, ow := g.OutH(), g.OutW()
-	hw, ohw := g.H*g.W, oh*ow
+// im2col writes the columns [j0, j1) of one image's column matrix, whose
+// row (c·KH+i)·KW+j holds, at column oh·OW+ow, x[c, oh·SH−PH+i·DH,
+// ow·SW−PW+j·DW], or 0 in the padding: x is the image [C, H, W] and col
+// is [C·KH·KW, j1−j0].
+func im2col(x, col []float32, g backend.ConvGeom, j0, j1 int) {
+	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
 	r := 0
 	for c := 0; c < g.C; c++ {
 		plane := x[c*hw : (c+1)*hw]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
-				row := col[r*ohw : (r+1)*ohw]
+				row := col[r*width : (r+1)*width]
 				r++
 				off := j*g.DilW - g.PadW
 				lo, hi := inside(ow, g.W, g.StrideW, off)
-				for y := 0; y < oh; y++ {
-					out := row[y*ow : (y+1)*ow]
+				for pos := j0; pos < j1; {
+					y, x0 := pos/ow, pos%ow
+					x1 := min(ow, x0+j1-pos)
+					out := row[pos-j0 : pos-j0+x1-x0]
+					pos += x1 - x0
 					ih := y*g.StrideH - g.PadH + i*g.DilH
-					if ih < 0 || ih >= g.H {
+					a, b := max(lo, x0), min(hi, x1)
+					if ih < 0 || ih >= g.H || a >= b {
 						clear(out)
 						continue
 					}
-					clear(out[:lo])
-					clear(out[hi:])
+					clear(out[:a-x0])
+					clear(out[b-x0:])
 					src := plane[ih*g.W : (ih+1)*g.W]
+					dst := out[a-x0 : b-x0]
 					if g.StrideW == 1 {
-						copy(out[lo:hi], src[lo+off:hi+off])
+						copy(dst, src[a+off:b+off])
 						continue
 					}
-					iw := lo*g.StrideW + off
-					for x := lo; x < hi; x++ {
-						out[x] = src[iw]
+					iw := a*g.StrideW + off
+					for k := range dst {
+						dst[k] = src[iw]
 						iw += g.StrideW
 					}
 				}
@@ -75,31 +82,33 @@ func im2col(x, col []float32, g backend.ConvGeom) {
 	}
 }
 
-// col2im overwrites one image x [C, H, W] with the sum, for each of its
-// elements, of the entries of col [C·KH·KW, OH·OW] that im2col would have
-// copied from it, added in row order.
-func col2im(col, x []float32, g backend.ConvGeom) {
-	oh, ow := g.OutH(), g.OutW()
-	hw, ohw := g.H*g.W, oh*ow
-	clear(x)
+// col2im adds to one image x [C, H, W], for each of its elements, the
+// entries of the columns [j0, j1) of a column matrix col [C·KH·KW, j1−j0]
+// that im2col would have copied from it, in row order.
+func col2im(col, x []float32, g backend.ConvGeom, j0, j1 int) {
+	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
 	r := 0
 	for c := 0; c < g.C; c++ {
 		plane := x[c*hw : (c+1)*hw]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
-				row := col[r*ohw : (r+1)*ohw]
+				row := col[r*width : (r+1)*width]
 				r++
 				off := j*g.DilW - g.PadW
 				lo, hi := inside(ow, g.W, g.StrideW, off)
-				for y := 0; y < oh; y++ {
+				for pos := j0; pos < j1; {
+					y, x0 := pos/ow, pos%ow
+					x1 := min(ow, x0+j1-pos)
+					in := row[pos-j0 : pos-j0+x1-x0]
+					pos += x1 - x0
 					ih := y*g.StrideH - g.PadH + i*g.DilH
-					if ih < 0 || ih >= g.H {
+					a, b := max(lo, x0), min(hi, x1)
+					if ih < 0 || ih >= g.H || a >= b {
 						continue
 					}
-					in := row[y*ow+lo : y*ow+hi]
 					dst := plane[ih*g.W : (ih+1)*g.W]
-					iw := lo*g.StrideW + off
-					for _, v := range in {
+					iw := a*g.StrideW + off
+					for _, v := range in[a-x0 : b-x0] {
 						dst[iw] += v
 						iw += g.StrideW
 					}

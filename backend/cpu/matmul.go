@@ -3,17 +3,9 @@ package cpu
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
 )
-
-// blasImpl is the BLAS implementation behind every matrix product. Its Sgemm
-// sums each element of C along k in a fixed order whatever GOMAXPROCS is,
-// and with beta = 0 it zeroes C before accumulating, so NaN in C's old
-// contents does not propagate.
-var blasImpl gonum.Implementation
 
 // MatMul computes C = alpha·op(A)·op(B) + beta·C, reading each tensor as a
 // matrix (rows = Shape[0]). It panics if the inner or outer dimensions
@@ -35,45 +27,72 @@ func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tenso
 	if tc == ta || tc == tb {
 		panic(fmt.Sprintf("cpu: MatMul: C %v is also an operand", tc.shape))
 	}
-	if transA {
-		// gonum's Sgemm runs several times slower with a transposed A at
-		// the shapes of a dense layer's weight gradient (dyᵀ·x, small k);
-		// transposing A first costs O(m·k), little next to O(m·n·k).
-		at, release := b.scratchBuf(m * k)
-		defer release()
-		transpose(ta.data, k, m, at)
-		sgemm(false, transB, m, n, k, alpha, at, tb.data, beta, tc.data)
-		return
-	}
-	sgemm(false, transB, m, n, k, alpha, ta.data, tb.data, beta, tc.data)
+	b.sgemm(transA, transB, m, n, k, alpha, ta.data, ta.shape.Cols(), tb.data, tb.shape.Cols(), beta, tc.data, n)
 }
 
-// transpose writes the transpose of the rows×cols row-major matrix a into
-// at (cols×rows), in tiles that keep both sides in cache.
-func transpose(a []float32, rows, cols int, at []float32) {
-	const tile = 32
-	for i0 := 0; i0 < rows; i0 += tile {
-		for j0 := 0; j0 < cols; j0 += tile {
-			for i := i0; i < min(i0+tile, rows); i++ {
-				row := a[i*cols : (i+1)*cols]
-				for j := j0; j < min(j0+tile, cols); j++ {
-					at[j*rows+i] = row[j]
-				}
-			}
+// gemmGrain is the fewest multiply-adds of a matrix product worth handing
+// to a goroutine: below it, waking a worker costs more than it saves.
+const gemmGrain = 1 << 19
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C with gemm.Sgemm at b's
+// level (see gemm.Sgemm for the arguments), split over the worker pool
+// into ranges of whole tiles along N, or along M when it has more rows
+// than N has columns. Every element of C is computed the same way for any
+// split, so the result does not depend on GOMAXPROCS.
+func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := gemm.Tile(b.level)
+	t := gemmTasks.get()
+	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, m > n, mr, nr}
+	units, cost := (n+nr-1)/nr, nr*m*k
+	if t.alongM {
+		units, cost = (m+mr-1)/mr, mr*n*k
+	}
+	parallelDo(units, max(1, gemmGrain/max(cost, 1)), t)
+	*t = gemmTask{}
+	gemmTasks.put(t)
+}
+
+// gemmTask is a matrix product whose ranges are strips of tiles of C: of
+// nr columns each, or of mr rows each when alongM is set.
+type gemmTask struct {
+	level          Level
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+	alongM         bool
+	mr, nr         int
+}
+
+var gemmTasks taskPool[gemmTask]
+
+// run computes the strips [lo, hi) of C.
+func (t *gemmTask) run(_, lo, hi int) {
+	a, b, c, m, n := t.a, t.b, t.c, t.m, t.n
+	if t.alongM {
+		i0 := lo * t.mr
+		m = min(hi*t.mr, t.m) - i0
+		c = c[i0*t.ldc:]
+		if t.transA {
+			a = a[i0:]
+		} else {
+			a = a[i0*t.lda:]
+		}
+	} else {
+		j0 := lo * t.nr
+		n = min(hi*t.nr, t.n) - j0
+		c = c[j0:]
+		if t.transB {
+			b = b[j0*t.ldb:]
+		} else {
+			b = b[j0:]
 		}
 	}
-}
-
-// sgemm computes c = alpha·op(a)·op(b) + beta·c for dense row-major
-// matrices: op(a) m×k, op(b) k×n, c m×n.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
-	lda, ldb := k, n
-	tA, tB := blas.NoTrans, blas.NoTrans
-	if transA {
-		tA, lda = blas.Trans, m
-	}
-	if transB {
-		tB, ldb = blas.Trans, k
-	}
-	blasImpl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+	gemm.Sgemm(t.level, t.transA, t.transB, m, n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
 }

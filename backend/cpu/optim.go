@@ -5,7 +5,69 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
+
+// optKind names the update an optTask runs.
+type optKind int
+
+const (
+	optSGD optKind = iota
+	optMomentum
+	optNesterov
+	optRMSprop
+	optAdam
+	optAdadelta
+)
+
+// optTask runs one fused optimizer update over a range of parameters.
+type optTask struct {
+	k          *vec.Kernels
+	kind       optKind
+	p, g, a, b []float32 // parameters, gradient and up to two buffers
+	sgd        vec.SGD
+	rms        vec.RMSprop
+	adam       vec.Adam
+	adadelta   vec.Adadelta
+}
+
+func (t *optTask) run(_, lo, hi int) {
+	p, g := t.p[lo:hi], t.g[lo:hi]
+	switch t.kind {
+	case optSGD:
+		t.k.SGD(p, g, t.sgd)
+	case optMomentum, optNesterov:
+		t.k.SGDMomentum(p, g, t.a[lo:hi], t.sgd, t.kind == optNesterov)
+	case optRMSprop:
+		t.k.RMSprop(p, g, t.a[lo:hi], t.rms)
+	case optAdam:
+		t.k.Adam(p, g, t.a[lo:hi], t.b[lo:hi], t.adam)
+	case optAdadelta:
+		t.k.Adadelta(p, g, t.a[lo:hi], t.b[lo:hi], t.adadelta)
+	}
+}
+
+var optTasks taskPool[optTask]
+
+// step runs the update t describes over all parameters and recycles t.
+func step(t *optTask) {
+	parallelDo(len(t.p), elemGrain, t)
+	*t = optTask{}
+	optTasks.put(t)
+}
+
+// newOptTask returns a pooled optTask for kind on p, g and buffers a, b.
+func (b *Backend) newOptTask(kind optKind, p, g, a, bb *tensor) *optTask {
+	t := optTasks.get()
+	*t = optTask{k: vec.For(b.level), kind: kind, p: p.data, g: g.data}
+	if a != nil {
+		t.a = a.data
+	}
+	if bb != nil {
+		t.b = bb.data
+	}
+	return t
+}
 
 // SGDStep applies one SGD step to p in place (see backend.SGD): with
 // g′ = g + λp, v = μv + (1−τ)g′ (when μ ≠ 0), d = g′ + μv if Nesterov, else
@@ -19,30 +81,19 @@ func (b *Backend) SGDStep(p, g, v backend.Tensor, h backend.SGD) {
 		tv = b.tensor("SGDStep", v)
 		checkSameLen("SGDStep", []string{"p", "v"}, tp, tv)
 	}
-	if h.Momentum == 0 {
-		parallelFor(len(tp.data), elemGrain, func(_, lo, hi int) {
-			ps, gs := tp.data[lo:hi], tg.data[lo:hi]
-			for i, pi := range ps {
-				ps[i] = pi - h.LR*(gs[i]+h.WeightDecay*pi)
-			}
-		})
-		return
-	}
-	if tv == nil {
-		panic(fmt.Sprintf("cpu: SGDStep: nil momentum buffer for p %v with Momentum %g", tp.shape, h.Momentum))
-	}
-	parallelFor(len(tp.data), elemGrain, func(_, lo, hi int) {
-		ps, gs, vs := tp.data[lo:hi], tg.data[lo:hi], tv.data[lo:hi]
-		for i, pi := range ps {
-			gi := gs[i] + h.WeightDecay*pi
-			vi := h.Momentum*vs[i] + (1-h.Dampening)*gi
-			vs[i] = vi
-			if h.Nesterov {
-				vi = gi + h.Momentum*vi
-			}
-			ps[i] = pi - h.LR*vi
+	kind := optSGD
+	if h.Momentum != 0 {
+		if tv == nil {
+			panic(fmt.Sprintf("cpu: SGDStep: nil momentum buffer for p %v with Momentum %g", tp.shape, h.Momentum))
 		}
-	})
+		kind = optMomentum
+		if h.Nesterov {
+			kind = optNesterov
+		}
+	}
+	t := b.newOptTask(kind, tp, tg, tv, nil)
+	t.sgd = vec.SGD{LR: h.LR, WD: h.WeightDecay, Mu: h.Momentum, Damp: 1 - h.Dampening}
+	step(t)
 }
 
 // RMSpropStep applies one RMSprop step to p in place (see
@@ -51,15 +102,9 @@ func (b *Backend) SGDStep(p, g, v backend.Tensor, h backend.SGD) {
 func (b *Backend) RMSpropStep(p, g, s backend.Tensor, h backend.RMSprop) {
 	tp, tg, ts := b.tensor("RMSpropStep", p), b.tensor("RMSpropStep", g), b.tensor("RMSpropStep", s)
 	checkSameLen("RMSpropStep", []string{"p", "g", "s"}, tp, tg, ts)
-	parallelFor(len(tp.data), elemGrain, func(_, lo, hi int) {
-		ps, gs, ss := tp.data[lo:hi], tg.data[lo:hi], ts.data[lo:hi]
-		for i, pi := range ps {
-			gi := gs[i] + h.WeightDecay*pi
-			si := h.Rho*ss[i] + (1-h.Rho)*gi*gi
-			ss[i] = si
-			ps[i] = pi - h.LR*gi/(sqrt32(si)+h.Eps)
-		}
-	})
+	t := b.newOptTask(optRMSprop, tp, tg, ts, nil)
+	t.rms = vec.RMSprop{LR: h.LR, Rho: h.Rho, Eps: h.Eps, WD: h.WeightDecay}
+	step(t)
 }
 
 // AdamStep applies one Adam (or AdamW) step to p in place (see
@@ -74,27 +119,19 @@ func (b *Backend) AdamStep(p, g, m, v backend.Tensor, h backend.Adam) {
 	if h.Step < 1 {
 		panic(fmt.Sprintf("cpu: AdamStep: Step %d for p %v, want ≥ 1", h.Step, tp.shape))
 	}
-	t := float64(h.Step)
-	bc1 := float32(1 - math.Pow(float64(h.Beta1), t))
-	bc2 := float32(1 - math.Pow(float64(h.Beta2), t))
-	decay, coupled := float32(1), h.WeightDecay
-	if h.Decoupled {
-		decay, coupled = 1-h.LR*h.WeightDecay, 0
+	st := float64(h.Step)
+	c := vec.Adam{
+		LR: h.LR, Beta1: h.Beta1, Beta2: h.Beta2, Eps: h.Eps, WD: h.WeightDecay, Decay: 1,
+		BC1: float32(1 - math.Pow(float64(h.Beta1), st)),
+		BC2: float32(1 - math.Pow(float64(h.Beta2), st)),
 	}
-	parallelFor(len(tp.data), elemGrain, func(_, lo, hi int) {
-		ps, gs, ms, vs := tp.data[lo:hi], tg.data[lo:hi], tm.data[lo:hi], tv.data[lo:hi]
-		for i, pi := range ps {
-			gi := gs[i] + coupled*pi
-			mi := h.Beta1*ms[i] + (1-h.Beta1)*gi
-			vi := h.Beta2*vs[i] + (1-h.Beta2)*gi*gi
-			ms[i], vs[i] = mi, vi
-			ps[i] = decay*pi - h.LR*(mi/bc1)/(sqrt32(vi/bc2)+h.Eps)
-		}
-	})
+	if h.Decoupled {
+		c.Decay, c.WD = 1-h.LR*h.WeightDecay, 0
+	}
+	t := b.newOptTask(optAdam, tp, tg, tm, tv)
+	t.adam = c
+	step(t)
 }
-
-// sqrt32 returns √x in float32 (the compiler emits a single instruction).
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // AdadeltaStep applies one Adadelta step to p in place (see
 // backend.Adadelta): with g′ = g + λp it sets s = ρs + (1−ρ)g′²,
@@ -103,14 +140,7 @@ func (b *Backend) AdadeltaStep(p, g, s, u backend.Tensor, h backend.Adadelta) {
 	tp, tg := b.tensor("AdadeltaStep", p), b.tensor("AdadeltaStep", g)
 	ts, tu := b.tensor("AdadeltaStep", s), b.tensor("AdadeltaStep", u)
 	checkSameLen("AdadeltaStep", []string{"p", "g", "s", "u"}, tp, tg, ts, tu)
-	parallelFor(len(tp.data), elemGrain, func(_, lo, hi int) {
-		ps, gs, ss, us := tp.data[lo:hi], tg.data[lo:hi], ts.data[lo:hi], tu.data[lo:hi]
-		for i, pi := range ps {
-			gi := gs[i] + h.WeightDecay*pi
-			si := h.Rho*ss[i] + (1-h.Rho)*gi*gi
-			d := sqrt32(us[i]+h.Eps) / sqrt32(si+h.Eps) * gi
-			ss[i], us[i] = si, h.Rho*us[i]+(1-h.Rho)*d*d
-			ps[i] = pi - h.LR*d
-		}
-	})
+	t := b.newOptTask(optAdadelta, tp, tg, ts, tu)
+	t.adadelta = vec.Adadelta{LR: h.LR, Rho: h.Rho, Eps: h.Eps, WD: h.WeightDecay}
+	step(t)
 }

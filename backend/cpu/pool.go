@@ -25,12 +25,21 @@ func planPool(op string, g backend.PoolGeom, x *tensor, xName string, ys []*tens
 	p := poolPlan{g: g, oh: g.OutH(), ow: g.OutW(), inLen: g.H * g.W, planes: g.N * g.C}
 	p.ohw = p.oh * p.ow
 	p.cost = p.ohw * g.KH * g.KW
-	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
+	if !hasShape(x, g.N, g.C, g.H, g.W) {
+		checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
+	}
 	for i, y := range ys {
-		checkShape(op, yNames[i], y, g, g.N, g.C, p.oh, p.ow)
+		if !hasShape(y, g.N, g.C, p.oh, p.ow) {
+			checkShape(op, yNames[i], y, g, g.N, g.C, p.oh, p.ow)
+		}
 	}
 	return p
 }
+
+// hasShape reports whether t has exactly the dimensions dims. Checking
+// with it first keeps the geometry from being boxed for checkShape's
+// message on every call.
+func hasShape(t *tensor, dims ...int) bool { return t.shape.Equal(dims) }
 
 // window returns the rows [h0, h1) and columns [w0, w1) of the input plane
 // that the window of output (oh, ow) covers, padding left out.
@@ -42,6 +51,167 @@ func (p *poolPlan) window(oh, ow int) (h0, h1, w0, w1 int) {
 	return max(h0, 0), h1, max(w0, 0), w1
 }
 
+// poolOp names the pass a poolTask runs.
+type poolOp int
+
+const (
+	poolMax poolOp = iota
+	poolMaxBackward
+	poolAvg
+	poolAvgBackward
+)
+
+// poolTask runs a pooling pass over a range of (n, c) planes.
+type poolTask struct {
+	p      poolPlan
+	op     poolOp
+	x, y   []float32 // the input-sized and output-sized tensors
+	argmax []float32
+}
+
+func (t *poolTask) run(_, lo, hi int) {
+	p := &t.p
+	for pl := lo; pl < hi; pl++ {
+		in := t.x[pl*p.inLen : (pl+1)*p.inLen]
+		out := t.y[pl*p.ohw : (pl+1)*p.ohw]
+		switch t.op {
+		case poolMax:
+			arg := t.argmax[pl*p.ohw : (pl+1)*p.ohw]
+			if p.is2x2() {
+				p.maxPlane2x2(in, out, arg)
+			} else {
+				p.maxPlane(in, out, arg)
+			}
+		case poolMaxBackward:
+			p.maxBackwardPlane(pl, in, out, t.argmax[pl*p.ohw:(pl+1)*p.ohw])
+		case poolAvg:
+			p.avgPlane(in, out)
+		case poolAvgBackward:
+			p.avgBackwardPlane(in, out)
+		}
+	}
+}
+
+var poolTasks taskPool[poolTask]
+
+// runPool runs a poolTask over every plane with the given work per plane.
+func runPool(op poolOp, p poolPlan, x, y, argmax []float32, cost int) {
+	t := poolTasks.get()
+	*t = poolTask{p: p, op: op, x: x, y: y, argmax: argmax}
+	parallelDo(p.planes, grainFor(cost), t)
+	*t = poolTask{}
+	poolTasks.put(t)
+}
+
+// is2x2 reports whether the geometry is the common 2×2 window with stride
+// 2 and no padding, which maxPlane2x2 runs.
+func (p *poolPlan) is2x2() bool {
+	g := p.g
+	return g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+}
+
+// maxPlane2x2 is maxPlane for 2×2 windows with stride 2 and no padding:
+// the four candidates compared in row-major order, so ties go to the
+// first, with no window arithmetic.
+func (p *poolPlan) maxPlane2x2(in, out, arg []float32) {
+	w := p.g.W
+	for oh := 0; oh < p.oh; oh++ {
+		r0 := in[2*oh*w : 2*oh*w+2*p.ow]
+		r1 := in[(2*oh+1)*w : (2*oh+1)*w+2*p.ow]
+		o := out[oh*p.ow : (oh+1)*p.ow]
+		a := arg[oh*p.ow : (oh+1)*p.ow]
+		base := 2 * oh * w
+		for ow := range o {
+			m, k := r0[2*ow], 0
+			if v := r0[2*ow+1]; v > m {
+				m, k = v, 1
+			}
+			if v := r1[2*ow]; v > m {
+				m, k = v, w
+			}
+			if v := r1[2*ow+1]; v > m {
+				m, k = v, w+1
+			}
+			o[ow] = m
+			a[ow] = float32(base + 2*ow + k)
+		}
+	}
+}
+
+// maxPlane writes the maximum of each window of one plane and its first
+// (row-major) index.
+func (p *poolPlan) maxPlane(in, out, arg []float32) {
+	w := p.g.W
+	for oh := 0; oh < p.oh; oh++ {
+		for ow := 0; ow < p.ow; ow++ {
+			h0, h1, w0, w1 := p.window(oh, ow)
+			best := h0*w + w0
+			m := in[best]
+			for h := h0; h < h1; h++ {
+				row := in[h*w : (h+1)*w]
+				for c := w0; c < w1; c++ {
+					if row[c] > m {
+						m, best = row[c], h*w+c
+					}
+				}
+			}
+			out[oh*p.ow+ow] = m
+			arg[oh*p.ow+ow] = float32(best)
+		}
+	}
+}
+
+// maxBackwardPlane overwrites dx (one plane) with each dy added at its
+// argmax, panicking if an argmax is not an index into the plane.
+func (p *poolPlan) maxBackwardPlane(pl int, dx, dy, arg []float32) {
+	clear(dx)
+	for i, a := range arg {
+		k := int(a)
+		if float32(k) != a || k < 0 || k >= p.inLen {
+			panic(fmt.Sprintf("cpu: MaxPoolBackward: argmax %v at plane %d output %d is not an index into a %d×%d plane", a, pl, i, p.g.H, p.g.W))
+		}
+		dx[k] += dy[i]
+	}
+}
+
+// avgPlane writes the sum of each window of one plane divided by KH·KW.
+func (p *poolPlan) avgPlane(in, out []float32) {
+	g := p.g
+	inv := 1 / float32(g.KH*g.KW)
+	for oh := 0; oh < p.oh; oh++ {
+		for ow := 0; ow < p.ow; ow++ {
+			h0, h1, w0, w1 := p.window(oh, ow)
+			var s float32
+			for h := h0; h < h1; h++ {
+				for _, v := range in[h*g.W+w0 : h*g.W+w1] {
+					s += v
+				}
+			}
+			out[oh*p.ow+ow] = s * inv
+		}
+	}
+}
+
+// avgBackwardPlane overwrites dx (one plane) with each dy/(KH·KW) added to
+// every element of its window.
+func (p *poolPlan) avgBackwardPlane(dx, dy []float32) {
+	g := p.g
+	inv := 1 / float32(g.KH*g.KW)
+	clear(dx)
+	for oh := 0; oh < p.oh; oh++ {
+		for ow := 0; ow < p.ow; ow++ {
+			h0, h1, w0, w1 := p.window(oh, ow)
+			d := dy[oh*p.ow+ow] * inv
+			for h := h0; h < h1; h++ {
+				row := dx[h*g.W+w0 : h*g.W+w1]
+				for i := range row {
+					row[i] += d
+				}
+			}
+		}
+	}
+}
+
 // MaxPool writes y with the maximum of each window of x and argmax with
 // the in-plane index h·W+w of the first element (row-major) holding it.
 func (b *Backend) MaxPool(x, y, argmax backend.Tensor, g backend.PoolGeom) {
@@ -50,30 +220,7 @@ func (b *Backend) MaxPool(x, y, argmax backend.Tensor, g backend.PoolGeom) {
 	if p.inLen > maxArgmaxPlane {
 		panic(fmt.Sprintf("cpu: MaxPool: %d×%d planes are too large for float32 argmax indices", g.H, g.W))
 	}
-	parallelFor(p.planes, grainFor(p.cost), func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			in := tx.data[pl*p.inLen : (pl+1)*p.inLen]
-			out := ty.data[pl*p.ohw : (pl+1)*p.ohw]
-			arg := ta.data[pl*p.ohw : (pl+1)*p.ohw]
-			for oh := 0; oh < p.oh; oh++ {
-				for ow := 0; ow < p.ow; ow++ {
-					h0, h1, w0, w1 := p.window(oh, ow)
-					best := h0*g.W + w0
-					m := in[best]
-					for h := h0; h < h1; h++ {
-						row := in[h*g.W : (h+1)*g.W]
-						for w := w0; w < w1; w++ {
-							if row[w] > m {
-								m, best = row[w], h*g.W+w
-							}
-						}
-					}
-					out[oh*p.ow+ow] = m
-					arg[oh*p.ow+ow] = float32(best)
-				}
-			}
-		}
-	})
+	runPool(poolMax, p, tx.data, ty.data, ta.data, p.cost)
 }
 
 // MaxPoolBackward overwrites dx with each dy added to the element its
@@ -81,46 +228,14 @@ func (b *Backend) MaxPool(x, y, argmax backend.Tensor, g backend.PoolGeom) {
 func (b *Backend) MaxPoolBackward(dy, argmax, dx backend.Tensor, g backend.PoolGeom) {
 	tdy, ta, tdx := b.tensor("MaxPoolBackward", dy), b.tensor("MaxPoolBackward", argmax), b.tensor("MaxPoolBackward", dx)
 	p := planPool("MaxPoolBackward", g, tdx, "dx", []*tensor{tdy, ta}, "dy", "argmax")
-	parallelFor(p.planes, grainFor(p.ohw+p.inLen), func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			in := tdx.data[pl*p.inLen : (pl+1)*p.inLen]
-			grad := tdy.data[pl*p.ohw : (pl+1)*p.ohw]
-			arg := ta.data[pl*p.ohw : (pl+1)*p.ohw]
-			clear(in)
-			for i, a := range arg {
-				k := int(a)
-				if float32(k) != a || k < 0 || k >= p.inLen {
-					panic(fmt.Sprintf("cpu: MaxPoolBackward: argmax %v at plane %d output %d is not an index into a %d×%d plane", a, pl, i, g.H, g.W))
-				}
-				in[k] += grad[i]
-			}
-		}
-	})
+	runPool(poolMaxBackward, p, tdx.data, tdy.data, ta.data, p.ohw+p.inLen)
 }
 
 // AvgPool writes y with the sum of each window of x divided by KH·KW.
 func (b *Backend) AvgPool(x, y backend.Tensor, g backend.PoolGeom) {
 	tx, ty := b.tensor("AvgPool", x), b.tensor("AvgPool", y)
 	p := planPool("AvgPool", g, tx, "x", []*tensor{ty}, "y")
-	inv := 1 / float32(g.KH*g.KW)
-	parallelFor(p.planes, grainFor(p.cost), func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			in := tx.data[pl*p.inLen : (pl+1)*p.inLen]
-			out := ty.data[pl*p.ohw : (pl+1)*p.ohw]
-			for oh := 0; oh < p.oh; oh++ {
-				for ow := 0; ow < p.ow; ow++ {
-					h0, h1, w0, w1 := p.window(oh, ow)
-					var s float32
-					for h := h0; h < h1; h++ {
-						for _, v := range in[h*g.W+w0 : h*g.W+w1] {
-							s += v
-						}
-					}
-					out[oh*p.ow+ow] = s * inv
-				}
-			}
-		}
-	})
+	runPool(poolAvg, p, tx.data, ty.data, nil, p.cost)
 }
 
 // AvgPoolBackward overwrites dx with each dy/(KH·KW) added to every
@@ -128,24 +243,5 @@ func (b *Backend) AvgPool(x, y backend.Tensor, g backend.PoolGeom) {
 func (b *Backend) AvgPoolBackward(dy, dx backend.Tensor, g backend.PoolGeom) {
 	tdy, tdx := b.tensor("AvgPoolBackward", dy), b.tensor("AvgPoolBackward", dx)
 	p := planPool("AvgPoolBackward", g, tdx, "dx", []*tensor{tdy}, "dy")
-	inv := 1 / float32(g.KH*g.KW)
-	parallelFor(p.planes, grainFor(p.cost), func(_, lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			in := tdx.data[pl*p.inLen : (pl+1)*p.inLen]
-			grad := tdy.data[pl*p.ohw : (pl+1)*p.ohw]
-			clear(in)
-			for oh := 0; oh < p.oh; oh++ {
-				for ow := 0; ow < p.ow; ow++ {
-					h0, h1, w0, w1 := p.window(oh, ow)
-					d := grad[oh*p.ow+ow] * inv
-					for h := h0; h < h1; h++ {
-						row := in[h*g.W+w0 : h*g.W+w1]
-						for i := range row {
-							row[i] += d
-						}
-					}
-				}
-			}
-		}
-	})
+	runPool(poolAvgBackward, p, tdx.data, tdy.data, nil, p.cost)
 }

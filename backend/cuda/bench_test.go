@@ -1,0 +1,67 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"testing"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// BenchmarkLaunch measures the host time of one small op (Scale on 1024
+// floats) as queued, the stream synchronised once at the end; the target
+// is at most 5 µs per op.
+func BenchmarkLaunch(b *testing.B) {
+	g := open(b, Options{})
+	defer g.Close()
+	x := g.Alloc(1024)
+	g.Fill(x, 1)
+	g.Sync()
+	b.ResetTimer()
+	for range b.N {
+		g.Scale(1, x)
+	}
+	if err := g.Sync(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchMatMul times C = A·B for 4096×4096 matrices through MatMul, or
+// straight through cuBLAS when raw is set, and reports TFLOP/s.
+func benchMatMul(b *testing.B, tf32, raw bool) {
+	const n = 4096
+	g := open(b, Options{TF32: tf32})
+	defer g.Close()
+	x, y, z := g.Alloc(n, n), g.Alloc(n, n), g.Alloc(n, n)
+	g.Fill(x, 0.5)
+	g.Fill(y, 0.25)
+	tx, ty, tz := x.(*tensor), y.(*tensor), z.(*tensor)
+	run := func() {
+		if raw {
+			if err := g.d.gemm(false, false, n, n, n, 1, ty.ptr, n, 0, tx.ptr, n, 0, 0, tz.ptr, n, 0, 1); err != nil {
+				b.Fatal(err)
+			}
+			return
+		}
+		g.MatMul(false, false, 1, x, y, 0, z)
+	}
+	run()
+	if err := g.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	if err := g.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+}
+
+func BenchmarkMatMul4096(b *testing.B)        { benchMatMul(b, false, false) }
+func BenchmarkMatMul4096Raw(b *testing.B)     { benchMatMul(b, false, true) }
+func BenchmarkMatMul4096TF32(b *testing.B)    { benchMatMul(b, true, false) }
+func BenchmarkMatMul4096TF32Raw(b *testing.B) { benchMatMul(b, true, true) }
+
+var _ backend.Backend = (*Backend)(nil)

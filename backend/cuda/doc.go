@@ -1,0 +1,33 @@
+// Package cuda is Myelin's NVIDIA GPU backend. It is compiled only with
+// the build tag cuda; without it the package holds nothing but Options, and
+// backend.Open("cuda") says how to build with CUDA.
+//
+// Build and test with scripts/cuda.sh, which points cgo at the CUDA
+// headers (CUDA_HOME, default /usr/local/cuda):
+//
+//	scripts/cuda.sh test ./...
+//	scripts/cuda.sh run ./cmd/mnist -backend cuda
+//
+// Importing the package in a cuda build registers the backend as "cuda"
+// with priority 10, above the CPU, so backend.Open("auto") picks the GPU
+// when one works. The driver (libcuda) and cuBLAS are loaded at run time
+// with dlopen, not linked: a program built with -tags cuda starts on any
+// machine, and where there is no driver, no GPU or no cuBLAS, Open("cuda")
+// returns an error saying which, and auto selection falls back to the CPU
+// and reports why (backend.OpenReport).
+//
+// The kernels are the PTX of package kernels, JIT-compiled by the driver
+// when the backend opens; matrix products and convolutions (im2col, then
+// strided-batched GEMM) run on cuBLAS. All work is queued on one stream and
+// is asynchronous: ops return at once, Download and Sync wait. Reductions
+// use no floating-point atomics, so every result repeats bit for bit from
+// run to run on the same GPU. Device memory comes from a caching allocator:
+// freed blocks are kept for reuse by size class, so a training loop that
+// frees and allocates the same shapes every step makes no device
+// allocations after the first; Close frees everything and releases the
+// GPU.
+//
+// The environment variables MYELIN_CUDA_DEVICE (device number, default 0)
+// and MYELIN_CUDA_TF32 (1 for TF32 tensor-core GEMMs, default 0) configure
+// the backend that backend.Open makes; see Options.
+package cuda

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# CUDA checks for a machine without a GPU: (a) with CUDA 11.8's nvcc, the
+# committed PTX must be what kernels/generate.sh makes from the .cu
+# sources; (b) with CUDA headers, the cuda build must vet and its tests
+# must pass (the GPU tests skip, the loader and option tests run).
+# Each part is skipped, with a message, when its tools are missing.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$(dirname "$0")/.."
+
+nvcc="$(command -v nvcc || true)"
+if [[ -n $nvcc && $("$nvcc" --version) == *"release 11.8,"* ]]; then
+	tmp="$(mktemp -d)"
+	trap 'rm -rf "$tmp"' EXIT
+	kernels/generate.sh "$tmp"
+	for f in kernels/*.ptx; do
+		diff -u "$f" "$tmp/$(basename "$f")" >/dev/null || {
+			echo "ci/cuda-check: $f is stale; run go generate ./kernels and commit it" >&2
+			exit 1
+		}
+	done
+	[[ $(ls "$tmp" | wc -l) == $(ls kernels/*.ptx | wc -l) ]] || {
+		echo "ci/cuda-check: kernels/*.ptx and kernels/*.cu do not match one to one" >&2
+		exit 1
+	}
+	echo "ci/cuda-check: PTX fresh"
+else
+	echo "ci/cuda-check: no CUDA 11.8 nvcc; PTX freshness not checked"
+fi
+
+if [[ -f ${CUDA_HOME:-/usr/local/cuda}/include/cuda.h || -f /usr/include/cuda.h ]]; then
+	scripts/cuda.sh vet ./...
+	scripts/cuda.sh test -short ./backend/cuda ./kernels
+	echo "ci/cuda-check: cuda build vetted and tested"
+else
+	echo "ci/cuda-check: no CUDA headers; cuda build not checked"
+fi

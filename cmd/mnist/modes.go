@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/nn/plot"
+)
+
+// gradCheckImages is the number of training images -gradcheck uses.
+const gradCheckImages = 2
+
+// gradCheck compares the model's backpropagated gradients with central
+// differences on the first training images and prints the relative
+// difference of every parameter tensor and of the input.
+func gradCheck(c config, m *nn.Sequential, loss nn.Loss, train nn.Dataset, stdout io.Writer) error {
+	n := min(gradCheckImages, train.Len())
+	d := train.Slice(0, n)
+	start := time.Now()
+	res, err := nn.GradCheck(m, loss, d.X, d.Y, 0)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		type row struct {
+			Name       string  `json:"name"`
+			RelDiff    float64 `json:"rel_diff"`
+			MaxAbsDiff float64 `json:"max_abs_diff"`
+		}
+		rows := make([]row, len(res))
+		for i, r := range res {
+			rows[i] = row{r.Name, r.RelDiff, r.MaxAbsDiff}
+		}
+		return json.NewEncoder(stdout).Encode(rows)
+	}
+	fmt.Fprintf(stdout, "gradient check of %s on %d training images (%s): ‖g − g̃‖/(‖g‖ + ‖g̃‖) per tensor\n", c.model, n, elapsed(start))
+	fmt.Fprintf(stdout, "%-12s %12s %14s\n", "tensor", "rel diff", "max abs diff")
+	for _, r := range res {
+		fmt.Fprintf(stdout, "%-12s %12.3g %14.3g\n", r.Name, r.RelDiff, r.MaxAbsDiff)
+	}
+	_, err = fmt.Fprintln(stdout, "below 1e-3: a match; up to 1e-2: usual with ReLU and max-pooling kinks; above 1e-1: a wrong gradient")
+	return err
+}
+
+// findLR runs the learning-rate range test on the training set, prints the
+// curve and the suggested rate, and draws it with -plot.
+func findLR(c config, tr *nn.Trainer, train nn.Dataset, stdout io.Writer) error {
+	start := time.Now()
+	curve, err := tr.FindLR(train, nn.LRFinder{})
+	if err != nil {
+		return err
+	}
+	if c.plot != "" {
+		if err := plot.LRCurve(c.plot, curve); err != nil {
+			return err
+		}
+	}
+	if c.json {
+		return json.NewEncoder(stdout).Encode(struct {
+			LR        []float32 `json:"lr"`
+			Loss      []float64 `json:"loss"`
+			Smoothed  []float64 `json:"smoothed"`
+			MinLR     float32   `json:"min_lr"`
+			Suggested float32   `json:"suggested"`
+		}{curve.LR, curve.Loss, curve.Smoothed, curve.MinLR, curve.Suggested})
+	}
+	fmt.Fprintf(stdout, "learning-rate range test of %s with %s, batch %d: %d steps (%s)\n", c.model, tr.Optimizer, c.batch, len(curve.LR), elapsed(start))
+	fmt.Fprintf(stdout, "%10s %10s %10s\n", "lr", "loss", "smoothed")
+	for i, lr := range curve.LR {
+		fmt.Fprintf(stdout, "%10.3g %10.4f %10.4f\n", lr, curve.Loss[i], curve.Smoothed[i])
+	}
+	_, err = fmt.Fprintf(stdout, "suggested learning rate %.3g (the smoothed loss is lowest at %.3g; a tenth of that); try -lr %.3g\n",
+		curve.Suggested, curve.MinLR, curve.Suggested)
+	return err
+}

@@ -1,0 +1,54 @@
+// Shared definitions of Myelin's CUDA kernels. All kernels are extern "C",
+// so their PTX names are the names the Go side launches.
+
+typedef long long i64;
+
+// THREADS is the block size every kernel is launched with.
+#define THREADS 256
+
+// WARPS is the number of warps in a block of THREADS.
+#define WARPS (THREADS / 32)
+
+// GRID_STRIDE loops i over [0, n) across the whole grid.
+#define GRID_STRIDE(i, n) \
+	for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+
+// warp_sum returns, in lane 0, the sum of v over the warp, added in a
+// fixed order.
+template <typename T> __device__ __forceinline__ T warp_sum(T v)
+{
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_down_sync(0xffffffffu, v, o);
+	return v;
+}
+
+// warp_all_sum returns in every lane the warp sum that warp_sum leaves in
+// lane 0, so that all lanes see the same value.
+template <typename T> __device__ __forceinline__ T warp_all_sum(T v)
+{
+	return __shfl_sync(0xffffffffu, warp_sum(v), 0);
+}
+
+// warp_all_max returns in every lane the maximum of v over the warp.
+__device__ __forceinline__ float warp_all_max(float v)
+{
+	for (int o = 16; o > 0; o >>= 1)
+		v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+	return v;
+}
+
+// block_sum returns, in thread 0, the sum of v over the block (of THREADS
+// threads), added in a fixed order; every thread must call it.
+__device__ __forceinline__ double block_sum(double v)
+{
+	__shared__ double part[WARPS];
+	v = warp_sum(v);
+	if (threadIdx.x % 32 == 0)
+		part[threadIdx.x / 32] = v;
+	__syncthreads();
+	v = threadIdx.x < WARPS ? part[threadIdx.x] : 0.0;
+	if (threadIdx.x < 32)
+		v = warp_sum(v);
+	__syncthreads();
+	return v;
+}

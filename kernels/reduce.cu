@@ -1,0 +1,317 @@
+// Reductions: sums, per-channel sums, softmax rows, losses and batch
+// normalisation. None uses floating-point atomics: every sum is taken in a
+// fixed order that depends only on the sizes, so results repeat bit for bit
+// from run to run.
+
+#include "myelin.cuh"
+
+// sum_chunk writes to part[b] the sum, in double, of x[b·chunk,
+// min((b+1)·chunk, n)) for block b.
+template <typename T> __device__ void sum_chunk(const T *x, i64 n, i64 chunk, double *part)
+{
+	i64 lo = (i64)blockIdx.x * chunk, hi = min(lo + chunk, n);
+	double s = 0;
+	for (i64 i = lo + threadIdx.x; i < hi; i += THREADS)
+		s += x[i];
+	s = block_sum(s);
+	if (threadIdx.x == 0)
+		part[blockIdx.x] = s;
+}
+
+// sum_partial is sum_chunk of float data, one block per chunk.
+extern "C" __global__ void sum_partial(const float *x, i64 n, i64 chunk, double *part)
+{
+	sum_chunk(x, n, chunk, part);
+}
+
+// sum_partial_f64 is sum_chunk of double data, one block per chunk.
+extern "C" __global__ void sum_partial_f64(const double *x, i64 n, i64 chunk, double *part)
+{
+	sum_chunk(x, n, chunk, part);
+}
+
+// sum_final reduces the parts partial sums with one block and writes
+// dst[0] = scale·Σ part, or adds that to dst[0] when accumulate is set.
+extern "C" __global__ void sum_final(const double *part, int parts, double scale, float *dst, int accumulate)
+{
+	double s = 0;
+	for (int i = threadIdx.x; i < parts; i += THREADS)
+		s += part[i];
+	s = block_sum(s);
+	if (threadIdx.x == 0) {
+		float v = (float)(s * scale);
+		dst[0] = accumulate ? dst[0] + v : v;
+	}
+}
+
+// bias_grad writes db[c] = Σ over n and space of dy[n, c, s], one block
+// per channel, for dy [batch, C, spatial].
+extern "C" __global__ void bias_grad(const float *dy, float *db, int batch, int c, i64 spatial)
+{
+	int ch = blockIdx.x;
+	double s = 0;
+	for (int n = 0; n < batch; n++) {
+		const float *p = dy + ((i64)n * c + ch) * spatial;
+		for (i64 k = threadIdx.x; k < spatial; k += THREADS)
+			s += p[k];
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0)
+		db[ch] = (float)s;
+}
+
+// batch_sum writes out[i] = Σ_b part[b·len + i], b in order, for i < len.
+extern "C" __global__ void batch_sum(const float *part, float *out, int batch, i64 len)
+{
+	GRID_STRIDE(i, len)
+	{
+		float s = 0;
+		for (int b = 0; b < batch; b++)
+			s += part[(i64)b * len + i];
+		out[i] = s;
+	}
+}
+
+// ROW_LOOP gives each warp of the grid one row r of rows at a time, and
+// each lane the columns lane, lane+32, … of it.
+#define ROW_LOOP(r, rows)                                                                                   \
+	for (i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32; r < (rows);                         \
+	     r += (i64)gridDim.x * blockDim.x / 32)
+
+// softmax writes each row of y [rows, cols] with the softmax of the row of
+// x, the row maximum subtracted first. One warp per row.
+extern "C" __global__ void softmax(const float *x, float *y, i64 rows, int cols)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, rows)
+	{
+		const float *in = x + r * cols;
+		float *out = y + r * cols;
+		float m = -INFINITY;
+		for (int k = lane; k < cols; k += 32)
+			m = fmaxf(m, in[k]);
+		m = warp_all_max(m);
+		float s = 0;
+		for (int k = lane; k < cols; k += 32) {
+			float e = expf(in[k] - m);
+			out[k] = e;
+			s += e;
+		}
+		float inv = 1 / warp_all_sum(s);
+		for (int k = lane; k < cols; k += 32)
+			out[k] *= inv;
+	}
+}
+
+// softmax_backward writes dx = y∘(dy − rowsum(dy∘y)), the row sums taken in
+// double. One warp per row.
+extern "C" __global__ void softmax_backward(const float *y, const float *dy, float *dx, i64 rows, int cols)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, rows)
+	{
+		const float *s = y + r * cols, *g = dy + r * cols;
+		double dot = 0;
+		for (int k = lane; k < cols; k += 32)
+			dot += (double)s[k] * g[k];
+		float d = (float)warp_all_sum(dot);
+		for (int k = lane; k < cols; k += 32)
+			dx[r * cols + k] = s[k] * (g[k] - d);
+	}
+}
+
+// softmax_xent writes grad = (softmax(x) − t)·invN for logits x and target t
+// [rows, cols] and, for the loss, rowloss[r] = −Σ_k t·log softmax(x_r)_k
+// (terms with t = 0 left out). One warp per row.
+extern "C" __global__ void softmax_xent(const float *x, const float *t, float *grad, double *rowloss, i64 rows,
+					int cols, float invN)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, rows)
+	{
+		const float *in = x + r * cols, *tr = t + r * cols;
+		float m = -INFINITY;
+		for (int k = lane; k < cols; k += 32)
+			m = fmaxf(m, in[k]);
+		m = warp_all_max(m);
+		double s = 0;
+		for (int k = lane; k < cols; k += 32)
+			s += exp((double)in[k] - m);
+		double lse = m + log(warp_all_sum(s));
+		double l = 0;
+		for (int k = lane; k < cols; k += 32) {
+			float tk = tr[k];
+			double logp = in[k] - lse;
+			if (tk != 0)
+				l -= tk * logp;
+			grad[r * cols + k] = ((float)exp(logp) - tk) * invN;
+		}
+		l = warp_sum(l);
+		if (lane == 0)
+			rowloss[r] = l;
+	}
+}
+
+// first_argmax returns, in every lane, the first column holding the row's
+// maximum (NaN never wins).
+__device__ int first_argmax(const float *row, int cols, int lane)
+{
+	int best = -1;
+	float bv = 0;
+	for (int k = lane; k < cols; k += 32)
+		if (best < 0 || row[k] > bv) {
+			best = k;
+			bv = row[k];
+		}
+	for (int o = 16; o > 0; o >>= 1) {
+		int ob = __shfl_xor_sync(0xffffffffu, best, o);
+		float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+		if (ob >= 0 && (best < 0 || ov > bv || (ov == bv && ob < best))) {
+			best = ob;
+			bv = ov;
+		}
+	}
+	return best;
+}
+
+// argmax_match writes hit[r] = 1 where rows r of pred and target [rows,
+// cols] have their first maximum in the same column, else 0. One warp per
+// row.
+extern "C" __global__ void argmax_match(const float *pred, const float *target, double *hit, i64 rows, int cols)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, rows)
+	{
+		int a = first_argmax(pred + r * cols, cols, lane);
+		int b = first_argmax(target + r * cols, cols, lane);
+		if (lane == 0)
+			hit[r] = a == b ? 1.0 : 0.0;
+	}
+}
+
+// sigmoid_xent writes grad = (σ(z) − t)·invL and term[i] = max(z, 0) − z·t +
+// log(1 + e^(−|z|)), in double, for the mean binary cross-entropy.
+extern "C" __global__ void sigmoid_xent(const float *z, const float *t, float *grad, double *term, i64 n,
+					float invL)
+{
+	GRID_STRIDE(i, n)
+	{
+		double zi = z[i], ti = t[i];
+		term[i] = fmax(zi, 0.0) - zi * ti + log1p(exp(-fabs(zi)));
+		grad[i] = ((float)(1 / (1 + exp(-zi))) - t[i]) * invL;
+	}
+}
+
+// abs_error writes grad = sign(p − t)·invL (0 where equal) and term[i] =
+// |p − t| for the mean absolute error.
+extern "C" __global__ void abs_error(const float *p, const float *t, float *grad, double *term, i64 n, float invL)
+{
+	GRID_STRIDE(i, n)
+	{
+		float d = p[i] - t[i];
+		term[i] = fabsf(d);
+		grad[i] = d > 0 ? invL : d < 0 ? -invL : 0.0f;
+	}
+}
+
+// bn_stats computes, one block per channel of x [batch, C, spatial], the
+// mean μ and biased variance σ² (two passes, in double), writes mean[c] and
+// invstd[c] = 1/√(σ² + eps) and updates the running statistics:
+// runmean ← (1−m)·runmean + m·μ, runvar ← (1−m)·runvar + m·σ²·M/(M−1).
+extern "C" __global__ void bn_stats(const float *x, float *mean, float *invstd, float *runmean, float *runvar,
+				    int batch, int c, i64 spatial, float momentum, float eps)
+{
+	__shared__ double mu;
+	int ch = blockIdx.x;
+	double m = (double)batch * spatial;
+	double s = 0;
+	for (int n = 0; n < batch; n++) {
+		const float *p = x + ((i64)n * c + ch) * spatial;
+		for (i64 k = threadIdx.x; k < spatial; k += THREADS)
+			s += p[k];
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0)
+		mu = s / m;
+	__syncthreads();
+	double ss = 0;
+	for (int n = 0; n < batch; n++) {
+		const float *p = x + ((i64)n * c + ch) * spatial;
+		for (i64 k = threadIdx.x; k < spatial; k += THREADS) {
+			double d = p[k] - mu;
+			ss += d * d;
+		}
+	}
+	ss = block_sum(ss);
+	if (threadIdx.x == 0) {
+		mean[ch] = (float)mu;
+		invstd[ch] = (float)(1 / sqrt(ss / m + eps));
+		runmean[ch] = (1 - momentum) * runmean[ch] + momentum * (float)mu;
+		runvar[ch] = (1 - momentum) * runvar[ch] + momentum * (float)(ss / (m - 1));
+	}
+}
+
+// bn_apply writes y = gamma[c]·(x − mean[c])·invstd[c] + beta[c] for x and
+// y [N, C, spatial] of n elements. y may be x.
+extern "C" __global__ void bn_apply(const float *x, float *y, const float *mean, const float *invstd,
+				    const float *gamma, const float *beta, i64 n, int c, i64 spatial)
+{
+	GRID_STRIDE(i, n)
+	{
+		int ch = (i / spatial) % c;
+		float sc = gamma[ch] * invstd[ch];
+		y[i] = (x[i] - mean[ch]) * sc + beta[ch];
+	}
+}
+
+// bn_infer writes y = gamma[c]·(x − runmean[c])/√(runvar[c] + eps) + beta[c].
+extern "C" __global__ void bn_infer(const float *x, float *y, const float *gamma, const float *beta,
+				    const float *runmean, const float *runvar, i64 n, int c, i64 spatial, float eps)
+{
+	GRID_STRIDE(i, n)
+	{
+		int ch = (i / spatial) % c;
+		float sc = gamma[ch] / sqrtf(runvar[ch] + eps);
+		y[i] = (x[i] - runmean[ch]) * sc + beta[ch];
+	}
+}
+
+// bn_backward_sums writes, one block per channel, dbeta[c] = Σ dy and
+// dgamma[c] = Σ dy·x̂ with x̂ = (x − mean[c])·invstd[c], summed in double.
+extern "C" __global__ void bn_backward_sums(const float *x, const float *dy, const float *mean,
+					    const float *invstd, float *dgamma, float *dbeta, int batch, int c,
+					    i64 spatial)
+{
+	int ch = blockIdx.x;
+	float mu = mean[ch], inv = invstd[ch];
+	double sdy = 0, sdyx = 0;
+	for (int n = 0; n < batch; n++) {
+		i64 off = ((i64)n * c + ch) * spatial;
+		for (i64 k = threadIdx.x; k < spatial; k += THREADS) {
+			float d = dy[off + k];
+			sdy += d;
+			sdyx += (double)d * ((x[off + k] - mu) * inv);
+		}
+	}
+	sdy = block_sum(sdy);
+	sdyx = block_sum(sdyx);
+	if (threadIdx.x == 0) {
+		dbeta[ch] = (float)sdy;
+		dgamma[ch] = (float)sdyx;
+	}
+}
+
+// bn_backward_dx writes dx = gamma[c]·invstd[c]/M·(M·dy − dbeta[c] −
+// x̂·dgamma[c]), M = N·spatial the count per channel. dx may be dy.
+extern "C" __global__ void bn_backward_dx(const float *x, const float *dy, const float *gamma, const float *mean,
+					  const float *invstd, const float *dgamma, const float *dbeta, float *dx,
+					  i64 n, int c, i64 spatial, float m)
+{
+	GRID_STRIDE(i, n)
+	{
+		int ch = (i / spatial) % c;
+		float inv = invstd[ch];
+		float k = gamma[ch] * inv / m;
+		dx[i] = k * (m * dy[i] - dbeta[ch] - (x[i] - mean[ch]) * inv * dgamma[ch]);
+	}
+}

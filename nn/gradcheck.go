@@ -1,0 +1,209 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// GradCheckResult compares the backpropagated gradient g of one tensor with
+// its central-difference estimate g̃.
+type GradCheckResult struct {
+	Name       string  // the parameter's name ("0.weight"), or "input" for ∂L/∂x
+	RelDiff    float64 // ‖g − g̃‖/(‖g‖ + ‖g̃‖), Euclidean norms; 0 when both are 0
+	MaxAbsDiff float64 // max_i |g[i] − g̃[i]|
+}
+
+// DefaultGradCheckEps is the relative step GradCheck uses when given 0.
+const DefaultGradCheckEps = 1e-2
+
+// GradCheck compares, for the loss L = loss(m(x), y) of one batch, the
+// gradients that backpropagation computes with central differences
+//
+//	g̃[i] = (L(θ + h·eᵢ) − L(θ − h·eᵢ))/2h,  h = eps·max(1, |θᵢ|)
+//
+// for every element θᵢ of every parameter tensor and of the input x, and
+// returns one result per parameter in m.Params order, then one named
+// "input". x holds N samples of m.InShape and y N targets of m.OutShape,
+// row-major; eps is the relative step (0 means DefaultGradCheckEps).
+//
+// The model runs in training mode, as in training: BatchNorm normalises
+// with the batch's statistics (so the check covers the gradient through
+// them). Dropout draws a new mask on every training Forward, which would
+// make L a different function at every evaluation; GradCheck therefore
+// resets each Dropout's Step before every Forward, so that all evaluations
+// use the mask of the same step. Afterwards the model is as before (the
+// parameter values, BatchNorm's running statistics and Tracked, and
+// Dropout's Step are restored) except that Grad holds the backpropagated
+// gradients of the batch.
+//
+// The forward pass runs in float32, whose rounding error (about 10⁻⁷·|L|
+// per evaluation) enters g̃ divided by 2h, and the truncation error of a
+// central difference is about h²/6·|L‴|; a step of 10⁻² balances the two.
+// As a guide, RelDiff below 10⁻³ is a match, up to 10⁻² is usual for
+// models with kinks (ReLU, max-pooling, MAE), where a step that crosses a
+// kink gives a meaningless quotient for that element, and above 10⁻¹ means
+// a wrong gradient. A tensor whose true gradient is zero, such as the bias
+// of a layer followed by BatchNorm (which subtracts it again), has RelDiff
+// near 1 from rounding noise alone; judge it by MaxAbsDiff (leave such
+// biases out with NoBias). Each element costs two forward passes: use a small
+// model or batch.
+func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradCheckResult, error) {
+	if eps == 0 {
+		eps = DefaultGradCheckEps
+	}
+	if !(eps > 0 && eps < 1) {
+		return nil, fmt.Errorf("nn: GradCheck: eps = %g, want a relative step in (0, 1), e.g. 1e-2", eps)
+	}
+	inLen, outLen := shapeLen(m.in), shapeLen(m.OutShape())
+	if len(x) == 0 || len(x)%inLen != 0 {
+		return nil, fmt.Errorf("nn: GradCheck: %d input values are not a whole number of samples of shape %v", len(x), m.in)
+	}
+	n := len(x) / inLen
+	if len(y) != n*outLen {
+		return nil, fmt.Errorf("nn: GradCheck: %d target values for %d samples of output shape %v, want %d", len(y), n, m.OutShape(), n*outLen)
+	}
+	for i, l := range m.layers {
+		if bn, ok := l.(*BatchNorm); ok && n*shapeLen(bn.in[1:]) < 2 {
+			return nil, fmt.Errorf("nn: GradCheck: layer %d (%v) needs at least 2 values per channel in a batch; use a batch of 2 or more samples", i, bn)
+		}
+	}
+	for _, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, errors.New("nn: GradCheck: the input holds NaN or Inf")
+		}
+	}
+
+	b := m.b
+	saved := saveTrainState(m)
+	defer saved.restore()
+	tx, ty := b.Alloc(withBatch(n, m.in)...), b.Alloc(withBatch(n, m.OutShape())...)
+	defer b.Free(tx)
+	defer b.Free(ty)
+	b.Upload(tx, x)
+	b.Upload(ty, y)
+
+	forward := func() backend.Tensor {
+		saved.rewindDropout()
+		return m.Forward(tx, true)
+	}
+	lossAt := func() float64 {
+		l, _ := loss.Loss(forward(), ty)
+		v := make([]float32, 1)
+		b.Download(v, l)
+		return float64(v[0])
+	}
+
+	_, dy := loss.Loss(forward(), ty)
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		dy = m.layers[i].Backward(dy)
+	}
+	dx := make([]float32, len(x))
+	b.Download(dx, dy)
+
+	// numeric returns the central differences of L with respect to every
+	// element of values, which set writes to the device.
+	numeric := func(values []float32, set func([]float32)) []float64 {
+		g := make([]float64, len(values))
+		for i, v := range values {
+			h := float32(eps * math.Max(1, math.Abs(float64(v))))
+			values[i] = v + h
+			set(values)
+			plus := lossAt()
+			values[i] = v - h
+			set(values)
+			minus := lossAt()
+			values[i] = v
+			// The step actually taken, after float32 rounding of v ± h.
+			g[i] = (plus - minus) / (float64(v+h) - float64(v-h))
+		}
+		set(values)
+		return g
+	}
+
+	var results []GradCheckResult
+	for _, p := range m.params {
+		analytic := make([]float32, p.Grad.Shape().Len())
+		b.Download(analytic, p.Grad)
+		values := make([]float32, len(analytic))
+		b.Download(values, p.Value)
+		g := numeric(values, func(v []float32) { b.Upload(p.Value, v) })
+		results = append(results, compareGrad(p.Name, analytic, g))
+	}
+	xs := append([]float32(nil), x...)
+	g := numeric(xs, func(v []float32) { b.Upload(tx, v) })
+	results = append(results, compareGrad("input", dx, g))
+	return results, nil
+}
+
+// compareGrad returns the result for the backpropagated gradient g and the
+// numeric estimate num of the tensor name.
+func compareGrad(name string, g []float32, num []float64) GradCheckResult {
+	var diff2, g2, n2, maxAbs float64
+	for i, v := range g {
+		d := float64(v) - num[i]
+		diff2 += d * d
+		g2 += float64(v) * float64(v)
+		n2 += num[i] * num[i]
+		maxAbs = math.Max(maxAbs, math.Abs(d))
+	}
+	r := GradCheckResult{Name: name, MaxAbsDiff: maxAbs}
+	if den := math.Sqrt(g2) + math.Sqrt(n2); den > 0 {
+		r.RelDiff = math.Sqrt(diff2) / den
+	}
+	return r
+}
+
+// trainState is the state that training Forwards change besides the
+// outputs: Dropout steps, BatchNorm running statistics and Tracked.
+type trainState struct {
+	b        backend.Backend
+	dropouts []*Dropout
+	steps    []uint64
+	norms    []*BatchNorm
+	tracked  []int64
+	buffers  []*Param
+	values   [][]float32
+}
+
+// saveTrainState records m's trainState.
+func saveTrainState(m *Sequential) *trainState {
+	s := &trainState{b: m.b, buffers: m.Buffers()}
+	for _, l := range m.layers {
+		switch l := l.(type) {
+		case *Dropout:
+			s.dropouts = append(s.dropouts, l)
+			s.steps = append(s.steps, l.Step)
+		case *BatchNorm:
+			s.norms = append(s.norms, l)
+			s.tracked = append(s.tracked, l.Tracked)
+		}
+	}
+	for _, p := range s.buffers {
+		v := make([]float32, p.Value.Shape().Len())
+		s.b.Download(v, p.Value)
+		s.values = append(s.values, v)
+	}
+	return s
+}
+
+// rewindDropout sets every Dropout's Step back to its saved value, so that
+// the next training Forward draws the same masks as the first.
+func (s *trainState) rewindDropout() {
+	for i, d := range s.dropouts {
+		d.Step = s.steps[i]
+	}
+}
+
+// restore puts back everything saveTrainState recorded.
+func (s *trainState) restore() {
+	s.rewindDropout()
+	for i, l := range s.norms {
+		l.Tracked = s.tracked[i]
+	}
+	for i, p := range s.buffers {
+		s.b.Upload(p.Value, s.values[i])
+	}
+}
