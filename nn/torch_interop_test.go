@@ -20,7 +20,8 @@ import (
 // torchPython returns a python3 that imports torch: $MYELIN_PYTHON, else
 // the first of python3 on the PATH and /usr/bin/python3 that has it (a
 // virtual environment on the PATH often lacks the system's torch). It
-// skips the test when there is none.
+// skips the test when there is none, unless MYELIN_REQUIRE_TORCH is set
+// (as CI sets it), when it fails.
 func torchPython(t *testing.T) string {
 	t.Helper()
 	candidates := []string{"python3", "/usr/bin/python3"}
@@ -36,7 +37,11 @@ func torchPython(t *testing.T) string {
 			return path
 		}
 	}
-	t.Skipf("PyTorch not found (tried %s): install it with apt-get install python3-torch (or pip install torch), or set MYELIN_PYTHON to a python3 that imports torch", strings.Join(candidates, ", "))
+	skip := t.Skipf
+	if os.Getenv("MYELIN_REQUIRE_TORCH") != "" {
+		skip = t.Fatalf
+	}
+	skip("PyTorch not found (tried %s): install it with apt-get install python3-torch (or pip install torch), or set MYELIN_PYTHON to a python3 that imports torch", strings.Join(candidates, ", "))
 	return ""
 }
 

@@ -1,7 +1,15 @@
-// Package cpu is Myelin's CPU backend: pure Go, every op multi-threaded over
-// GOMAXPROCS where the work is large enough, with results that are
-// bit-identical for any GOMAXPROCS. Matrix products run on gonum's Sgemm;
-// convolutions are im2col followed by Sgemm.
+// Package cpu is Myelin's CPU backend: Go and Go assembly, no cgo, every op
+// multi-threaded over GOMAXPROCS where the work is large enough, with
+// results that are bit-identical for any GOMAXPROCS.
+//
+// Kernels come in levels (see Level): AVX512 and AVX2 are assembly
+// generated with avo, Generic is their pure-Go twin. New picks the best
+// level the processor supports at start-up (cpuid); the environment
+// variable MYELIN_CPU=generic|avx2|avx512 lowers it, and the purego and
+// noasm build tags leave only Generic. Matrix products run on our own
+// packed, cache-blocked SGEMM; convolutions are im2col, one cache-sized
+// block of the column matrix at a time, followed by that SGEMM. Steady
+// state ops allocate nothing.
 //
 // Importing the package registers the backend as "cpu" (priority 0):
 //
