@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand"
+	"slices"
 
 	"github.com/myelin-go/myelin/backend"
 )
@@ -49,8 +51,34 @@ const DefaultGradCheckEps = 1e-2
 // of a layer followed by BatchNorm (which subtracts it again), has RelDiff
 // near 1 from rounding noise alone; judge it by MaxAbsDiff (leave such
 // biases out with NoBias). Each element costs two forward passes: use a small
-// model or batch.
+// model or batch, or GradCheckSample.
 func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradCheckResult, error) {
+	return gradCheck(m, loss, x, y, eps, func(n int) []int { return nil })
+}
+
+// GradCheckSample is GradCheck on at most k elements of each tensor, drawn
+// without replacement by rand.New(rand.NewSource(seed)) (every element of a
+// tensor with k or fewer): RelDiff and MaxAbsDiff are computed over those
+// elements. It makes a check of a large model affordable, at 2k forward
+// passes per tensor.
+func GradCheckSample(m *Sequential, loss Loss, x, y []float32, eps float64, k int, seed int64) ([]GradCheckResult, error) {
+	if k < 1 {
+		return nil, fmt.Errorf("nn: GradCheckSample: k = %d elements per tensor, want at least 1", k)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	return gradCheck(m, loss, x, y, eps, func(n int) []int {
+		if n <= k {
+			return nil
+		}
+		idx := rng.Perm(n)[:k]
+		slices.Sort(idx)
+		return idx
+	})
+}
+
+// gradCheck is GradCheck on the elements pick returns for a tensor of n
+// elements (nil: all of them).
+func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(n int) []int) ([]GradCheckResult, error) {
 	if eps == 0 {
 		eps = DefaultGradCheckEps
 	}
@@ -103,11 +131,19 @@ func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradChe
 	dx := make([]float32, len(x))
 	b.Download(dx, dy)
 
-	// numeric returns the central differences of L with respect to every
-	// element of values, which set writes to the device.
-	numeric := func(values []float32, set func([]float32)) []float64 {
-		g := make([]float64, len(values))
-		for i, v := range values {
+	// numeric returns the central differences of L with respect to the
+	// elements idx of values (every element when idx is nil), which set
+	// writes to the device, in the order of idx.
+	numeric := func(values []float32, idx []int, set func([]float32)) []float64 {
+		if idx == nil {
+			idx = make([]int, len(values))
+			for i := range idx {
+				idx[i] = i
+			}
+		}
+		g := make([]float64, len(idx))
+		for j, i := range idx {
+			v := values[i]
 			h := float32(eps * math.Max(1, math.Abs(float64(v))))
 			values[i] = v + h
 			set(values)
@@ -117,7 +153,7 @@ func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradChe
 			minus := lossAt()
 			values[i] = v
 			// The step actually taken, after float32 rounding of v ± h.
-			g[i] = (plus - minus) / (float64(v+h) - float64(v-h))
+			g[j] = (plus - minus) / (float64(v+h) - float64(v-h))
 		}
 		set(values)
 		return g
@@ -129,13 +165,27 @@ func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradChe
 		b.Download(analytic, p.Grad)
 		values := make([]float32, len(analytic))
 		b.Download(values, p.Value)
-		g := numeric(values, func(v []float32) { b.Upload(p.Value, v) })
-		results = append(results, compareGrad(p.Name, analytic, g))
+		idx := pick(len(values))
+		g := numeric(values, idx, func(v []float32) { b.Upload(p.Value, v) })
+		results = append(results, compareGrad(p.Name, gather(analytic, idx), g))
 	}
 	xs := append([]float32(nil), x...)
-	g := numeric(xs, func(v []float32) { b.Upload(tx, v) })
-	results = append(results, compareGrad("input", dx, g))
+	idx := pick(len(xs))
+	g := numeric(xs, idx, func(v []float32) { b.Upload(tx, v) })
+	results = append(results, compareGrad("input", gather(dx, idx), g))
 	return results, nil
+}
+
+// gather returns the elements idx of v, or v itself when idx is nil.
+func gather(v []float32, idx []int) []float32 {
+	if idx == nil {
+		return v
+	}
+	out := make([]float32, len(idx))
+	for j, i := range idx {
+		out[j] = v[i]
+	}
+	return out
 }
 
 // compareGrad returns the result for the backpropagated gradient g and the

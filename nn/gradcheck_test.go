@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -149,36 +150,77 @@ func (d *brokenDense) Backward(dy backend.Tensor) backend.Tensor {
 	return dx
 }
 
-// TestGradCheckDetects checks that GradCheck flags a wrong gradient: the
-// broken tensor, and for a wrong input gradient every tensor before it.
+// TestGradCheckDetects checks that GradCheck, and GradCheckSample on 6
+// elements per tensor, flag a wrong gradient: the broken tensor, and for a
+// wrong input gradient every tensor before it.
 func TestGradCheckDetects(t *testing.T) {
-	for _, weight := range []bool{true, false} {
-		b := newCPU(t)
-		broken := &brokenDense{Dense: nn.Dense{Units: 4}, weight: weight}
-		m, err := nn.NewSequential(b, []int{3}, 5, &nn.Dense{Units: 5}, nn.Tanh(), broken, nn.Sigmoid(), &nn.Dense{Units: 2})
-		if err != nil {
-			t.Fatal(err)
+	check := map[string]func(m *nn.Sequential, loss nn.Loss, x, y []float32) ([]nn.GradCheckResult, error){
+		"GradCheck": func(m *nn.Sequential, loss nn.Loss, x, y []float32) ([]nn.GradCheckResult, error) {
+			return nn.GradCheck(m, loss, x, y, 0)
+		},
+		"GradCheckSample": func(m *nn.Sequential, loss nn.Loss, x, y []float32) ([]nn.GradCheckResult, error) {
+			return nn.GradCheckSample(m, loss, x, y, 0, 6, 1)
+		},
+	}
+	for name, gradCheck := range check {
+		for _, weight := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/weight=%v", name, weight), func(t *testing.T) { testGradCheckDetects(t, weight, gradCheck) })
 		}
-		rng := rand.New(rand.NewSource(6))
-		setRandom(b, m, rng)
-		res, err := nn.GradCheck(m, nn.NewMSE(b), randSlice(rng, 12, -1, 1), randSlice(rng, 8, -1, 1), 0)
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+func testGradCheckDetects(t *testing.T, weight bool, gradCheck func(m *nn.Sequential, loss nn.Loss, x, y []float32) ([]nn.GradCheckResult, error)) {
+	b := newCPU(t)
+	broken := &brokenDense{Dense: nn.Dense{Units: 4}, weight: weight}
+	m, err := nn.NewSequential(b, []int{3}, 5, &nn.Dense{Units: 5}, nn.Tanh(), broken, nn.Sigmoid(), &nn.Dense{Units: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(6))
+	setRandom(b, m, rng)
+	res, err := gradCheck(m, nn.NewMSE(b), randSlice(rng, 12, -1, 1), randSlice(rng, 8, -1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	for _, r := range res {
+		t.Logf("broken weight %v: %-9s RelDiff %.2e", weight, r.Name, r.RelDiff)
+		if r.RelDiff > 3e-2 {
+			bad = append(bad, r.Name)
 		}
-		var bad []string
-		for _, r := range res {
-			t.Logf("broken weight %v: %-9s RelDiff %.2e", weight, r.Name, r.RelDiff)
-			if r.RelDiff > 3e-2 {
-				bad = append(bad, r.Name)
-			}
-		}
-		want := []string{"2.weight"}
-		if !weight {
-			want = []string{"0.weight", "0.bias", "input"}
-		}
-		if !slices.Equal(bad, want) {
-			t.Errorf("broken weight %v: RelDiff above 3e-2 for %v, want exactly %v", weight, bad, want)
-		}
+	}
+	want := []string{"2.weight"}
+	if !weight {
+		want = []string{"0.weight", "0.bias", "input"}
+	}
+	if !slices.Equal(bad, want) {
+		t.Errorf("broken weight %v: RelDiff above 3e-2 for %v, want exactly %v", weight, bad, want)
+	}
+}
+
+// TestGradCheckSampleAll checks that GradCheckSample with k at least every
+// tensor's size gives exactly GradCheck's results, and that it rejects k < 1.
+func TestGradCheckSampleAll(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{3}, 5, &nn.Dense{Units: 4}, nn.Tanh(), &nn.Dense{Units: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(9))
+	x, y := randSlice(rng, 6, -1, 1), randSlice(rng, 4, -1, 1)
+	all, err := nn.GradCheck(m, nn.NewMSE(b), x, y, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sampled, err := nn.GradCheckSample(m, nn.NewMSE(b), x, y, 0, 12, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all, sampled) {
+		t.Errorf("GradCheckSample(k = 12) = %v, GradCheck = %v: want equal", sampled, all)
+	}
+	if _, err := nn.GradCheckSample(m, nn.NewMSE(b), x, y, 0, 0, 3); err == nil || !strings.Contains(err.Error(), "k = 0") {
+		t.Errorf("GradCheckSample(k = 0): error %v, want one naming k = 0", err)
 	}
 }
 

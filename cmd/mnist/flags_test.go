@@ -231,8 +231,24 @@ func TestGradCheckFlag(t *testing.T) {
 			t.Errorf("%s: relative difference %g, want below 1e-2", r.Name, r.RelDiff)
 		}
 	}
-	text, _, err := runCtx(t, context.Background(), dir, "-gradcheck")
-	if err != nil || !strings.Contains(text, "1.weight") || !strings.Contains(text, "rel diff") {
-		t.Errorf("-gradcheck text: %v\n%s", err, text)
+	text, _, err := runCtx(t, context.Background(), dir, "-gradcheck", "-gradcheck-elements", "0")
+	if err != nil || !strings.Contains(text, "1.weight") || !strings.Contains(text, "every element") {
+		t.Errorf("-gradcheck -gradcheck-elements 0 text: %v\n%s", err, text)
+	}
+	// The CNN, on a sample of every tensor: max-pooling kinks allow up to 1e-1.
+	stdout, _, err = runCtx(t, context.Background(), dir, "-gradcheck", "-json", "-model", "cnn", "-gradcheck-elements", "16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	if len(rows) != 9 {
+		t.Fatalf("cnn: rows %+v, want 8 parameter tensors and the input", rows)
+	}
+	for _, r := range rows {
+		if !(r.RelDiff < 1e-1) {
+			t.Errorf("cnn %s: relative difference %g, want below 1e-1", r.Name, r.RelDiff)
+		}
 	}
 }

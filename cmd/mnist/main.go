@@ -61,6 +61,7 @@ type config struct {
 	lr, momentum, lrDecay, val, minDelta      float64
 	seed                                      int64
 	json, download, findLR, gradCheck         bool
+	gradCheckElems                            int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -86,8 +87,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.val, "val", nn.DefaultValFraction, "fraction of the training images held out for validation with -patience")
 	fs.Float64Var(&c.minDelta, "min-delta", 0, "early stopping: least decrease of the validation loss that counts as an improvement")
 	fs.BoolVar(&c.findLR, "find-lr", false, "instead of training, run the learning-rate range test: print the curve and a suggested rate (-plot draws it)")
-	fs.BoolVar(&c.gradCheck, "gradcheck", false, "instead of training, compare the model's gradients with central differences on 2 training images "+
-		"(two forward passes per parameter: seconds for logreg, long for the others)")
+	fs.BoolVar(&c.gradCheck, "gradcheck", false, "instead of training, compare the model's gradients with central differences on 2 training images")
+	fs.IntVar(&c.gradCheckElems, "gradcheck-elements", 64, "with -gradcheck: check N random elements of every tensor (0: all of them, two forward passes each)")
 	fs.StringVar(&c.plot, "plot", "", "write the loss and accuracy curves (with -find-lr: the range test) to FILE.png or FILE.svg")
 	fs.StringVar(&c.save, "save", "", "write the trained weights to FILE (safetensors, loadable into the equivalent torch.nn.Sequential)")
 	fs.StringVar(&c.load, "load", "", "start from the weights in FILE (safetensors, from -save or PyTorch)")
