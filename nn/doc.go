@@ -17,9 +17,15 @@
 // Training is driven by a Trainer, which combines a model, a Loss
 // (NewSoftmaxCrossEntropy, NewBCEWithLogits, NewMSE, NewMAE) and an
 // Optimizer (NewSGD, NewMomentum, NewRMSprop, NewAdam, NewAdamW,
-// NewAdadelta). GradCheck compares a model's backpropagated gradients with
-// central differences; RegressionMetrics, Accuracy and NewConfusionMatrix
-// score predictions on the host:
+// NewAdadelta). A Trainer can follow a Schedule (StepDecay, Exponential,
+// Cosine), stop early on a validation split (EarlyStopping, Dataset.Split)
+// restoring the best weights, resume a run exactly (Start, FitContext) and
+// run the learning-rate range test (FindLR). SaveWeights and LoadWeights
+// read and write safetensors files with PyTorch's names and layouts;
+// SaveCheckpoint and LoadCheckpoint add the optimizer's state and the
+// position in training. GradCheck and GradCheckSample compare a model's
+// backpropagated gradients with central differences; RegressionMetrics,
+// Accuracy and NewConfusionMatrix score predictions on the host:
 //
 //	b, err := backend.Open("cpu") // with backend/cpu imported
 //	…
