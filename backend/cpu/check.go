@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/myelin-go/myelin/backend"
 )
@@ -47,10 +48,18 @@ func checkPoolGeom(op string, g backend.PoolGeom) {
 	}
 }
 
+// geometry is a convolution or pooling geometry, named in shape errors.
+type geometry interface {
+	backend.ConvGeom | backend.PoolGeom
+}
+
 // checkShape panics with the op's name unless t has exactly the shape want,
-// which geometry g (a ConvGeom or PoolGeom) calls for.
-func checkShape(op, name string, t *tensor, g any, want ...int) {
+// which geometry g calls for. It allocates nothing unless it panics: g is a
+// value, not an interface the caller would box, and want is copied into the
+// message only on failure, so the caller's variadic slice stays on its
+// stack.
+func checkShape[G geometry](op, name string, t *tensor, g G, want ...int) {
 	if !t.shape.Equal(want) {
-		panic(fmt.Sprintf("cpu: %s: %s has shape %v, want %v for geometry %+v", op, name, t.shape, backend.Shape(want), g))
+		panic(fmt.Sprintf("cpu: %s: %s has shape %v, want %v for geometry %+v", op, name, t.shape, backend.Shape(slices.Clone(want)), g))
 	}
 }

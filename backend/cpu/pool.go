@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
 // maxArgmaxPlane is the largest plane whose every index float32 holds
@@ -25,21 +26,12 @@ func planPool(op string, g backend.PoolGeom, x *tensor, xName string, ys []*tens
 	p := poolPlan{g: g, oh: g.OutH(), ow: g.OutW(), inLen: g.H * g.W, planes: g.N * g.C}
 	p.ohw = p.oh * p.ow
 	p.cost = p.ohw * g.KH * g.KW
-	if !hasShape(x, g.N, g.C, g.H, g.W) {
-		checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
-	}
+	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
 	for i, y := range ys {
-		if !hasShape(y, g.N, g.C, p.oh, p.ow) {
-			checkShape(op, yNames[i], y, g, g.N, g.C, p.oh, p.ow)
-		}
+		checkShape(op, yNames[i], y, g, g.N, g.C, p.oh, p.ow)
 	}
 	return p
 }
-
-// hasShape reports whether t has exactly the dimensions dims. Checking
-// with it first keeps the geometry from being boxed for checkShape's
-// message on every call.
-func hasShape(t *tensor, dims ...int) bool { return t.shape.Equal(dims) }
 
 // window returns the rows [h0, h1) and columns [w0, w1) of the input plane
 // that the window of output (oh, ow) covers, padding left out.
@@ -63,6 +55,7 @@ const (
 
 // poolTask runs a pooling pass over a range of (n, c) planes.
 type poolTask struct {
+	k      *vec.Kernels
 	p      poolPlan
 	op     poolOp
 	x, y   []float32 // the input-sized and output-sized tensors
@@ -78,12 +71,15 @@ func (t *poolTask) run(_, lo, hi int) {
 		case poolMax:
 			arg := t.argmax[pl*p.ohw : (pl+1)*p.ohw]
 			if p.is2x2() {
-				p.maxPlane2x2(in, out, arg)
+				t.k.MaxPool2(out, arg, in, p.g.W, p.oh, p.ow)
 			} else {
 				p.maxPlane(in, out, arg)
 			}
 		case poolMaxBackward:
-			p.maxBackwardPlane(pl, in, out, t.argmax[pl*p.ohw:(pl+1)*p.ohw])
+			arg := t.argmax[pl*p.ohw : (pl+1)*p.ohw]
+			if !p.is2x2() || !p.maxBackwardPlane2x2(t.k, in, out, arg) {
+				p.maxBackwardPlane(pl, in, out, arg)
+			}
 		case poolAvg:
 			p.avgPlane(in, out)
 		case poolAvgBackward:
@@ -95,47 +91,38 @@ func (t *poolTask) run(_, lo, hi int) {
 var poolTasks taskPool[poolTask]
 
 // runPool runs a poolTask over every plane with the given work per plane.
-func runPool(op poolOp, p poolPlan, x, y, argmax []float32, cost int) {
+func (b *Backend) runPool(op poolOp, p poolPlan, x, y, argmax []float32, cost int) {
 	t := poolTasks.get()
-	*t = poolTask{p: p, op: op, x: x, y: y, argmax: argmax}
+	*t = poolTask{k: vec.For(b.level), p: p, op: op, x: x, y: y, argmax: argmax}
 	parallelDo(p.planes, grainFor(cost), t)
 	*t = poolTask{}
 	poolTasks.put(t)
 }
 
 // is2x2 reports whether the geometry is the common 2×2 window with stride
-// 2 and no padding, which maxPlane2x2 runs.
+// 2 and no padding, which the vec kernels MaxPool2 and MaxPool2Grad run.
 func (p *poolPlan) is2x2() bool {
 	g := p.g
 	return g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
 }
 
-// maxPlane2x2 is maxPlane for 2×2 windows with stride 2 and no padding:
-// the four candidates compared in row-major order, so ties go to the
-// first, with no window arithmetic.
-func (p *poolPlan) maxPlane2x2(in, out, arg []float32) {
+// maxBackwardPlane2x2 is maxBackwardPlane for 2×2 windows with stride 2
+// and no padding, where windows do not overlap: each window of dx is
+// written whole, and the columns and rows no window covers are cleared.
+// It returns false, with dx partly written, if an argmax names no element
+// of its own window; maxBackwardPlane then does the plane.
+func (p *poolPlan) maxBackwardPlane2x2(k *vec.Kernels, dx, dy, arg []float32) bool {
 	w := p.g.W
-	for oh := 0; oh < p.oh; oh++ {
-		r0 := in[2*oh*w : 2*oh*w+2*p.ow]
-		r1 := in[(2*oh+1)*w : (2*oh+1)*w+2*p.ow]
-		o := out[oh*p.ow : (oh+1)*p.ow]
-		a := arg[oh*p.ow : (oh+1)*p.ow]
-		base := 2 * oh * w
-		for ow := range o {
-			m, k := r0[2*ow], 0
-			if v := r0[2*ow+1]; v > m {
-				m, k = v, 1
-			}
-			if v := r1[2*ow]; v > m {
-				m, k = v, w
-			}
-			if v := r1[2*ow+1]; v > m {
-				m, k = v, w+1
-			}
-			o[ow] = m
-			a[ow] = float32(base + 2*ow + k)
+	if !k.MaxPool2Grad(dx, dy, arg, w, p.oh, p.ow) {
+		return false
+	}
+	if 2*p.ow < w {
+		for h := range 2 * p.oh {
+			clear(dx[h*w+2*p.ow : (h+1)*w])
 		}
 	}
+	clear(dx[2*p.oh*w:])
+	return true
 }
 
 // maxPlane writes the maximum of each window of one plane and its first
@@ -220,7 +207,7 @@ func (b *Backend) MaxPool(x, y, argmax backend.Tensor, g backend.PoolGeom) {
 	if p.inLen > maxArgmaxPlane {
 		panic(fmt.Sprintf("cpu: MaxPool: %d×%d planes are too large for float32 argmax indices", g.H, g.W))
 	}
-	runPool(poolMax, p, tx.data, ty.data, ta.data, p.cost)
+	b.runPool(poolMax, p, tx.data, ty.data, ta.data, p.cost)
 }
 
 // MaxPoolBackward overwrites dx with each dy added to the element its
@@ -228,14 +215,14 @@ func (b *Backend) MaxPool(x, y, argmax backend.Tensor, g backend.PoolGeom) {
 func (b *Backend) MaxPoolBackward(dy, argmax, dx backend.Tensor, g backend.PoolGeom) {
 	tdy, ta, tdx := b.tensor("MaxPoolBackward", dy), b.tensor("MaxPoolBackward", argmax), b.tensor("MaxPoolBackward", dx)
 	p := planPool("MaxPoolBackward", g, tdx, "dx", []*tensor{tdy, ta}, "dy", "argmax")
-	runPool(poolMaxBackward, p, tdx.data, tdy.data, ta.data, p.ohw+p.inLen)
+	b.runPool(poolMaxBackward, p, tdx.data, tdy.data, ta.data, p.ohw+p.inLen)
 }
 
 // AvgPool writes y with the sum of each window of x divided by KH·KW.
 func (b *Backend) AvgPool(x, y backend.Tensor, g backend.PoolGeom) {
 	tx, ty := b.tensor("AvgPool", x), b.tensor("AvgPool", y)
 	p := planPool("AvgPool", g, tx, "x", []*tensor{ty}, "y")
-	runPool(poolAvg, p, tx.data, ty.data, nil, p.cost)
+	b.runPool(poolAvg, p, tx.data, ty.data, nil, p.cost)
 }
 
 // AvgPoolBackward overwrites dx with each dy/(KH·KW) added to every
@@ -243,5 +230,5 @@ func (b *Backend) AvgPool(x, y backend.Tensor, g backend.PoolGeom) {
 func (b *Backend) AvgPoolBackward(dy, dx backend.Tensor, g backend.PoolGeom) {
 	tdy, tdx := b.tensor("AvgPoolBackward", dy), b.tensor("AvgPoolBackward", dx)
 	p := planPool("AvgPoolBackward", g, tdx, "dx", []*tensor{tdy}, "dy")
-	runPool(poolAvgBackward, p, tdx.data, tdy.data, nil, p.cost)
+	b.runPool(poolAvgBackward, p, tdx.data, tdy.data, nil, p.cost)
 }

@@ -65,19 +65,50 @@ func BenchmarkActivation(bm *testing.B) {
 	}
 }
 
-// BenchmarkMaxPool runs the MNIST CNN's 2×2 max pooling: 64×64 planes of
-// 24×24, batch 64.
+// poolBenchGeoms are the 2×2 max pools of the MNIST models at batch 64:
+// models.CNN's after its second convolution, models.LeNet's two.
+var poolBenchGeoms = []backend.PoolGeom{
+	{N: 64, C: 64, H: 24, W: 24, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+	{N: 64, C: 32, H: 24, W: 24, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+	{N: 64, C: 64, H: 8, W: 8, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+}
+
+// BenchmarkMaxPool runs MaxPool at poolBenchGeoms, counting x read and y
+// and argmax written.
 func BenchmarkMaxPool(bm *testing.B) {
-	g := backend.PoolGeom{N: 64, C: 64, H: 24, W: 24, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
-	benchLevels(bm, func(bm *testing.B, b backend.Backend) {
-		r := rand.New(rand.NewPCG(1, 2))
-		x := uploadRandom(b, r, g.N, g.C, g.H, g.W)
-		y, a := b.Alloc(g.N, g.C, g.OutH(), g.OutW()), b.Alloc(g.N, g.C, g.OutH(), g.OutW())
-		for bm.Loop() {
-			b.MaxPool(x, y, a, g)
-		}
-		reportGBs(bm, 4*(x.Shape().Len()+2*y.Shape().Len()))
-	})
+	for _, g := range poolBenchGeoms {
+		bm.Run(fmt.Sprintf("%dx%dx%d", g.C, g.H, g.W), func(bm *testing.B) {
+			benchLevels(bm, func(bm *testing.B, b backend.Backend) {
+				r := rand.New(rand.NewPCG(1, 2))
+				x := uploadRandom(b, r, g.N, g.C, g.H, g.W)
+				y, a := b.Alloc(g.N, g.C, g.OutH(), g.OutW()), b.Alloc(g.N, g.C, g.OutH(), g.OutW())
+				for bm.Loop() {
+					b.MaxPool(x, y, a, g)
+				}
+				reportGBs(bm, 4*(x.Shape().Len()+2*y.Shape().Len()))
+			})
+		})
+	}
+}
+
+// BenchmarkMaxPoolBackward runs MaxPoolBackward at poolBenchGeoms,
+// counting dy and argmax read and dx written.
+func BenchmarkMaxPoolBackward(bm *testing.B) {
+	for _, g := range poolBenchGeoms {
+		bm.Run(fmt.Sprintf("%dx%dx%d", g.C, g.H, g.W), func(bm *testing.B) {
+			benchLevels(bm, func(bm *testing.B, b backend.Backend) {
+				r := rand.New(rand.NewPCG(1, 2))
+				x := uploadRandom(b, r, g.N, g.C, g.H, g.W)
+				y, a := b.Alloc(g.N, g.C, g.OutH(), g.OutW()), b.Alloc(g.N, g.C, g.OutH(), g.OutW())
+				b.MaxPool(x, y, a, g)
+				dx := b.Alloc(g.N, g.C, g.H, g.W)
+				for bm.Loop() {
+					b.MaxPoolBackward(y, a, dx, g)
+				}
+				reportGBs(bm, 4*(dx.Shape().Len()+2*y.Shape().Len()))
+			})
+		})
+	}
 }
 
 // BenchmarkAdamStep runs one Adam step on 1M parameters (four arrays read,

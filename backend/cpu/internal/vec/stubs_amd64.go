@@ -152,6 +152,20 @@ func adamAVX512(p []float32, g []float32, m []float32, v []float32, lr float32, 
 // p[i] = p[i] − lr·d (rho1 is 1 − rho).
 func adadeltaAVX512(p []float32, g []float32, s []float32, u []float32, lr float32, rho float32, rho1 float32, eps float32, wd float32)
 
+// maxPool2AVX512 sets, for each of the oh×ow outputs of 2×2 max pooling with
+// stride 2 over the plane x of rows of width w, y[r·ow+j] to the first
+// greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
+// x[(2r+1)·w+2j+1] in that order (a later element wins only if it
+// compares greater, so a NaN wins only in first place) and arg[r·ow+j]
+// to its index in x as a float32.
+func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+
+// maxPool2GradAVX512 is maxPool2's gradient: for each output it sets the four
+// elements of its window in dx to 0 but the one arg names, which gets
+// dy. It returns false, leaving dx partly written, as soon as an arg
+// names no element of its own window.
+func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -299,3 +313,17 @@ func adamAVX2(p []float32, g []float32, m []float32, v []float32, lr float32, b1
 // d = √(u[i] + eps)/√(s[i] + eps)·g′, u[i] = rho·u[i] + rho1·d² and
 // p[i] = p[i] − lr·d (rho1 is 1 − rho).
 func adadeltaAVX2(p []float32, g []float32, s []float32, u []float32, lr float32, rho float32, rho1 float32, eps float32, wd float32)
+
+// maxPool2AVX2 sets, for each of the oh×ow outputs of 2×2 max pooling with
+// stride 2 over the plane x of rows of width w, y[r·ow+j] to the first
+// greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
+// x[(2r+1)·w+2j+1] in that order (a later element wins only if it
+// compares greater, so a NaN wins only in first place) and arg[r·ow+j]
+// to its index in x as a float32.
+func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+
+// maxPool2GradAVX2 is maxPool2's gradient: for each output it sets the four
+// elements of its window in dx to 0 but the one arg names, which gets
+// dy. It returns false, leaving dx partly written, as soon as an arg
+// names no element of its own window.
+func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool

@@ -39,4 +39,6 @@ var generic = Kernels{
 	rmsprop:       rmspropGeneric,
 	adam:          adamGeneric,
 	adadelta:      adadeltaGeneric,
+	maxPool2:      maxPool2Generic,
+	maxPool2Grad:  maxPool2GradGeneric,
 }

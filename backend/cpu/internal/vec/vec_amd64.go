@@ -46,6 +46,8 @@ var avx2 = Kernels{
 	rmsprop:       rmspropAVX2,
 	adam:          adamAVX2,
 	adadelta:      adadeltaAVX2,
+	maxPool2:      maxPool2AVX2,
+	maxPool2Grad:  maxPool2GradAVX2,
 }
 
 // avx512 is the kernel table of the AVX-512 assembly.
@@ -85,4 +87,6 @@ var avx512 = Kernels{
 	rmsprop:       rmspropAVX512,
 	adam:          adamAVX512,
 	adadelta:      adadeltaAVX512,
+	maxPool2:      maxPool2AVX512,
+	maxPool2Grad:  maxPool2GradAVX512,
 }

@@ -4166,6 +4166,388 @@ end_adadeltaAVX512:
 	VZEROUPPER
 	RET
 
+DATA pooliota2<>+0(SB)/4, $0x00000000
+DATA pooliota2<>+4(SB)/4, $0x40000000
+DATA pooliota2<>+8(SB)/4, $0x40800000
+DATA pooliota2<>+12(SB)/4, $0x40c00000
+DATA pooliota2<>+16(SB)/4, $0x41000000
+DATA pooliota2<>+20(SB)/4, $0x41200000
+DATA pooliota2<>+24(SB)/4, $0x41400000
+DATA pooliota2<>+28(SB)/4, $0x41600000
+DATA pooliota2<>+32(SB)/4, $0x41800000
+DATA pooliota2<>+36(SB)/4, $0x41900000
+DATA pooliota2<>+40(SB)/4, $0x41a00000
+DATA pooliota2<>+44(SB)/4, $0x41b00000
+DATA pooliota2<>+48(SB)/4, $0x41c00000
+DATA pooliota2<>+52(SB)/4, $0x41d00000
+DATA pooliota2<>+56(SB)/4, $0x41e00000
+DATA pooliota2<>+60(SB)/4, $0x41f00000
+GLOBL pooliota2<>(SB), RODATA|NOPTR, $64
+
+DATA pooleven<>+0(SB)/4, $0x00000000
+DATA pooleven<>+4(SB)/4, $0x00000002
+DATA pooleven<>+8(SB)/4, $0x00000004
+DATA pooleven<>+12(SB)/4, $0x00000006
+DATA pooleven<>+16(SB)/4, $0x00000008
+DATA pooleven<>+20(SB)/4, $0x0000000a
+DATA pooleven<>+24(SB)/4, $0x0000000c
+DATA pooleven<>+28(SB)/4, $0x0000000e
+DATA pooleven<>+32(SB)/4, $0x00000010
+DATA pooleven<>+36(SB)/4, $0x00000012
+DATA pooleven<>+40(SB)/4, $0x00000014
+DATA pooleven<>+44(SB)/4, $0x00000016
+DATA pooleven<>+48(SB)/4, $0x00000018
+DATA pooleven<>+52(SB)/4, $0x0000001a
+DATA pooleven<>+56(SB)/4, $0x0000001c
+DATA pooleven<>+60(SB)/4, $0x0000001e
+GLOBL pooleven<>(SB), RODATA|NOPTR, $64
+
+DATA poolodd<>+0(SB)/4, $0x00000001
+DATA poolodd<>+4(SB)/4, $0x00000003
+DATA poolodd<>+8(SB)/4, $0x00000005
+DATA poolodd<>+12(SB)/4, $0x00000007
+DATA poolodd<>+16(SB)/4, $0x00000009
+DATA poolodd<>+20(SB)/4, $0x0000000b
+DATA poolodd<>+24(SB)/4, $0x0000000d
+DATA poolodd<>+28(SB)/4, $0x0000000f
+DATA poolodd<>+32(SB)/4, $0x00000011
+DATA poolodd<>+36(SB)/4, $0x00000013
+DATA poolodd<>+40(SB)/4, $0x00000015
+DATA poolodd<>+44(SB)/4, $0x00000017
+DATA poolodd<>+48(SB)/4, $0x00000019
+DATA poolodd<>+52(SB)/4, $0x0000001b
+DATA poolodd<>+56(SB)/4, $0x0000001d
+DATA poolodd<>+60(SB)/4, $0x0000001f
+GLOBL poolodd<>(SB), RODATA|NOPTR, $64
+
+DATA poolilo<>+0(SB)/4, $0x00000000
+DATA poolilo<>+4(SB)/4, $0x00000010
+DATA poolilo<>+8(SB)/4, $0x00000001
+DATA poolilo<>+12(SB)/4, $0x00000011
+DATA poolilo<>+16(SB)/4, $0x00000002
+DATA poolilo<>+20(SB)/4, $0x00000012
+DATA poolilo<>+24(SB)/4, $0x00000003
+DATA poolilo<>+28(SB)/4, $0x00000013
+DATA poolilo<>+32(SB)/4, $0x00000004
+DATA poolilo<>+36(SB)/4, $0x00000014
+DATA poolilo<>+40(SB)/4, $0x00000005
+DATA poolilo<>+44(SB)/4, $0x00000015
+DATA poolilo<>+48(SB)/4, $0x00000006
+DATA poolilo<>+52(SB)/4, $0x00000016
+DATA poolilo<>+56(SB)/4, $0x00000007
+DATA poolilo<>+60(SB)/4, $0x00000017
+GLOBL poolilo<>(SB), RODATA|NOPTR, $64
+
+DATA poolihi<>+0(SB)/4, $0x00000008
+DATA poolihi<>+4(SB)/4, $0x00000018
+DATA poolihi<>+8(SB)/4, $0x00000009
+DATA poolihi<>+12(SB)/4, $0x00000019
+DATA poolihi<>+16(SB)/4, $0x0000000a
+DATA poolihi<>+20(SB)/4, $0x0000001a
+DATA poolihi<>+24(SB)/4, $0x0000000b
+DATA poolihi<>+28(SB)/4, $0x0000001b
+DATA poolihi<>+32(SB)/4, $0x0000000c
+DATA poolihi<>+36(SB)/4, $0x0000001c
+DATA poolihi<>+40(SB)/4, $0x0000000d
+DATA poolihi<>+44(SB)/4, $0x0000001d
+DATA poolihi<>+48(SB)/4, $0x0000000e
+DATA poolihi<>+52(SB)/4, $0x0000001e
+DATA poolihi<>+56(SB)/4, $0x0000000f
+DATA poolihi<>+60(SB)/4, $0x0000001f
+GLOBL poolihi<>(SB), RODATA|NOPTR, $64
+
+DATA poolmask8<>+0(SB)/4, $0xffffffff
+DATA poolmask8<>+4(SB)/4, $0xffffffff
+DATA poolmask8<>+8(SB)/4, $0xffffffff
+DATA poolmask8<>+12(SB)/4, $0xffffffff
+DATA poolmask8<>+16(SB)/4, $0xffffffff
+DATA poolmask8<>+20(SB)/4, $0xffffffff
+DATA poolmask8<>+24(SB)/4, $0xffffffff
+DATA poolmask8<>+28(SB)/4, $0xffffffff
+DATA poolmask8<>+32(SB)/4, $0xffffffff
+DATA poolmask8<>+36(SB)/4, $0xffffffff
+DATA poolmask8<>+40(SB)/4, $0xffffffff
+DATA poolmask8<>+44(SB)/4, $0xffffffff
+DATA poolmask8<>+48(SB)/4, $0xffffffff
+DATA poolmask8<>+52(SB)/4, $0xffffffff
+DATA poolmask8<>+56(SB)/4, $0xffffffff
+DATA poolmask8<>+60(SB)/4, $0xffffffff
+DATA poolmask8<>+64(SB)/4, $0x00000000
+DATA poolmask8<>+68(SB)/4, $0x00000000
+DATA poolmask8<>+72(SB)/4, $0x00000000
+DATA poolmask8<>+76(SB)/4, $0x00000000
+DATA poolmask8<>+80(SB)/4, $0x00000000
+DATA poolmask8<>+84(SB)/4, $0x00000000
+DATA poolmask8<>+88(SB)/4, $0x00000000
+DATA poolmask8<>+92(SB)/4, $0x00000000
+DATA poolmask8<>+96(SB)/4, $0x00000000
+DATA poolmask8<>+100(SB)/4, $0x00000000
+DATA poolmask8<>+104(SB)/4, $0x00000000
+DATA poolmask8<>+108(SB)/4, $0x00000000
+DATA poolmask8<>+112(SB)/4, $0x00000000
+DATA poolmask8<>+116(SB)/4, $0x00000000
+DATA poolmask8<>+120(SB)/4, $0x00000000
+DATA poolmask8<>+124(SB)/4, $0x00000000
+GLOBL poolmask8<>(SB), RODATA|NOPTR, $128
+
+// func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, BMI2
+TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-96
+	MOVQ         x_base+48(FP), BX
+	MOVQ         y_base+0(FP), AX
+	MOVQ         arg_base+24(FP), CX
+	MOVQ         w+72(FP), SI
+	MOVQ         oh+80(FP), DI
+	MOVQ         ow+88(FP), R8
+	VXORPS       X0, X0, X0
+	VCVTSI2SSQ   SI, X0, X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      c3f800000<>+0(SB), Z13
+	VADDPS       Z13, Z0, Z14
+	VMOVUPS      pooliota2<>+0(SB), Z15
+	VMOVUPS      pooleven<>+0(SB), Z16
+	VMOVUPS      poolodd<>+0(SB), Z17
+	XORQ         R9, R9
+	MOVQ         SI, R10
+	SHLQ         $0x02, R10
+
+rows_maxPool2AVX512:
+	CMPQ DI, $0x00
+	JE   done_maxPool2AVX512
+	LEAQ (BX)(R9*4), R11
+	LEAQ (R11)(R10*1), R12
+	MOVQ R9, DX
+	MOVQ R8, R13
+
+cols_maxPool2AVX512:
+	CMPQ         R13, $0x00000010
+	JL           tail_maxPool2AVX512
+	VMOVUPS      (R11), Z18
+	VMOVUPS      64(R11), Z19
+	VMOVUPS      (R12), Z20
+	VMOVUPS      64(R12), Z21
+	VMOVAPS      Z18, Z22
+	VPERMT2PS    Z19, Z16, Z22
+	VMOVAPS      Z18, Z18
+	VPERMT2PS    Z19, Z17, Z18
+	VMOVAPS      Z20, Z19
+	VPERMT2PS    Z21, Z16, Z19
+	VMOVAPS      Z20, Z20
+	VPERMT2PS    Z21, Z17, Z20
+	VXORPS       Z21, Z21, Z21
+	VCMPPS       $0x1e, Z22, Z18, K1
+	VBLENDMPS    Z18, Z22, K1, Z1
+	VBLENDMPS    Z13, Z21, K1, Z2
+	VCMPPS       $0x1e, Z1, Z19, K1
+	VBLENDMPS    Z19, Z1, K1, Z3
+	VBLENDMPS    Z0, Z2, K1, Z4
+	VCMPPS       $0x1e, Z3, Z20, K1
+	VBLENDMPS    Z20, Z3, K1, Z5
+	VBLENDMPS    Z14, Z4, K1, Z6
+	VXORPS       X18, X18, X18
+	VCVTSI2SSQ   DX, X18, X18
+	VBROADCASTSS X18, Z18
+	VADDPS       Z15, Z18, Z18
+	VADDPS       Z18, Z6, Z6
+	VMOVUPS      Z5, (AX)
+	VMOVUPS      Z6, (CX)
+	ADDQ         $0x00000080, R11
+	ADDQ         $0x00000080, R12
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000010, R13
+	JMP          cols_maxPool2AVX512
+
+tail_maxPool2AVX512:
+	CMPQ         R13, $0x00
+	JE           next_maxPool2AVX512
+	MOVL         $0xffffffff, R14
+	LEAQ         (R13)(R13*1), R15
+	BZHIL        R15, R14, R15
+	KMOVD        R15, K1
+	KSHIFTRD     $0x10, K1, K2
+	BZHIL        R13, R14, R15
+	KMOVW        R15, K3
+	VMOVUPS.Z    (R11), K1, Z18
+	VMOVUPS.Z    64(R11), K2, Z19
+	VMOVUPS.Z    (R12), K1, Z20
+	VMOVUPS.Z    64(R12), K2, Z21
+	VMOVAPS      Z18, Z22
+	VPERMT2PS    Z19, Z16, Z22
+	VMOVAPS      Z18, Z18
+	VPERMT2PS    Z19, Z17, Z18
+	VMOVAPS      Z20, Z19
+	VPERMT2PS    Z21, Z16, Z19
+	VMOVAPS      Z20, Z20
+	VPERMT2PS    Z21, Z17, Z20
+	VXORPS       Z21, Z21, Z21
+	VCMPPS       $0x1e, Z22, Z18, K1
+	VBLENDMPS    Z18, Z22, K1, Z7
+	VBLENDMPS    Z13, Z21, K1, Z8
+	VCMPPS       $0x1e, Z7, Z19, K1
+	VBLENDMPS    Z19, Z7, K1, Z9
+	VBLENDMPS    Z0, Z8, K1, Z10
+	VCMPPS       $0x1e, Z9, Z20, K1
+	VBLENDMPS    Z20, Z9, K1, Z11
+	VBLENDMPS    Z14, Z10, K1, Z12
+	VXORPS       X18, X18, X18
+	VCVTSI2SSQ   DX, X18, X18
+	VBROADCASTSS X18, Z18
+	VADDPS       Z15, Z18, Z18
+	VADDPS       Z18, Z12, Z12
+	VMOVUPS      Z11, K3, (AX)
+	VMOVUPS      Z12, K3, (CX)
+	LEAQ         (AX)(R13*4), AX
+	LEAQ         (CX)(R13*4), CX
+
+next_maxPool2AVX512:
+	LEAQ (R9)(SI*2), R9
+	DECQ DI
+	JMP  rows_maxPool2AVX512
+
+done_maxPool2AVX512:
+	VZEROUPPER
+	RET
+
+// func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, BMI2
+TEXT ·maxPool2GradAVX512(SB), NOSPLIT, $0-97
+	MOVQ         dx_base+0(FP), BX
+	MOVQ         dy_base+24(FP), AX
+	MOVQ         arg_base+48(FP), CX
+	MOVQ         w+72(FP), SI
+	MOVQ         oh+80(FP), DI
+	MOVQ         ow+88(FP), R8
+	VXORPS       X0, X0, X0
+	VCVTSI2SSQ   SI, X0, X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      c3f800000<>+0(SB), Z1
+	VADDPS       Z1, Z0, Z2
+	VMOVUPS      pooliota2<>+0(SB), Z3
+	VMOVUPS      poolilo<>+0(SB), Z4
+	VMOVUPS      poolihi<>+0(SB), Z5
+	XORQ         R9, R9
+	MOVQ         SI, R10
+	SHLQ         $0x02, R10
+
+rows_maxPool2GradAVX512:
+	CMPQ DI, $0x00
+	JE   done_maxPool2GradAVX512
+	LEAQ (BX)(R9*4), R11
+	LEAQ (R11)(R10*1), R12
+	MOVQ R9, DX
+	MOVQ R8, R13
+
+cols_maxPool2GradAVX512:
+	CMPQ         R13, $0x00000010
+	JL           tail_maxPool2GradAVX512
+	VMOVUPS      (AX), Z6
+	VMOVUPS      (CX), Z7
+	VXORPS       X8, X8, X8
+	VCVTSI2SSQ   DX, X8, X8
+	VBROADCASTSS X8, Z8
+	VADDPS       Z3, Z8, Z8
+	VSUBPS       Z8, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	VCMPPS       $0x00, Z8, Z7, K1
+	VMOVAPS.Z    Z6, K1, Z8
+	VCMPPS       $0x00, Z1, Z7, K2
+	VMOVAPS.Z    Z6, K2, Z9
+	KORW         K2, K1, K1
+	VCMPPS       $0x00, Z0, Z7, K2
+	VMOVAPS.Z    Z6, K2, Z10
+	KORW         K2, K1, K1
+	VCMPPS       $0x00, Z2, Z7, K2
+	VMOVAPS.Z    Z6, K2, Z6
+	KORW         K2, K1, K1
+	KNOTW        K1, K1
+	KORTESTW     K1, K1
+	JNZ          fail_maxPool2GradAVX512
+	VMOVAPS      Z8, Z7
+	VPERMT2PS    Z9, Z4, Z7
+	VMOVAPS      Z8, Z8
+	VPERMT2PS    Z9, Z5, Z8
+	VMOVUPS      Z7, (R11)
+	VMOVUPS      Z8, 64(R11)
+	VMOVAPS      Z10, Z7
+	VPERMT2PS    Z6, Z4, Z7
+	VMOVAPS      Z10, Z8
+	VPERMT2PS    Z6, Z5, Z8
+	VMOVUPS      Z7, (R12)
+	VMOVUPS      Z8, 64(R12)
+	ADDQ         $0x00000080, R11
+	ADDQ         $0x00000080, R12
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000010, R13
+	JMP          cols_maxPool2GradAVX512
+
+tail_maxPool2GradAVX512:
+	CMPQ         R13, $0x00
+	JE           next_maxPool2GradAVX512
+	MOVL         $0xffffffff, R14
+	LEAQ         (R13)(R13*1), R15
+	BZHIL        R15, R14, R15
+	KMOVD        R15, K1
+	KSHIFTRD     $0x10, K1, K2
+	BZHIL        R13, R14, R15
+	KMOVW        R15, K3
+	VMOVUPS.Z    (AX), K3, Z6
+	VMOVUPS.Z    (CX), K3, Z7
+	VXORPS       X8, X8, X8
+	VCVTSI2SSQ   DX, X8, X8
+	VBROADCASTSS X8, Z8
+	VADDPS       Z3, Z8, Z8
+	VSUBPS       Z8, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	VCMPPS       $0x00, Z8, Z7, K4
+	VMOVAPS.Z    Z6, K4, Z8
+	VCMPPS       $0x00, Z1, Z7, K5
+	VMOVAPS.Z    Z6, K5, Z9
+	KORW         K5, K4, K4
+	VCMPPS       $0x00, Z0, Z7, K5
+	VMOVAPS.Z    Z6, K5, Z10
+	KORW         K5, K4, K4
+	VCMPPS       $0x00, Z2, Z7, K5
+	VMOVAPS.Z    Z6, K5, Z6
+	KORW         K5, K4, K4
+	KANDNW       K3, K4, K3
+	KORTESTW     K3, K3
+	JNZ          fail_maxPool2GradAVX512
+	VMOVAPS      Z8, Z7
+	VPERMT2PS    Z9, Z4, Z7
+	VMOVAPS      Z8, Z8
+	VPERMT2PS    Z9, Z5, Z8
+	VMOVUPS      Z7, K1, (R11)
+	VMOVUPS      Z8, K2, 64(R11)
+	VMOVAPS      Z10, Z7
+	VPERMT2PS    Z6, Z4, Z7
+	VMOVAPS      Z10, Z8
+	VPERMT2PS    Z6, Z5, Z8
+	VMOVUPS      Z7, K1, (R12)
+	VMOVUPS      Z8, K2, 64(R12)
+	LEAQ         (AX)(R13*4), AX
+	LEAQ         (CX)(R13*4), CX
+
+next_maxPool2GradAVX512:
+	LEAQ (R9)(SI*2), R9
+	DECQ DI
+	JMP  rows_maxPool2GradAVX512
+
+done_maxPool2GradAVX512:
+	MOVB $0x01, AL
+	MOVB AL, ret+96(FP)
+	VZEROUPPER
+	RET
+
+fail_maxPool2GradAVX512:
+	MOVB $0x00, AL
+	MOVB AL, ret+96(FP)
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
@@ -7209,5 +7591,270 @@ block_done_adadeltaAVX2:
 	VMASKMOVPS   Y5, Y0, (BX)
 
 end_adadeltaAVX2:
+	VZEROUPPER
+	RET
+
+// func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-96
+	MOVQ         x_base+48(FP), BX
+	MOVQ         y_base+0(FP), AX
+	MOVQ         arg_base+24(FP), CX
+	MOVQ         w+72(FP), SI
+	MOVQ         oh+80(FP), DI
+	MOVQ         ow+88(FP), R8
+	VXORPS       X0, X0, X0
+	VCVTSI2SSQ   SI, X0, X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      c3f800000<>+0(SB), Y1
+	VADDPS       Y1, Y0, Y2
+	VMOVUPS      pooliota2<>+0(SB), Y3
+	XORQ         R9, R9
+	MOVQ         SI, R10
+	SHLQ         $0x02, R10
+
+rows_maxPool2AVX2:
+	CMPQ DI, $0x00
+	JE   done_maxPool2AVX2
+	LEAQ (BX)(R9*4), R11
+	LEAQ (R11)(R10*1), R12
+	MOVQ R9, DX
+	MOVQ R8, R13
+
+cols_maxPool2AVX2:
+	CMPQ         R13, $0x00000008
+	JL           tail_maxPool2AVX2
+	VMOVUPS      (R11), Y4
+	VMOVUPS      32(R11), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      32(R12), Y7
+	VSHUFPS      $0x88, Y5, Y4, Y8
+	VPERMPD      $0xd8, Y8, Y8
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VSHUFPS      $0x88, Y7, Y6, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VSHUFPS      $0xdd, Y7, Y6, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VCMPPS       $0x1e, Y8, Y4, Y9
+	VBLENDVPS    Y9, Y4, Y8, Y4
+	VBLENDVPS    Y9, Y1, Y7, Y7
+	VCMPPS       $0x1e, Y4, Y5, Y8
+	VBLENDVPS    Y8, Y5, Y4, Y4
+	VBLENDVPS    Y8, Y0, Y7, Y5
+	VCMPPS       $0x1e, Y4, Y6, Y7
+	VBLENDVPS    Y7, Y6, Y4, Y4
+	VBLENDVPS    Y7, Y2, Y5, Y5
+	VXORPS       X6, X6, X6
+	VCVTSI2SSQ   DX, X6, X6
+	VBROADCASTSS X6, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, (CX)
+	ADDQ         $0x00000040, R11
+	ADDQ         $0x00000040, R12
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000010, DX
+	SUBQ         $0x00000008, R13
+	JMP          cols_maxPool2AVX2
+
+tail_maxPool2AVX2:
+	CMPQ         R13, $0x00
+	JE           next_maxPool2AVX2
+	LEAQ         poolmask8<>+0(SB), R14
+	MOVQ         $0x00000010, R15
+	SUBQ         R13, R15
+	SUBQ         R13, R15
+	VMOVUPS      (R14)(R15*4), Y4
+	MOVQ         $0x00000018, R15
+	SUBQ         R13, R15
+	SUBQ         R13, R15
+	VMOVUPS      (R14)(R15*4), Y5
+	MOVQ         $0x00000010, R15
+	SUBQ         R13, R15
+	VMOVUPS      (R14)(R15*4), Y6
+	VMASKMOVPS   (R11), Y4, Y7
+	VMASKMOVPS   32(R11), Y5, Y8
+	VMASKMOVPS   (R12), Y4, Y4
+	VMASKMOVPS   32(R12), Y5, Y5
+	VSHUFPS      $0x88, Y8, Y7, Y9
+	VPERMPD      $0xd8, Y9, Y9
+	VSHUFPS      $0xdd, Y8, Y7, Y7
+	VPERMPD      $0xd8, Y7, Y7
+	VSHUFPS      $0x88, Y5, Y4, Y8
+	VPERMPD      $0xd8, Y8, Y8
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VCMPPS       $0x1e, Y9, Y7, Y10
+	VBLENDVPS    Y10, Y7, Y9, Y7
+	VBLENDVPS    Y10, Y1, Y5, Y5
+	VCMPPS       $0x1e, Y7, Y8, Y9
+	VBLENDVPS    Y9, Y8, Y7, Y7
+	VBLENDVPS    Y9, Y0, Y5, Y5
+	VCMPPS       $0x1e, Y7, Y4, Y8
+	VBLENDVPS    Y8, Y4, Y7, Y4
+	VBLENDVPS    Y8, Y2, Y5, Y5
+	VXORPS       X7, X7, X7
+	VCVTSI2SSQ   DX, X7, X7
+	VBROADCASTSS X7, Y7
+	VADDPS       Y3, Y7, Y7
+	VADDPS       Y7, Y5, Y5
+	VMASKMOVPS   Y4, Y6, (AX)
+	VMASKMOVPS   Y5, Y6, (CX)
+	LEAQ         (AX)(R13*4), AX
+	LEAQ         (CX)(R13*4), CX
+
+next_maxPool2AVX2:
+	LEAQ (R9)(SI*2), R9
+	DECQ DI
+	JMP  rows_maxPool2AVX2
+
+done_maxPool2AVX2:
+	VZEROUPPER
+	RET
+
+// func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+// Requires: AVX, AVX2
+TEXT ·maxPool2GradAVX2(SB), NOSPLIT, $0-97
+	MOVQ         dx_base+0(FP), BX
+	MOVQ         dy_base+24(FP), AX
+	MOVQ         arg_base+48(FP), CX
+	MOVQ         w+72(FP), SI
+	MOVQ         oh+80(FP), DI
+	MOVQ         ow+88(FP), R8
+	VXORPS       X0, X0, X0
+	VCVTSI2SSQ   SI, X0, X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      c3f800000<>+0(SB), Y1
+	VADDPS       Y1, Y0, Y2
+	VMOVUPS      pooliota2<>+0(SB), Y3
+	XORQ         R9, R9
+	MOVQ         SI, R10
+	SHLQ         $0x02, R10
+
+rows_maxPool2GradAVX2:
+	CMPQ DI, $0x00
+	JE   done_maxPool2GradAVX2
+	LEAQ (BX)(R9*4), R11
+	LEAQ (R11)(R10*1), R12
+	MOVQ R9, DX
+	MOVQ R8, R13
+
+cols_maxPool2GradAVX2:
+	CMPQ         R13, $0x00000008
+	JL           tail_maxPool2GradAVX2
+	VMOVUPS      (AX), Y4
+	VMOVUPS      (CX), Y5
+	VXORPS       X6, X6, X6
+	VCVTSI2SSQ   DX, X6, X6
+	VBROADCASTSS X6, Y6
+	VADDPS       Y3, Y6, Y6
+	VSUBPS       Y6, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VCMPPS       $0x00, Y6, Y5, Y6
+	VANDPS       Y6, Y4, Y7
+	VCMPPS       $0x00, Y1, Y5, Y8
+	VANDPS       Y8, Y4, Y9
+	VORPS        Y8, Y6, Y6
+	VCMPPS       $0x00, Y0, Y5, Y8
+	VANDPS       Y8, Y4, Y10
+	VORPS        Y8, Y6, Y6
+	VCMPPS       $0x00, Y2, Y5, Y5
+	VANDPS       Y5, Y4, Y4
+	VORPS        Y5, Y6, Y6
+	VMOVMSKPS    Y6, R14
+	CMPL         R14, $0x000000ff
+	JNE          fail_maxPool2GradAVX2
+	VUNPCKLPS    Y9, Y7, Y5
+	VUNPCKHPS    Y9, Y7, Y7
+	VPERM2F128   $0x20, Y7, Y5, Y6
+	VPERM2F128   $0x31, Y7, Y5, Y5
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y5, 32(R11)
+	VUNPCKLPS    Y4, Y10, Y5
+	VUNPCKHPS    Y4, Y10, Y6
+	VPERM2F128   $0x20, Y6, Y5, Y4
+	VPERM2F128   $0x31, Y6, Y5, Y5
+	VMOVUPS      Y4, (R12)
+	VMOVUPS      Y5, 32(R12)
+	ADDQ         $0x00000040, R11
+	ADDQ         $0x00000040, R12
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000010, DX
+	SUBQ         $0x00000008, R13
+	JMP          cols_maxPool2GradAVX2
+
+tail_maxPool2GradAVX2:
+	CMPQ         R13, $0x00
+	JE           next_maxPool2GradAVX2
+	LEAQ         poolmask8<>+0(SB), R14
+	MOVQ         $0x00000010, R15
+	SUBQ         R13, R15
+	SUBQ         R13, R15
+	VMOVUPS      (R14)(R15*4), Y4
+	MOVQ         $0x00000018, R15
+	SUBQ         R13, R15
+	SUBQ         R13, R15
+	VMOVUPS      (R14)(R15*4), Y5
+	MOVQ         $0x00000010, R15
+	SUBQ         R13, R15
+	VMOVUPS      (R14)(R15*4), Y6
+	VMASKMOVPS   (AX), Y6, Y7
+	VMASKMOVPS   (CX), Y6, Y8
+	VXORPS       X9, X9, X9
+	VCVTSI2SSQ   DX, X9, X9
+	VBROADCASTSS X9, Y9
+	VADDPS       Y3, Y9, Y9
+	VSUBPS       Y9, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VCMPPS       $0x00, Y9, Y8, Y9
+	VANDPS       Y9, Y7, Y10
+	VCMPPS       $0x00, Y1, Y8, Y11
+	VANDPS       Y11, Y7, Y12
+	VORPS        Y11, Y9, Y9
+	VCMPPS       $0x00, Y0, Y8, Y11
+	VANDPS       Y11, Y7, Y13
+	VORPS        Y11, Y9, Y9
+	VCMPPS       $0x00, Y2, Y8, Y8
+	VANDPS       Y8, Y7, Y7
+	VORPS        Y8, Y9, Y9
+	VANDNPS      Y6, Y9, Y6
+	VMOVMSKPS    Y6, DX
+	TESTL        DX, DX
+	JNE          fail_maxPool2GradAVX2
+	VUNPCKLPS    Y12, Y10, Y6
+	VUNPCKHPS    Y12, Y10, Y9
+	VPERM2F128   $0x20, Y9, Y6, Y8
+	VPERM2F128   $0x31, Y9, Y6, Y6
+	VMASKMOVPS   Y8, Y4, (R11)
+	VMASKMOVPS   Y6, Y5, 32(R11)
+	VUNPCKLPS    Y7, Y13, Y6
+	VUNPCKHPS    Y7, Y13, Y8
+	VPERM2F128   $0x20, Y8, Y6, Y7
+	VPERM2F128   $0x31, Y8, Y6, Y6
+	VMASKMOVPS   Y7, Y4, (R12)
+	VMASKMOVPS   Y6, Y5, 32(R12)
+	LEAQ         (AX)(R13*4), AX
+	LEAQ         (CX)(R13*4), CX
+
+next_maxPool2GradAVX2:
+	LEAQ (R9)(SI*2), R9
+	DECQ DI
+	JMP  rows_maxPool2GradAVX2
+
+done_maxPool2GradAVX2:
+	MOVB $0x01, AL
+	MOVB AL, ret+96(FP)
+	VZEROUPPER
+	RET
+
+fail_maxPool2GradAVX2:
+	MOVB $0x00, AL
+	MOVB AL, ret+96(FP)
 	VZEROUPPER
 	RET

@@ -24,6 +24,7 @@ func main() {
 		for _, k := range kernels {
 			k.emit(l)
 		}
+		emitPool(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
