@@ -34,25 +34,48 @@ func BenchmarkMatMul(bm *testing.B) {
 	bm.ReportMetric(2*n*n*n*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-// mnistConv2 is the second convolution of the MNIST CNN: 32→64 channels,
-// 3×3, on 26×26 inputs, batch 64.
-var mnistConv2 = backend.ConvGeom{N: 64, C: 32, H: 26, W: 26, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+// benchConvs are the convolutions BenchmarkConv times at batch 64: the
+// cnn model's second (32→64 channels, 3×3 on 26×26) and the lenet model's
+// two (1→32, 5×5 on 28×28; 32→64, 5×5 on 12×12), with their filters.
+var benchConvs = []struct {
+	name    string
+	g       backend.ConvGeom
+	filters int
+}{
+	{"cnn_conv2", backend.ConvGeom{N: 64, C: 32, H: 26, W: 26, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 64},
+	{"lenet_conv1", backend.ConvGeom{N: 64, C: 1, H: 28, W: 28, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 32},
+	{"lenet_conv2", backend.ConvGeom{N: 64, C: 32, H: 12, W: 12, KH: 5, KW: 5, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 64},
+}
 
-// BenchmarkConv2D runs the forward pass of the MNIST CNN's second
-// convolution.
-func BenchmarkConv2D(bm *testing.B) {
-	g, f := mnistConv2, 64
-	b := cpu.New()
-	defer b.Close()
-	r := rand.New(rand.NewPCG(1, 2))
-	x := uploadRandom(b, r, g.N, g.C, g.H, g.W)
-	w := uploadRandom(b, r, f, g.C, g.KH, g.KW)
-	y := b.Alloc(g.N, f, g.OutH(), g.OutW())
-	flops := 2 * float64(g.N*f*g.C*g.KH*g.KW*g.OutH()*g.OutW())
-	for bm.Loop() {
-		b.Conv2D(x, w, y, g)
+// BenchmarkConv runs Conv2D, Conv2DBackwardData and Conv2DBackwardFilter
+// at benchConvs, reporting the GFLOP/s of the im2col GEMM they amount to
+// (2·N·F·OH·OW·C·KH·KW each).
+func BenchmarkConv(bm *testing.B) {
+	for _, c := range benchConvs {
+		g, f := c.g, c.filters
+		b := cpu.New()
+		r := rand.New(rand.NewPCG(1, 2))
+		x := uploadRandom(b, r, g.N, g.C, g.H, g.W)
+		w := uploadRandom(b, r, f, g.C, g.KH, g.KW)
+		y := uploadRandom(b, r, g.N, f, g.OutH(), g.OutW())
+		flops := 2 * float64(g.N*f*g.C*g.KH*g.KW*g.OutH()*g.OutW())
+		for _, op := range []struct {
+			name string
+			run  func()
+		}{
+			{"forward", func() { b.Conv2D(x, w, y, g) }},
+			{"data", func() { b.Conv2DBackwardData(y, w, x, g) }},
+			{"filter", func() { b.Conv2DBackwardFilter(x, y, w, g) }},
+		} {
+			bm.Run(c.name+"_"+op.name, func(bm *testing.B) {
+				for bm.Loop() {
+					op.run()
+				}
+				bm.ReportMetric(flops*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		b.Close()
 	}
-	bm.ReportMetric(flops*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // gemmShapes are the matrix products BenchmarkGEMM times, named as

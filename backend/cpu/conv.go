@@ -3,16 +3,25 @@ package cpu
 import (
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
 // Conv2D, Conv2DBackwardData and Conv2DBackwardFilter are im2col followed
-// by a matrix product on package gemm, one block of an image's output
-// positions at a time: the block of the column matrix (C·KH·KW rows, at
-// most colBudget floats) is unfolded into a per-goroutine buffer and stays
-// in cache for the product that reads it. A 1×1 kernel with stride 1 and
-// no padding needs no unfolding: the image is its own column matrix. The
-// products run on one goroutine each; the ops spread images (and, in the
-// forward pass, blocks) over the worker pool.
+// by a matrix product on package gemm, one block of an image's column
+// matrix at a time: the block (C·KH·KW rows, at most colBudget floats) is
+// unfolded into a per-goroutine buffer and stays in cache for the product
+// that reads it. A 1×1 kernel with stride 1 and no padding needs no
+// unfolding: the image is its own column matrix. Any other kernel with
+// stride 1, no padding and more rows C·KH·KW than filters F takes its
+// columns on the input's grid instead
+// of the output's (see shiftedCols): each row of the column matrix is then
+// one contiguous run of the image, copied whole, at the price of the
+// KW−1 (times the dilation) columns per row that fall between output
+// rows, whose results are dropped (forward) or whose gradients are zero
+// (backward). The filters (W, or Wᵀ for the data gradient) are packed for
+// the GEMM once per call, not once per image. The products run on one
+// goroutine each; the ops spread images (and, in the forward pass, blocks)
+// over the worker pool.
 
 // colBudget is the most floats of a column matrix unfolded at a time: a
 // quarter of a 1 MiB L2 cache.
@@ -30,29 +39,40 @@ const maxFilterChunks = 16
 type convPlan struct {
 	g             backend.ConvGeom
 	f             int  // filters
-	ckk, ohw      int  // rows and columns of an image's column matrix
+	ckk, ohw      int  // rows of an image's column matrix, and output positions per image
+	cols          int  // columns of an image's column matrix: ohw, or the span of the input grid the outputs cover when shifted
 	xLen, yLen    int  // elements per image of x and y
-	block, blocks int  // output positions per block, and blocks per image
+	block, blocks int  // columns per block, and blocks per image
 	direct        bool // the image is its own column matrix
+	shifted       bool // the columns are positions of the input's grid (see planConv)
 	level         Level
+	k             *vec.Kernels // the level's vector kernels
 }
 
 // planConv validates the geometry and the shapes of x [N, C, H, W],
 // w [F, C, KH, KW] and y [N, F, OH, OW] (named yName, "y" or "dy") for op.
 func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName string, w *tensor, y *tensor, yName string) convPlan {
 	checkConvGeom(op, g)
-	p := convPlan{g: g, f: w.shape.Rows(), ckk: g.C * g.KH * g.KW, ohw: g.OutH() * g.OutW(), level: b.level}
+	p := convPlan{g: g, f: w.shape.Rows(), ckk: g.C * g.KH * g.KW, ohw: g.OutH() * g.OutW(), level: b.level, k: vec.For(b.level)}
 	checkShape4(op, xName, x, g, g.N, g.C, g.H, g.W)
 	checkShape4(op, "w", w, g, p.f, g.C, g.KH, g.KW)
 	checkShape4(op, yName, y, g, g.N, p.f, g.OutH(), g.OutW())
 	p.xLen, p.yLen = g.C*g.H*g.W, p.f*p.ohw
-	p.direct = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
-	p.block = p.ohw
-	if !p.direct && p.ckk*p.ohw > colBudget {
-		_, nr := gemm.Tile(b.level)
-		p.block = min(p.ohw, max(nr, colBudget/p.ckk/nr*nr))
+	unit := g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
+	p.direct = unit && g.KH == 1 && g.KW == 1
+	// Columns on the input's grid trade unfolding C·KH·KW rows for moving F
+	// rows of outputs: they pay when there are more of the former.
+	p.shifted = unit && !p.direct && p.ckk > p.f
+	p.cols = p.ohw
+	if p.shifted {
+		p.cols = (g.OutH()-1)*g.W + g.OutW()
 	}
-	p.blocks = (p.ohw + p.block - 1) / p.block
+	p.block = p.cols
+	if !p.direct && p.ckk*p.cols > colBudget {
+		_, nr := gemm.Tile(b.level)
+		p.block = min(p.cols, max(nr, colBudget/p.ckk/nr*nr))
+	}
+	p.blocks = (p.cols + p.block - 1) / p.block
 	return p
 }
 
@@ -64,10 +84,10 @@ func checkShape4(op, name string, t *tensor, g backend.ConvGeom, d0, d1, d2, d3 
 	}
 }
 
-// span returns the output positions [j0, j1) of block blk.
+// span returns the columns [j0, j1) of block blk.
 func (p *convPlan) span(blk int) (j0, j1 int) {
 	j0 = blk * p.block
-	return j0, min(j0+p.block, p.ohw)
+	return j0, min(j0+p.block, p.cols)
 }
 
 // columns returns the columns [j0, j1) of image n's column matrix and its
@@ -79,14 +99,69 @@ func (p *convPlan) columns(x []float32, n, j0, j1 int, buf *floatBuf) ([]float32
 		return xn[j0:], p.ohw
 	}
 	col := buf.grow(p.ckk * (j1 - j0))
-	im2col(xn, col, p.g, j0, j1)
+	if p.shifted {
+		shiftedCols(xn, col, p.g, j0, j1)
+	} else {
+		im2col(xn, col, p.g, j0, j1)
+	}
 	return col, j1 - j0
 }
 
-// floatBuf is a scratch buffer of floats, recycled through floatBufs.
+// outputs returns the columns [j0, j1) of the rows of an image's output
+// (or output gradient) yn [F, OH·OW] as the product over the column matrix
+// reads or writes them, with their leading dimension: yn itself, or when
+// the plan is shifted a buffer of F rows on the input's grid, gathered
+// from yn with zeros between output rows if gather is set.
+func (p *convPlan) outputs(yn []float32, j0, j1 int, buf *floatBuf, gather bool) ([]float32, int) {
+	if !p.shifted {
+		return yn[j0:], p.ohw
+	}
+	out := buf.grow(p.f * (j1 - j0))
+	if gather {
+		p.moveRows(out, yn, j0, j1, true)
+	}
+	return out, j1 - j0
+}
+
+// moveRows copies, for every filter, the outputs of the columns [j0, j1)
+// of a shifted plan between grid, F rows of j1−j0 columns of the input's
+// grid, and yn [F, OH·OW]: to grid, with zeros in the columns between
+// output rows, when toGrid is set, else from grid to yn.
+func (p *convPlan) moveRows(grid, yn []float32, j0, j1 int, toGrid bool) {
+	w, ow, width := p.g.W, p.g.OutW(), j1-j0
+	for f := 0; f < p.f; f++ {
+		gf, yf := grid[f*width:(f+1)*width], yn[f*p.ohw:(f+1)*p.ohw]
+		for y := j0 / w; y*w < j1; y++ {
+			// Columns [a, b) of the block are outputs x0.. of row y.
+			a, b := max(j0, y*w), min(j1, y*w+w)
+			x0 := a - y*w
+			valid := max(0, min(b, y*w+ow)-a)
+			g, out := gf[a-j0:b-j0], yf[y*ow+x0:y*ow+x0+valid]
+			if toGrid {
+				copyRow(g[:valid], out)
+				clear(g[valid:])
+			} else {
+				copyRow(out, g)
+			}
+		}
+	}
+}
+
+// floatBuf is a scratch buffer of floats. The ops recycle them through
+// pools that each hold buffers of one use, so that a buffer grown for one
+// use is not handed to another and grown again.
 type floatBuf struct{ s []float32 }
 
-var floatBufs taskPool[floatBuf]
+var (
+	packedBufs  taskPool[floatBuf] // packed filters of Conv2D and Conv2DBackwardData
+	partialBufs taskPool[floatBuf] // partial filter gradients of Conv2DBackwardFilter
+)
+
+// convScratch is a goroutine's scratch space in the convolution ops: a
+// block of the column matrix, and a block of outputs on the input's grid.
+type convScratch struct{ col, out floatBuf }
+
+var scratches taskPool[convScratch]
 
 // grow returns the buffer's first n floats, reallocating it if it is
 // shorter; its contents are unspecified.
@@ -102,71 +177,95 @@ func (f *floatBuf) grow(n int) []float32 {
 // block of output positions.
 func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
 	tx, tw, ty := b.tensor("Conv2D", x), b.tensor("Conv2D", w), b.tensor("Conv2D", y)
+	p := b.planConv("Conv2D", g, tx, "x", tw, ty, "y")
+	buf := packedBufs.get()
 	t := convTasks.get()
-	*t = convTask{p: b.planConv("Conv2D", g, tx, "x", tw, ty, "y"), x: tx.data, w: tw.data, y: ty.data}
-	parallelDo(g.N*t.p.blocks, max(1, gemmGrain/(t.p.f*t.p.ckk*t.p.block)), t)
+	*t = convTask{p: p, x: tx.data, y: ty.data,
+		w: gemm.PackA(p.level, false, p.f, p.ckk, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.f, p.ckk)))}
+	parallelDo(g.N*p.blocks, max(1, gemmGrain/(p.f*p.ckk*p.block)), t)
 	*t = convTask{}
 	convTasks.put(t)
+	packedBufs.put(buf)
 }
 
-// convTask is Conv2D over items image·blocks+block.
+// convTask is Conv2D over items image·blocks+block, with the filters
+// packed once for all of them.
 type convTask struct {
-	p       convPlan
-	x, w, y []float32
+	p    convPlan
+	x, y []float32
+	w    gemm.PackedA
 }
 
 var convTasks taskPool[convTask]
 
 func (t *convTask) run(_, lo, hi int) {
 	p := &t.p
-	buf := floatBufs.get()
+	sc := scratches.get()
+	buf, obuf := &sc.col, &sc.out
 	for it := lo; it < hi; it++ {
 		n, blk := it/p.blocks, it%p.blocks
 		j0, j1 := p.span(blk)
 		col, ld := p.columns(t.x, n, j0, j1, buf)
-		gemm.Sgemm(p.level, false, false, p.f, j1-j0, p.ckk, 1, t.w, p.ckk, col, ld, 0, t.y[n*p.yLen+j0:], p.ohw)
+		yn := t.y[n*p.yLen : (n+1)*p.yLen]
+		out, ldo := p.outputs(yn, j0, j1, obuf, false)
+		gemm.SgemmPacked(&t.w, false, j1-j0, col, ld, 0, out, ldo)
+		if p.shifted {
+			p.moveRows(out, yn, j0, j1, false)
+		}
 	}
-	floatBufs.put(buf)
+	scratches.put(sc)
 }
 
 // Conv2DBackwardData computes dx per image as dx[n] = Col2Im(Wᵀ·dy[n]),
 // block by block of output positions.
 func (b *Backend) Conv2DBackwardData(dy, w, dx backend.Tensor, g backend.ConvGeom) {
 	tdy, tw, tdx := b.tensor("Conv2DBackwardData", dy), b.tensor("Conv2DBackwardData", w), b.tensor("Conv2DBackwardData", dx)
+	p := b.planConv("Conv2DBackwardData", g, tdx, "dx", tw, tdy, "dy")
+	buf := packedBufs.get()
 	t := convDataTasks.get()
-	*t = convDataTask{p: b.planConv("Conv2DBackwardData", g, tdx, "dx", tw, tdy, "dy"), dy: tdy.data, w: tw.data, dx: tdx.data}
-	parallelDo(g.N, max(1, gemmGrain/(t.p.f*t.p.ckk*t.p.ohw)), t)
+	*t = convDataTask{p: p, dy: tdy.data, dx: tdx.data,
+		wt: gemm.PackA(p.level, true, p.ckk, p.f, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.ckk, p.f)))}
+	parallelDo(g.N, max(1, gemmGrain/(p.f*p.ckk*p.cols)), t)
 	*t = convDataTask{}
 	convDataTasks.put(t)
+	packedBufs.put(buf)
 }
 
-// convDataTask is Conv2DBackwardData over images.
+// convDataTask is Conv2DBackwardData over images, with Wᵀ packed once for
+// all of them.
 type convDataTask struct {
-	p         convPlan
-	dy, w, dx []float32
+	p      convPlan
+	dy, dx []float32
+	wt     gemm.PackedA
 }
 
 var convDataTasks taskPool[convDataTask]
 
 func (t *convDataTask) run(_, lo, hi int) {
 	p := &t.p
-	buf := floatBufs.get()
+	sc := scratches.get()
+	buf, obuf := &sc.col, &sc.out
 	for n := lo; n < hi; n++ {
 		dxn := t.dx[n*p.xLen : (n+1)*p.xLen]
 		dyn := t.dy[n*p.yLen : (n+1)*p.yLen]
 		if p.direct {
-			gemm.Sgemm(p.level, true, false, p.ckk, p.ohw, p.f, 1, t.w, p.ckk, dyn, p.ohw, 0, dxn, p.ohw)
+			gemm.SgemmPacked(&t.wt, false, p.ohw, dyn, p.ohw, 0, dxn, p.ohw)
 			continue
 		}
 		clear(dxn)
 		for blk := 0; blk < p.blocks; blk++ {
 			j0, j1 := p.span(blk)
 			dcol := buf.grow(p.ckk * (j1 - j0))
-			gemm.Sgemm(p.level, true, false, p.ckk, j1-j0, p.f, 1, t.w, p.ckk, dyn[j0:], p.ohw, 0, dcol, j1-j0)
-			col2im(dcol, dxn, p.g, j0, j1)
+			d, ld := p.outputs(dyn, j0, j1, obuf, true)
+			gemm.SgemmPacked(&t.wt, false, j1-j0, d, ld, 0, dcol, j1-j0)
+			if p.shifted {
+				shiftedAdd(p.k, dcol, dxn, p.g, j0, j1)
+			} else {
+				col2im(dcol, dxn, p.g, j0, j1)
+			}
 		}
 	}
-	floatBufs.put(buf)
+	scratches.put(sc)
 }
 
 // Conv2DBackwardFilter computes dw = Σ_n dy[n]·col[n]ᵀ. The batch is cut
@@ -181,10 +280,10 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 	chunks := min(g.N, maxFilterChunks, max(1, filterPartialBudget/wLen))
 	perChunk := (g.N + chunks - 1) / chunks
 	chunks = (g.N + perChunk - 1) / perChunk
-	partials := floatBufs.get()
+	partials := partialBufs.get()
 	t := filterTasks.get()
 	*t = filterTask{p: p, x: tx.data, dy: tdy.data, dw: tdw.data, partials: partials.grow((chunks - 1) * wLen), perChunk: perChunk}
-	parallelDo(chunks, max(1, gemmGrain/(p.f*p.ckk*p.ohw*perChunk)), t)
+	parallelDo(chunks, max(1, gemmGrain/(p.f*p.ckk*p.cols*perChunk)), t)
 	if chunks > 1 {
 		s := sumTasks.get()
 		*s = sumTask{dst: tdw.data, parts: t.partials, n: wLen}
@@ -194,7 +293,7 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 	}
 	*t = filterTask{}
 	filterTasks.put(t)
-	floatBufs.put(partials)
+	partialBufs.put(partials)
 }
 
 // filterTask is Conv2DBackwardFilter over chunks of perChunk images: chunk
@@ -209,7 +308,8 @@ var filterTasks taskPool[filterTask]
 
 func (t *filterTask) run(_, lo, hi int) {
 	p, wLen := &t.p, len(t.dw)
-	buf := floatBufs.get()
+	sc := scratches.get()
+	buf, obuf := &sc.col, &sc.out
 	for c := lo; c < hi; c++ {
 		dst := t.dw
 		if c > 0 {
@@ -221,12 +321,13 @@ func (t *filterTask) run(_, lo, hi int) {
 			for blk := 0; blk < p.blocks; blk++ {
 				j0, j1 := p.span(blk)
 				col, ld := p.columns(t.x, n, j0, j1, buf)
-				gemm.Sgemm(p.level, false, true, p.f, p.ckk, j1-j0, 1, dyn[j0:], p.ohw, col, ld, beta, dst, p.ckk)
+				d, ldd := p.outputs(dyn, j0, j1, obuf, true)
+				gemm.Sgemm(p.level, false, true, p.f, p.ckk, j1-j0, 1, d, ldd, col, ld, beta, dst, p.ckk)
 				beta = 1
 			}
 		}
 	}
-	floatBufs.put(buf)
+	scratches.put(sc)
 }
 
 // sumTask adds to dst[i], for i in each range, the partials parts[(c−1)·n+i]

@@ -9,16 +9,28 @@ import (
 	"github.com/myelin-go/myelin/backend"
 )
 
-// convBlocked is a geometry whose column matrix exceeds colBudget, so
-// that the convolution ops unfold it in blocks of output positions that
-// start and end inside output rows, with stride, padding and dilation.
-var convBlocked = backend.ConvGeom{N: 2, C: 5, H: 70, W: 70, KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 2, DilH: 2, DilW: 1}
+// convBlocked are geometries whose column matrices exceed colBudget, so
+// that the convolution ops unfold them in blocks that start and end inside
+// rows: the first with stride, padding and dilation (im2col on the output
+// grid), the second with stride 1 and no padding (columns on the input's
+// grid).
+var convBlocked = []backend.ConvGeom{
+	{N: 2, C: 5, H: 70, W: 70, KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 2, DilH: 2, DilW: 1},
+	{N: 2, C: 5, H: 70, W: 70, KH: 3, KW: 2, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1},
+}
 
 // TestConvBlocks checks the three convolution ops on convBlocked at every
 // level against float64 references written from the definition, within
 // (n+2)·2⁻²³·Σ|terms| for n terms per element.
 func TestConvBlocks(t *testing.T) {
-	g, f := convBlocked, 3
+	for gi, g := range convBlocked {
+		checkConvBlocks(t, g, gi == 1)
+	}
+}
+
+// checkConvBlocks is TestConvBlocks on g, whose plan is shifted or not.
+func checkConvBlocks(t *testing.T, g backend.ConvGeom, shifted bool) {
+	f := 3
 	oh, ow := g.OutH(), g.OutW()
 	r := rand.New(rand.NewPCG(4, 5))
 	random := func(n int) []float32 {
@@ -64,8 +76,9 @@ func TestConvBlocks(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p := b.planConv("test", g, &tensor{shape: backend.Shape{g.N, g.C, g.H, g.W}}, "x",
-			&tensor{shape: backend.Shape{f, g.C, g.KH, g.KW}}, &tensor{shape: backend.Shape{g.N, f, oh, ow}}, "y"); p.blocks < 2 || p.block%ow == 0 {
-			t.Fatalf("level %v: %d blocks of %d positions (rows of %d): the test does not cover blocks inside rows", l, p.blocks, p.block, ow)
+			&tensor{shape: backend.Shape{f, g.C, g.KH, g.KW}}, &tensor{shape: backend.Shape{g.N, f, oh, ow}}, "y"); p.blocks < 2 || p.block%ow == 0 || p.block%g.W == 0 || p.shifted != shifted {
+			t.Fatalf("level %v, %+v: %d blocks of %d columns (rows of %d or %d), shifted %t: the test does not cover blocks inside rows of a plan shifted %t",
+				l, g, p.blocks, p.block, ow, g.W, p.shifted, shifted)
 		}
 		tx, tw, tdy := upload(b, x, g.N, g.C, g.H, g.W), upload(b, w, f, g.C, g.KH, g.KW), upload(b, dy, g.N, f, oh, ow)
 		ty, tdx, tdw := nanTensor(b, g.N, f, oh, ow), nanTensor(b, g.N, g.C, g.H, g.W), nanTensor(b, f, g.C, g.KH, g.KW)
@@ -86,7 +99,7 @@ func TestConvBlocks(t *testing.T) {
 			b.Download(got, c.got)
 			for i, v := range got {
 				if tol := float64(c.terms+2) * 0x1p-23 * c.mag[i]; !(math.Abs(float64(v)-c.want[i]) <= tol) {
-					t.Fatalf("level %v: %s element %d = %g, want %g ± %g", l, c.op, i, v, c.want[i], tol)
+					t.Fatalf("level %v, %+v: %s element %d = %g, want %g ± %g", l, g, c.op, i, v, c.want[i], tol)
 				}
 			}
 		}
@@ -109,9 +122,6 @@ func nanTensor(b *Backend, shape ...int) backend.Tensor {
 // TestGEMMNoAllocs checks that MatMul (256³) and the convolution ops
 // allocate nothing after a warm-up, on two goroutines.
 func TestGEMMNoAllocs(t *testing.T) {
-	if gemmRace {
-		t.Skip("the race detector makes sync.Pool drop values")
-	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	b := New()
 	defer b.Close()

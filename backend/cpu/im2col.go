@@ -1,6 +1,9 @@
 package cpu
 
-import "github.com/myelin-go/myelin/backend"
+import (
+	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
+)
 
 // Im2Col unfolds x [N, C, H, W] into col [N, C·KH·KW, OH·OW] (see
 // backend.Backend). It panics if g is invalid or the shapes do not match it.
@@ -10,12 +13,11 @@ func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 	ckk, ohw := g.C*g.KH*g.KW, g.OutH()*g.OutW()
 	checkShape("Im2Col", "x", tx, g, g.N, g.C, g.H, g.W)
 	checkShape("Im2Col", "col", tc, g, g.N, ckk, ohw)
-	xLen, colLen := g.C*g.H*g.W, ckk*ohw
-	parallelFor(g.N, grainFor(colLen), func(_, lo, hi int) {
-		for n := lo; n < hi; n++ {
-			im2col(tx.data[n*xLen:(n+1)*xLen], tc.data[n*colLen:(n+1)*colLen], g, 0, ohw)
-		}
-	})
+	t := unfoldTasks.get()
+	*t = unfoldTask{x: tx.data, col: tc.data, g: g}
+	parallelDo(g.N, grainFor(ckk*ohw), t)
+	*t = unfoldTask{}
+	unfoldTasks.put(t)
 }
 
 // Col2Im overwrites x [N, C, H, W] with the adjoint of Im2Col applied to
@@ -27,14 +29,35 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 	ckk, ohw := g.C*g.KH*g.KW, g.OutH()*g.OutW()
 	checkShape("Col2Im", "col", tc, g, g.N, ckk, ohw)
 	checkShape("Col2Im", "x", tx, g, g.N, g.C, g.H, g.W)
-	xLen, colLen := g.C*g.H*g.W, ckk*ohw
-	parallelFor(g.N, grainFor(colLen), func(_, lo, hi int) {
-		for n := lo; n < hi; n++ {
-			xn := tx.data[n*xLen : (n+1)*xLen]
+	t := unfoldTasks.get()
+	*t = unfoldTask{x: tx.data, col: tc.data, g: g, fold: true}
+	parallelDo(g.N, grainFor(ckk*ohw), t)
+	*t = unfoldTask{}
+	unfoldTasks.put(t)
+}
+
+// unfoldTask is Im2Col, or Col2Im when fold is set, over images.
+type unfoldTask struct {
+	x, col []float32
+	g      backend.ConvGeom
+	fold   bool
+}
+
+var unfoldTasks taskPool[unfoldTask]
+
+func (t *unfoldTask) run(_, lo, hi int) {
+	g := t.g
+	ohw := g.OutH() * g.OutW()
+	xLen, colLen := g.C*g.H*g.W, g.C*g.KH*g.KW*ohw
+	for n := lo; n < hi; n++ {
+		xn, coln := t.x[n*xLen:(n+1)*xLen], t.col[n*colLen:(n+1)*colLen]
+		if t.fold {
 			clear(xn)
-			col2im(tc.data[n*colLen:(n+1)*colLen], xn, g, 0, ohw)
+			col2im(coln, xn, g, 0, ohw)
+		} else {
+			im2col(xn, coln, g, 0, ohw)
 		}
-	})
+	}
 }
 
 // im2col writes the columns [j0, j1) of one image's column matrix, whose
@@ -43,6 +66,7 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 // is [C·KH·KW, j1−j0].
 func im2col(x, col []float32, g backend.ConvGeom, j0, j1 int) {
 	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
+	y0, y1 := j0/ow, (j1+ow-1)/ow
 	r := 0
 	for c := 0; c < g.C; c++ {
 		plane := x[c*hw : (c+1)*hw]
@@ -52,29 +76,30 @@ func im2col(x, col []float32, g backend.ConvGeom, j0, j1 int) {
 				r++
 				off := j*g.DilW - g.PadW
 				lo, hi := inside(ow, g.W, g.StrideW, off)
-				for pos := j0; pos < j1; {
-					y, x0 := pos/ow, pos%ow
-					x1 := min(ow, x0+j1-pos)
-					out := row[pos-j0 : pos-j0+x1-x0]
-					pos += x1 - x0
+				for y := y0; y < y1; y++ {
+					// Output row y holds columns [x0, x1) of the block.
+					x0, x1 := max(j0-y*ow, 0), min(j1-y*ow, ow)
+					out := row[y*ow+x0-j0 : y*ow+x1-j0]
 					ih := y*g.StrideH - g.PadH + i*g.DilH
 					a, b := max(lo, x0), min(hi, x1)
 					if ih < 0 || ih >= g.H || a >= b {
 						clear(out)
 						continue
 					}
-					clear(out[:a-x0])
-					clear(out[b-x0:])
-					src := plane[ih*g.W : (ih+1)*g.W]
+					if a > x0 {
+						clear(out[:a-x0])
+					}
+					if b < x1 {
+						clear(out[b-x0:])
+					}
 					dst := out[a-x0 : b-x0]
+					src := plane[ih*g.W+a*g.StrideW+off:]
 					if g.StrideW == 1 {
-						copy(dst, src[a+off:b+off])
+						copyRow(dst, src)
 						continue
 					}
-					iw := a*g.StrideW + off
 					for k := range dst {
-						dst[k] = src[iw]
-						iw += g.StrideW
+						dst[k] = src[k*g.StrideW]
 					}
 				}
 			}
@@ -87,6 +112,7 @@ func im2col(x, col []float32, g backend.ConvGeom, j0, j1 int) {
 // that im2col would have copied from it, in row order.
 func col2im(col, x []float32, g backend.ConvGeom, j0, j1 int) {
 	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
+	y0, y1 := j0/ow, (j1+ow-1)/ow
 	r := 0
 	for c := 0; c < g.C; c++ {
 		plane := x[c*hw : (c+1)*hw]
@@ -96,25 +122,78 @@ func col2im(col, x []float32, g backend.ConvGeom, j0, j1 int) {
 				r++
 				off := j*g.DilW - g.PadW
 				lo, hi := inside(ow, g.W, g.StrideW, off)
-				for pos := j0; pos < j1; {
-					y, x0 := pos/ow, pos%ow
-					x1 := min(ow, x0+j1-pos)
-					in := row[pos-j0 : pos-j0+x1-x0]
-					pos += x1 - x0
+				for y := y0; y < y1; y++ {
+					x0, x1 := max(j0-y*ow, 0), min(j1-y*ow, ow)
 					ih := y*g.StrideH - g.PadH + i*g.DilH
 					a, b := max(lo, x0), min(hi, x1)
 					if ih < 0 || ih >= g.H || a >= b {
 						continue
 					}
-					dst := plane[ih*g.W : (ih+1)*g.W]
-					iw := a*g.StrideW + off
-					for _, v := range in[a-x0 : b-x0] {
-						dst[iw] += v
-						iw += g.StrideW
+					in := row[y*ow+a-j0 : y*ow+b-j0]
+					dst := plane[ih*g.W+a*g.StrideW+off:]
+					if g.StrideW == 1 {
+						dst = dst[:len(in)]
+						for k, v := range in {
+							dst[k] += v
+						}
+						continue
+					}
+					for k, v := range in {
+						dst[k*g.StrideW] += v
 					}
 				}
 			}
 		}
+	}
+}
+
+// shiftedCols writes the columns [j0, j1) of one image's column matrix on
+// the input's grid, for stride 1 and no padding: row (c·KH+i)·KW+j holds,
+// at column q, x[c·H·W + i·DH·W + j·DW + q], which for q = oh·W+ow with
+// ow < OW is the input im2col takes for output (oh, ow). x is the image
+// [C, H, W] and col is [C·KH·KW, j1−j0], with j1 at most (OH−1)·W+OW, so
+// that every row stays inside its plane.
+func shiftedCols(x, col []float32, g backend.ConvGeom, j0, j1 int) {
+	width, r := j1-j0, 0
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.KH; i++ {
+			for j := 0; j < g.KW; j++ {
+				off := c*g.H*g.W + i*g.DilH*g.W + j*g.DilW
+				copy(col[r*width:(r+1)*width], x[off+j0:off+j1])
+				r++
+			}
+		}
+	}
+}
+
+// shiftedAdd is the adjoint of shiftedCols: it adds to one image x
+// [C, H, W] the columns [j0, j1) of a column matrix col [C·KH·KW, j1−j0]
+// on the input's grid, row after row, with k's vector Add.
+func shiftedAdd(k *vec.Kernels, col, x []float32, g backend.ConvGeom, j0, j1 int) {
+	width, r := j1-j0, 0
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.KH; i++ {
+			for j := 0; j < g.KW; j++ {
+				off := c*g.H*g.W + i*g.DilH*g.W + j*g.DilW
+				dst := x[off+j0 : off+j1]
+				k.Add(dst, dst, col[r*width:(r+1)*width])
+				r++
+			}
+		}
+	}
+}
+
+// copyRow copies src[:len(dst)] to dst: copy, without the call to memmove
+// for the short rows that make up column matrices (a few floats to a few
+// dozen).
+func copyRow(dst, src []float32) {
+	if len(dst) > 64 {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for k := range dst {
+		dst[k] = src[k]
 	}
 }
 

@@ -3,6 +3,8 @@ package cpu
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // elemGrain is the fewest elements worth handing to a goroutine in a cheap
@@ -18,7 +20,7 @@ const workGrain = 1 << 16
 // threads, which keeps reductions bit-identical for any GOMAXPROCS.
 const sumChunk = 1 << 12
 
-// workers returns the number of goroutines parallelFor uses for n items of
+// workers returns the number of goroutines parallelDo uses for n items of
 // which each goroutine must get at least grain: at most GOMAXPROCS.
 func workers(n, grain int) int {
 	w := runtime.GOMAXPROCS(0)
@@ -49,12 +51,16 @@ func parallelDo(n, grain int, t task) {
 		return
 	}
 	g := groups.get()
-	g.wg.Add(nw - 1)
+	g.pending.Store(int32(nw - 1))
 	for w := 1; w < nw; w++ {
 		pool.submit(job{t: t, g: g, w: w, lo: w * n / nw, hi: (w + 1) * n / nw})
 	}
 	g.do(t, 0, 0, n/nw)
-	g.wg.Wait()
+	// Wait for the workers, yielding: the ranges are equal, so the wait is
+	// short, and blocking (a semaphore or channel) would cost a wake-up.
+	for g.pending.Load() > 0 {
+		runtime.Gosched()
+	}
 	failure := g.failure
 	g.failure = nil
 	groups.put(g)
@@ -65,7 +71,7 @@ func parallelDo(n, grain int, t task) {
 
 // group tracks the ranges of one parallelDo call.
 type group struct {
-	wg      sync.WaitGroup
+	pending atomic.Int32 // ranges on workers not yet done, which the caller polls
 	mu      sync.Mutex
 	failure any // the first panic of any range
 }
@@ -122,63 +128,83 @@ func (p *workerPool) startedLess(n int) bool {
 	return p.started < n
 }
 
-// work runs queued jobs forever.
+// An idle worker waits for its next job in three phases: for spinTime it
+// polls, yielding between polls (runtime.Gosched); then, until it has been
+// idle for napTime, it polls after naps of napStep; then it blocks on the
+// queue. A training step's parallel ops follow each other within a
+// millisecond or two, and waking a blocked goroutine's thread costs tens
+// of microseconds per op; blocking also makes the runtime allocate when
+// the goroutine wakes on another processor, which the naps avoid between
+// the steps of a training loop.
+const (
+	spinTime = 2 * time.Millisecond
+	napStep  = 20 * time.Microsecond
+	napTime  = 20 * time.Millisecond
+)
+
+// work runs queued jobs forever.// work runs queued jobs forever.
 func (p *workerPool) work() {
-	for j := range p.jobs {
+	for {
+		j := p.next()
 		j.g.do(j.t, j.w, j.lo, j.hi)
-		j.g.wg.Done()
+		j.g.pending.Add(-1)
 	}
 }
 
-// taskPool recycles values of type T (task structs, groups) so that hot
-// ops allocate nothing in steady state.
-type taskPool[T any] struct{ p sync.Pool }
+// next returns the next job, waiting for it as described at spinTime.
+func (p *workerPool) next() job {
+	start := time.Now()
+	for {
+		select {
+		case j := <-p.jobs:
+			return j
+		default:
+		}
+		switch idle := time.Since(start); {
+		case idle < spinTime:
+			runtime.Gosched()
+		case idle < napTime:
+			time.Sleep(napStep)
+		default:
+			return <-p.jobs
+		}
+	}
+}
+
+// taskPool recycles values of type T (task structs, groups, buffers) so
+// that hot ops allocate nothing in steady state. It is a free list, not a
+// sync.Pool: a sync.Pool allocates as values move between processors,
+// which goroutines polling for work make them do, and it is emptied by
+// every collection. The list holds at most as many values as were ever in
+// use at once.
+type taskPool[T any] struct {
+	mu   sync.Mutex
+	free []*T
+}
 
 // get returns a recycled *T, or a new zero one.
 func (tp *taskPool[T]) get() *T {
-	if v := tp.p.Get(); v != nil {
-		return v.(*T)
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	n := len(tp.free)
+	if n == 0 {
+		return new(T)
 	}
-	return new(T)
+	v := tp.free[n-1]
+	tp.free[n-1] = nil
+	tp.free = tp.free[:n-1]
+	return v
 }
 
 // put returns v to the pool. The caller must not use v afterwards.
-func (tp *taskPool[T]) put(v *T) { tp.p.Put(v) }
-
-// funcTask adapts a closure to task, for parallelFor.
-type funcTask func(w, lo, hi int)
-
-func (f funcTask) run(w, lo, hi int) { f(w, lo, hi) }
-
-// parallelFor is parallelDo for a closure: simpler to write, but the
-// closure is allocated on every call, so hot ops use parallelDo.
-func parallelFor(n, grain int, body func(w, lo, hi int)) {
-	parallelDo(n, grain, funcTask(body))
+func (tp *taskPool[T]) put(v *T) {
+	tp.mu.Lock()
+	tp.free = append(tp.free, v)
+	tp.mu.Unlock()
 }
 
 // grainFor returns the number of items, each costing cost units of work,
 // that make up workGrain.
 func grainFor(cost int) int {
 	return max(1, workGrain/max(cost, 1))
-}
-
-// chunkedSum splits [0, n) into fixed chunks of chunk items, computes
-// part(lo, hi) for every chunk in parallel, and returns the sum of the parts
-// in chunk order. The result does not depend on GOMAXPROCS.
-func chunkedSum(n, chunk, cost int, part func(lo, hi int) float64) float64 {
-	nc := (n + chunk - 1) / chunk
-	if nc <= 1 {
-		return part(0, n)
-	}
-	parts := make([]float64, nc)
-	parallelFor(nc, grainFor(chunk*cost), func(_, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			parts[c] = part(c*chunk, min((c+1)*chunk, n))
-		}
-	})
-	var s float64
-	for _, p := range parts {
-		s += p
-	}
-	return s
 }

@@ -62,9 +62,8 @@ func benchKernels(b backend.Backend, c config, add func(result)) error {
 	if !c.matmul {
 		return nil
 	}
-	for _, n := range c.sizes {
-		ob := squareMatMul(n)
-		r, err := opResult(b, partMatMul, 0, ob, t)
+	for _, p := range c.products() {
+		r, err := opResult(b, partMatMul, 0, p.bench(), t)
 		if err != nil {
 			return err
 		}
@@ -72,12 +71,12 @@ func benchKernels(b backend.Backend, c config, add func(result)) error {
 			add(r)
 			continue
 		}
-		s, err := gonumSgemm(n, t)
+		s, err := gonumSgemm(p, t)
 		if err != nil {
 			return err
 		}
-		g := result{Part: partMatMul, Op: "Sgemm", Backend: "gonum", Shape: r.Shape,
-			MedianNs: s.median.Nanoseconds(), MinNs: s.min.Nanoseconds(), GFlops: perSecond(ob.flops, s.median) / 1e9}
+		g := result{Part: partMatMul, Op: p.name, Backend: "gonum", Shape: r.Shape,
+			MedianNs: s.median.Nanoseconds(), MinNs: s.min.Nanoseconds(), GFlops: perSecond(p.flops(), s.median) / 1e9}
 		if g.GFlops > 0 {
 			r.VsGonum = r.GFlops / g.GFlops
 		}

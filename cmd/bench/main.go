@@ -2,8 +2,9 @@
 //
 //   - ops: every Backend op that a training step of the MNIST CNN runs, at
 //     that network's shapes, for each batch size;
-//   - matmul: square matrix products, and on the cpu backend gonum's Sgemm
-//     at the same sizes with the ratio of the two;
+//   - matmul: square matrix products and the GEMMs of the lenet model
+//     at batch 64 (forward and backward, through Backend.MatMul), and on
+//     the cpu backend gonum's Sgemm on each with the ratio of the two;
 //   - train: end-to-end training throughput (images/s) of the reference
 //     models on random synthetic data.
 //
@@ -17,8 +18,9 @@
 //	go run ./cmd/bench -backends cpu -train=false -json > cpu.json
 //	go run ./cmd/bench -quick                   # a smoke run of a few seconds
 //
-// The output is one aligned table per part, or with -json one JSON document
-// with the machine, the backends' devices and every result.
+// The output is one aligned table per part (Markdown with -markdown), or
+// with -json one JSON document with the machine, the backends' devices and
+// every result.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,7 +58,10 @@ type config struct {
 	minTime            time.Duration // shortest timed batch of calls
 	steps, warmSteps   int           // training batches per timed run; in the warm-up run
 	ops, matmul, train bool          // parts to run
+	cnn                bool          // time the CNN's GEMM shapes in the matmul part
 	json               bool          // print JSON instead of tables
+	markdown           bool          // print the tables as Markdown
+	cpuProfile         string        // file to write a CPU profile of the run to
 }
 
 // quickMinTime is the -mintime of -quick.
@@ -77,10 +83,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.warmup, "warmup", 3, "untimed calls of an op before timing it")
 	fs.IntVar(&c.steps, "steps", 20, "training batches per timed training run (after a warm-up run of 2)")
 	fs.BoolVar(&c.ops, "ops", true, "time each Backend op at the MNIST CNN's shapes")
-	fs.BoolVar(&c.matmul, "matmul", true, "time square matrix products (and gonum's Sgemm on the cpu backend)")
+	fs.BoolVar(&c.matmul, "matmul", true, "time matrix products: squares of -sizes and, with -cnn, the CNN's GEMMs (beside gonum's Sgemm on the cpu backend)")
+	fs.BoolVar(&c.cnn, "cnn", true, "in the matmul part, also time the GEMMs of the lenet model at batch 64, forward and backward")
 	fs.BoolVar(&c.train, "train", true, "time end-to-end training")
 	fs.BoolVar(&quick, "quick", false, fmt.Sprintf("smoke run: unless set explicitly, -runs 1 -mintime %v -warmup 1 -batch 64 -steps 2, a warm-up run of 1 batch, sizes up to 256", quickMinTime))
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
+	fs.BoolVar(&c.markdown, "markdown", false, "print the tables as Markdown, as the README shows them")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: bench [flags]\n\nMeasures the backends: ops at the MNIST CNN's shapes, square matrix products, training throughput.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -144,6 +153,38 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return c, nil
 }
 
+// products returns the matrix products of the matmul part.
+func (c config) products() []product {
+	var ps []product
+	for _, n := range c.sizes {
+		ps = append(ps, square(n))
+	}
+	if c.cnn {
+		ps = append(ps, cnnProducts...)
+	}
+	return ps
+}
+
+// startProfile starts a CPU profile written to path and returns the
+// function that stops it and closes the file.
+func startProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
+}
+
 // splitList splits a comma-separated list, dropping empty items.
 func splitList(s string) []string {
 	var items []string
@@ -176,10 +217,21 @@ func parseSizes(name, s string) ([]int, error) {
 // open is reported and skipped; it is an error when none opens, or when a
 // benchmark of an opened backend fails (the report still shows the results
 // measured before the failure).
-func run(args []string, stdout, stderr io.Writer) error {
+func run(args []string, stdout, stderr io.Writer) (err error) {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if c.cpuProfile != "" {
+		stop, perr := startProfile(c.cpuProfile)
+		if perr != nil {
+			return perr
+		}
+		defer func() {
+			if perr := stop(); err == nil {
+				err = perr
+			}
+		}()
 	}
 	rep := newReport(c)
 	opened := 0
@@ -204,7 +256,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if c.json {
 		err = writeJSON(stdout, rep)
 	} else {
-		err = writeText(stdout, rep)
+		err = writeText(stdout, rep, c.markdown)
 	}
 	if err != nil {
 		return err

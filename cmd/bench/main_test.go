@@ -114,8 +114,12 @@ func TestQuickJSON(t *testing.T) {
 	if want := len(cnnOps(64)); count[partOps] != want {
 		t.Errorf("%d op results, want %d", count[partOps], want)
 	}
-	if want := []string{"128×128", "256×256"}; !slices.Equal(sgemm, want) || count[partMatMul] != 2*len(want) {
-		t.Errorf("matmul results: %d, gonum sizes %v; want cpu and gonum at %v", count[partMatMul], sgemm, want)
+	want := []string{"128×128×128", "256×256×256"}
+	for _, p := range cnnProducts {
+		want = append(want, p.shape())
+	}
+	if !slices.Equal(sgemm, want) || count[partMatMul] != 2*len(want) {
+		t.Errorf("matmul results: %d, gonum shapes %v; want cpu and gonum at %v", count[partMatMul], sgemm, want)
 	}
 	if want := []string{"cnn", "lenet"}; !slices.Equal(trained, want) {
 		t.Errorf("trained models %v, want %v", trained, want)
@@ -124,17 +128,17 @@ func TestQuickJSON(t *testing.T) {
 
 func TestQuickTextMatMul(t *testing.T) {
 	var out bytes.Buffer
-	err := run([]string{"-quick", "-ops=false", "-train=false", "-sizes", "32,64", "-backends", "cpu"}, &out, io.Discard)
+	err := run([]string{"-quick", "-ops=false", "-train=false", "-cnn=false", "-sizes", "32,64", "-backends", "cpu"}, &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
-	for _, want := range []string{"backend cpu: ", "Square matrix products", "32×32  cpu      MatMul", "64×64  gonum    Sgemm"} {
+	for _, want := range []string{"backend cpu: ", "Matrix products", "\nsq32     32×32×32  cpu ", "\nsq64     64×64×64  cpu "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, "Backend ops") || strings.Contains(text, "Training") {
+	if strings.Contains(text, "Backend ops") || strings.Contains(text, "Training") || strings.Contains(text, "conv1") {
 		t.Errorf("output has parts that were turned off:\n%s", text)
 	}
 }
@@ -161,7 +165,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	if !slices.Equal(c.batches, []int{64, 256}) || !slices.Equal(c.sizes, []int{128, 256, 512, 1024, 2048}) ||
 		!slices.Equal(c.models, []string{"cnn", "lenet"}) || c.runs != 5 || c.minTime != 50*time.Millisecond ||
-		c.steps != 20 || c.warmSteps != 2 || !c.ops || !c.matmul || !c.train || c.json ||
+		c.steps != 20 || c.warmSteps != 2 || !c.ops || !c.matmul || !c.cnn || !c.train || c.json || c.markdown ||
 		!slices.Equal(c.backends, backend.Names()) {
 		t.Errorf("defaults = %+v", c)
 	}

@@ -88,9 +88,9 @@ func writeJSON(w io.Writer, rep report) error {
 }
 
 // writeText writes rep as a header and one aligned table per part that has
-// results. Rows are ordered by batch size, then by op, so that the backends
+// results, or Markdown tables (for the README) when markdown is set. Rows are ordered by batch size, then by op, so that the backends
 // measuring the same op stand together.
-func writeText(w io.Writer, rep report) error {
+func writeText(w io.Writer, rep report, markdown bool) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "myelin bench  %s  %s %s/%s  GOMAXPROCS %d  NumCPU %d  runs %d  min time %v\n",
 		rep.Timestamp, rep.GoVersion, rep.GOOS, rep.GOARCH, rep.GOMAXPROCS, rep.NumCPU,
@@ -110,8 +110,14 @@ func writeText(w io.Writer, rep report) error {
 		right:  []bool{false, false, true, false, true, true, true, true},
 	}
 	mm := &table{
-		header: []string{"size", "backend", "op", "median", "min", "GFLOP/s", "ours/gonum"},
-		right:  []bool{false, false, false, true, true, true, true},
+		header: []string{"product", "M×K×N", "backend", "median", "min", "GFLOP/s", "gonum GFLOP/s", "ours/gonum"},
+		right:  []bool{false, false, false, true, true, true, true, true},
+	}
+	gonum := map[string]result{} // gonum's Sgemm by product
+	for _, r := range rep.Results {
+		if r.Part == partMatMul && r.Backend == "gonum" {
+			gonum[r.Op+"|"+r.Shape] = r
+		}
 	}
 	tr := &table{
 		header: []string{"model", "backend", "batch", "input, parameters", "median/step", "min/step", "images/s"},
@@ -123,11 +129,14 @@ func writeText(w io.Writer, rep report) error {
 		case partOps:
 			ops.add(r.Op, r.Backend, strconv.Itoa(r.Batch), r.Shape, med, mn, formatRate(r.GFlops), formatRate(r.GBps))
 		case partMatMul:
+			if r.Backend == "gonum" {
+				continue
+			}
 			ratio := ""
 			if r.VsGonum > 0 {
 				ratio = strconv.FormatFloat(r.VsGonum, 'f', 2, 64)
 			}
-			mm.add(r.Shape, r.Backend, r.Op, med, mn, formatRate(r.GFlops), ratio)
+			mm.add(r.Op, r.Shape, r.Backend, med, mn, formatRate(r.GFlops), formatRate(gonum[r.Op+"|"+r.Shape].GFlops), ratio)
 		case partTrain:
 			tr.add(r.Op, r.Backend, strconv.Itoa(r.Batch), r.Shape, med, mn, strconv.FormatFloat(r.ImagesPerSec, 'f', 0, 64))
 		}
@@ -137,14 +146,19 @@ func writeText(w io.Writer, rep report) error {
 		t     *table
 	}{
 		{"Backend ops at the MNIST CNN's shapes (per call)", ops},
-		{"Square matrix products C = A·B", mm},
+		{"Matrix products C = op(A)·op(B) (MatMul; gonum's Sgemm on the same operands)", mm},
 		{"Training on synthetic 1×28×28 data (SGD, momentum 0.9, lr 0.01)", tr},
 	} {
 		if len(s.t.rows) == 0 {
 			continue
 		}
 		fmt.Fprintf(&sb, "\n%s\n", s.title)
-		s.t.write(&sb)
+		if markdown {
+			sb.WriteString("\n")
+			s.t.writeMarkdown(&sb)
+		} else {
+			s.t.write(&sb)
+		}
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
@@ -231,5 +245,25 @@ func (t *table) write(sb *strings.Builder) {
 			}
 		}
 		sb.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+}
+
+// writeMarkdown writes the header, the alignment row and the rows to sb as
+// a Markdown table.
+func (t *table) writeMarkdown(sb *strings.Builder) {
+	line := func(cells []string) {
+		sb.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	line(t.header)
+	align := make([]string, len(t.header))
+	for i := range align {
+		align[i] = "---"
+		if t.right[i] {
+			align[i] = "---:"
+		}
+	}
+	line(align)
+	for _, row := range t.rows {
+		line(row)
 	}
 }

@@ -54,12 +54,12 @@ func TestWriteText(t *testing.T) {
 			{Part: partOps, Op: "conv1 Conv2D", Backend: "cpu", Batch: 256, Shape: "s1", MedianNs: 2e6, MinNs: 1e6, GFlops: 10},
 			{Part: partOps, Op: "conv1 Conv2D", Backend: "cpu", Batch: 64, Shape: "s0", MedianNs: 5e5, MinNs: 4e5, GFlops: 9},
 			{Part: partOps, Op: "pool MaxPool", Backend: "cpu", Batch: 64, Shape: "s2", MedianNs: 1500, MinNs: 1400, GBps: 3.5},
-			{Part: partMatMul, Op: "MatMul", Backend: "cpu", Shape: "128×128", MedianNs: 1e5, MinNs: 9e4, GFlops: 42, VsGonum: 1.25},
-			{Part: partMatMul, Op: "Sgemm", Backend: "gonum", Shape: "128×128", MedianNs: 125e3, MinNs: 1e5, GFlops: 33.6},
+			{Part: partMatMul, Op: "sq128", Backend: "cpu", Shape: "128×128×128", MedianNs: 1e5, MinNs: 9e4, GFlops: 42, VsGonum: 1.25},
+			{Part: partMatMul, Op: "sq128", Backend: "gonum", Shape: "128×128×128", MedianNs: 125e3, MinNs: 1e5, GFlops: 33.6},
 		},
 	}
 	var sb strings.Builder
-	if err := writeText(&sb, rep); err != nil {
+	if err := writeText(&sb, rep, false); err != nil {
 		t.Fatal(err)
 	}
 	out := sb.String()
@@ -71,12 +71,14 @@ func TestWriteText(t *testing.T) {
 		"conv1 Conv2D  cpu         64  s0      500 µs   400 µs     9.00\n",
 		"pool MaxPool  cpu         64  s2     1.50 µs  1.40 µs           3.50\n",
 		"conv1 Conv2D  cpu        256  s1     2.00 ms  1.00 ms     10.0\n",
-		"128×128  cpu      MatMul  100 µs  90.0 µs     42.0        1.25\n",
-		"128×128  gonum    Sgemm   125 µs   100 µs     33.6\n",
+		"sq128    128×128×128  cpu      100 µs  90.0 µs     42.0           33.6        1.25\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q; got:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "gonum    Sgemm") {
+		t.Errorf("text report gives gonum's Sgemm a row of its own; want it beside ours:\n%s", out)
 	}
 	if strings.Contains(out, "Training") {
 		t.Errorf("text report has a training section without training results:\n%s", out)
@@ -84,5 +86,15 @@ func TestWriteText(t *testing.T) {
 	// Batch 64 rows come before batch 256 rows.
 	if strings.Index(out, "s0") > strings.Index(out, "s1") {
 		t.Errorf("rows not ordered by batch:\n%s", out)
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	tb := &table{header: []string{"op", "GFLOP/s"}, right: []bool{false, true}}
+	tb.add("sq512", "190")
+	var sb strings.Builder
+	tb.writeMarkdown(&sb)
+	if want := "| op | GFLOP/s |\n| --- | ---: |\n| sq512 | 190 |\n"; sb.String() != want {
+		t.Errorf("markdown table:\n%s\nwant:\n%s", sb.String(), want)
 	}
 }

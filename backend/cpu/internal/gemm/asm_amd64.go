@@ -10,11 +10,15 @@ func asmKernel(l isa.Level) *kernel {
 	if l > isa.Best() {
 		return nil
 	}
+	var kn *kernel
 	switch l {
 	case isa.AVX512:
-		return newKernel(l, 8, 32, kernelAVX512)
+		kn = newKernel(l, 8, 32, kernelAVX512)
 	case isa.AVX2:
-		return newKernel(l, 6, 16, kernelAVX2)
+		kn = newKernel(l, 6, 16, kernelAVX2)
+	default:
+		return nil
 	}
-	return nil
+	kn.transpose8 = transposeAVX
+	return kn
 }

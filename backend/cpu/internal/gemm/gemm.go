@@ -64,17 +64,17 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 		checkMatrix("B", k, n, b, ldb)
 	}
 	kn := kernelFor(l)
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
+	ws := workspaces.get()
+	defer workspaces.put(ws)
 	if n > kn.nr/2 {
-		kn.gemm(ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		kn.gemm(ws, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc)
 		return
 	}
 	// A narrow C fills less than half of the micro-kernel's vectors: compute
 	// Cᵀ = op(B)ᵀ·op(A)ᵀ, whose rows are m wide, then add it into C. The
 	// choice depends on n alone, so splitting C along M does not change it.
 	t := ws.narrow.grow(n * m)
-	kn.gemm(ws, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, 0, t, m)
+	kn.gemm(ws, !transB, !transA, n, m, k, alpha, b, ldb, nil, a, lda, 0, t, m)
 	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
 		for j := range row {
@@ -115,18 +115,23 @@ func scale(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemm is Sgemm on valid arguments with m, n, k > 0 and alpha ≠ 0. It
-// loops over blocks of mc rows of A (packed once per block of kc along k),
-// then over blocks of nc columns of B (packed into strips of nr columns,
-// which stay in L2), then over panels of mr rows (which stay in L1) and
-// over the strips, calling the micro-kernel for each mr×nr tile of C.
-func (kn *kernel) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// gemm is Sgemm on valid arguments with m, n, k > 0 and alpha ≠ 0, or with
+// op(A) already packed by packAll into packed (then a, lda, transA and
+// alpha are not used). It loops over blocks of mc rows of A (packed once
+// per block of kc along k), then over blocks of nc columns of B (packed
+// into strips of nr columns, which stay in L2), then over panels of mr
+// rows (which stay in L1) and over the strips, calling the micro-kernel
+// for each mr×nr tile of C.
+func (kn *kernel) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, packed []float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := kn.mr, kn.nr
 	kb := balance(k, kn.kc, 1)
 	mb := balance(m, kn.mc, mr)
 	nb := balance(n, kn.nc, nr)
 	direct := !transB && m <= directRows
-	pa := ws.packA.grow(roundUp(min(mb, m), mr) * min(kb, k))
+	var pa []float32
+	if packed == nil {
+		pa = ws.packA.grow(roundUp(min(mb, m), mr) * min(kb, k))
+	}
 	pb := ws.packB.grow(min(kb, k) * roundUp(min(nb, n), nr))
 	for i0 := 0; i0 < m; i0 += mb {
 		mc := min(mb, m-i0)
@@ -136,7 +141,12 @@ func (kn *kernel) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha fl
 			if p0 > 0 {
 				bt = 1
 			}
-			packA(pa, transA, a, lda, i0, p0, mc, kc, alpha, mr)
+			if packed == nil {
+				kn.packA(pa, transA, a, lda, i0, p0, mc, kc, alpha)
+			} else {
+				size := roundUp(mc, mr) * kc
+				pa, packed = packed[:size], packed[size:]
+			}
 			for j0 := 0; j0 < n; j0 += nb {
 				nc := min(nb, n-j0)
 				full := 0 // columns of the block read in place
@@ -144,7 +154,7 @@ func (kn *kernel) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha fl
 					full = nc / nr * nr
 				}
 				if full < nc {
-					packB(pb[full*kc:], transB, b, ldb, p0, kc, j0+full, j0+nc, nr)
+					kn.packB(pb[full*kc:], transB, b, ldb, p0, kc, j0+full, j0+nc)
 				}
 				for ir := 0; ir < mc; ir += mr {
 					ap := pa[ir*kc : (ir+mr)*kc]
@@ -180,7 +190,37 @@ type workspace struct {
 
 // workspaces recycles workspaces, so that Sgemm allocates nothing in
 // steady state, with one per goroutine calling it at the same time.
-var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+var workspaces workspacePool
+
+// workspacePool is a free list of workspaces. It is not a sync.Pool, which
+// allocates as values move between processors and drops its values at
+// every collection; it holds at most as many workspaces as were ever in
+// use at once.
+type workspacePool struct {
+	mu   sync.Mutex
+	free []*workspace
+}
+
+// get returns a recycled workspace, or a new empty one.
+func (p *workspacePool) get() *workspace {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return new(workspace)
+	}
+	ws := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	return ws
+}
+
+// put returns ws to the list; the caller must not use it afterwards.
+func (p *workspacePool) put(ws *workspace) {
+	p.mu.Lock()
+	p.free = append(p.free, ws)
+	p.mu.Unlock()
+}
 
 // buffer is a packing buffer whose start is aligned to a cache line, so
 // that the micro-kernels' vector loads do not straddle lines.

@@ -215,9 +215,6 @@ func TestPanics(t *testing.T) {
 
 // TestNoAllocs checks that Sgemm allocates nothing once its buffers exist.
 func TestNoAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector makes sync.Pool drop values")
-	}
 	const n = 256
 	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
 	for i := range a {

@@ -12,14 +12,20 @@ import (
 // documents what they compute.
 type kernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, mr, nr int)
 
+// transposeFunc is the signature of the vector transposes that pack
+// operands read across their rows; transposeAVX documents what they
+// compute.
+type transposeFunc func(blocks int, alpha float32, src []float32, ld int, dst []float32, ldd int)
+
 // kernel is a micro-kernel with its tile and the block sizes that suit it.
 type kernel struct {
-	level  isa.Level
-	mr, nr int // rows and columns of the tile
-	run    kernelFunc
-	kc     int // most steps along k per packed panel: a panel of A fills a fraction of L1
-	nc     int // most columns of B per packed block: the block fills half of L2
-	mc     int // most rows of A per packed block: the block fills a quarter of L3
+	level      isa.Level
+	mr, nr     int // rows and columns of the tile
+	run        kernelFunc
+	transpose8 transposeFunc // nil where packing transposes in Go alone
+	kc         int           // most steps along k per packed panel: a panel of A fills a fraction of L1
+	nc         int           // most columns of B per packed block: the block fills half of L2
+	mc         int           // most rows of A per packed block: the block fills a quarter of L3
 }
 
 // kernels holds the kernel of each level, or nil where this build has

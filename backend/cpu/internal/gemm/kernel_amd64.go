@@ -17,3 +17,9 @@ func kernelAVX512(k int, a []float32, b []float32, ldb int, c []float32, ldc int
 // rows and nr columns of the tile are written to c (ldc apart); with beta
 // 0, C is not read. k may be 0. Each element of A·B is summed in order of p.
 func kernelAVX2(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32, mr int, nr int)
+
+// transposeAVX writes alpha times the transpose of the 8×blocks·8 matrix
+// at src (rows ld apart) into the blocks·8×8 matrix at dst (rows ldd
+// apart): dst[p·ldd+i] = alpha·src[i·ld+p] for i < 8 and p < 8·blocks.
+// blocks must be positive and the slices long enough.
+func transposeAVX(blocks int, alpha float32, src []float32, ld int, dst []float32, ldd int)

@@ -716,3 +716,71 @@ overwritemasked:
 done:
 	VZEROUPPER
 	RET
+
+// func transposeAVX(blocks int, alpha float32, src []float32, ld int, dst []float32, ldd int)
+// Requires: AVX
+TEXT ·transposeAVX(SB), NOSPLIT, $0-80
+	MOVQ blocks+0(FP), AX
+	MOVQ src_base+16(FP), CX
+	MOVQ ld+40(FP), DX
+	SHLQ $0x02, DX
+	MOVQ dst_base+48(FP), BX
+	MOVQ ldd+72(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (DX)(DX*2), DI
+	LEAQ (CX)(DX*4), R8
+	LEAQ (SI)(SI*2), R9
+	LEAQ (BX)(SI*4), R10
+	MOVQ SI, R11
+	SHLQ $0x03, R11
+
+block:
+	VBROADCASTSS alpha+8(FP), Y8
+	VMULPS       (CX), Y8, Y0
+	VMULPS       (CX)(DX*1), Y8, Y1
+	VMULPS       (CX)(DX*2), Y8, Y2
+	VMULPS       (CX)(DI*1), Y8, Y3
+	VMULPS       (R8), Y8, Y4
+	VMULPS       (R8)(DX*1), Y8, Y5
+	VMULPS       (R8)(DX*2), Y8, Y6
+	VMULPS       (R8)(DI*1), Y8, Y7
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VUNPCKLPS    Y3, Y2, Y10
+	VUNPCKHPS    Y3, Y2, Y11
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VSHUFPS      $0x44, Y10, Y8, Y0
+	VSHUFPS      $0xee, Y10, Y8, Y1
+	VSHUFPS      $0x44, Y11, Y9, Y2
+	VSHUFPS      $0xee, Y11, Y9, Y3
+	VSHUFPS      $0x44, Y14, Y12, Y4
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y7
+	VPERM2F128   $0x20, Y4, Y0, Y8
+	VPERM2F128   $0x31, Y4, Y0, Y12
+	VPERM2F128   $0x20, Y5, Y1, Y9
+	VPERM2F128   $0x31, Y5, Y1, Y13
+	VPERM2F128   $0x20, Y6, Y2, Y10
+	VPERM2F128   $0x31, Y6, Y2, Y14
+	VPERM2F128   $0x20, Y7, Y3, Y11
+	VPERM2F128   $0x31, Y7, Y3, Y15
+	VMOVUPS      Y8, (BX)
+	VMOVUPS      Y9, (BX)(SI*1)
+	VMOVUPS      Y10, (BX)(SI*2)
+	VMOVUPS      Y11, (BX)(R9*1)
+	VMOVUPS      Y12, (R10)
+	VMOVUPS      Y13, (R10)(SI*1)
+	VMOVUPS      Y14, (R10)(SI*2)
+	VMOVUPS      Y15, (R10)(R9*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, R8
+	ADDQ         R11, BX
+	ADDQ         R11, R10
+	DECQ         AX
+	JNZ          block
+	VZEROUPPER
+	RET

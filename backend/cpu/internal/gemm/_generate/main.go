@@ -1,6 +1,7 @@
 // Command _generate writes the SGEMM micro-kernels of package gemm in Go
-// assembly: one for AVX-512F and one for AVX2 with FMA3. Run it through
-// go generate in package gemm.
+// assembly: one for AVX-512F and one for AVX2 with FMA3, and the AVX
+// transpose that packs operands read across their rows. Run it through go
+// generate in package gemm.
 package main
 
 import (
@@ -35,6 +36,7 @@ func main() {
 	ConstraintExpr("!purego,!noasm")
 	avx512()
 	avx2()
+	transpose()
 	Generate()
 }
 
@@ -81,8 +83,11 @@ func loop(k, a, b, ldb Register, colBytes int, step func(aoff int)) {
 }
 
 // betaAddr returns the address of the argument beta.
-func betaAddr() Mem {
-	p, err := Param("beta").Resolve()
+func betaAddr() Mem { return paramAddr("beta") }
+
+// paramAddr returns the address of the named argument.
+func paramAddr(name string) Mem {
+	p, err := Param(name).Resolve()
 	if err != nil {
 		panic(err)
 	}
@@ -266,6 +271,95 @@ func avx2() {
 		VMASKMOVPS(accOf(i, 1), m1, at.Offset(32))
 	})
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// transpose writes transposeAVX: 8×8 blocks scaled as they are loaded into
+// eight YMM registers, then transposed through two rounds of in-lane
+// shuffles and one of lane swaps.
+func transpose() {
+	TEXT("transposeAVX", NOSPLIT, "func(blocks int, alpha float32, src []float32, ld int, dst []float32, ldd int)")
+	Doc(
+		"transposeAVX writes alpha times the transpose of the 8×blocks·8 matrix",
+		"at src (rows ld apart) into the blocks·8×8 matrix at dst (rows ldd",
+		"apart): dst[p·ldd+i] = alpha·src[i·ld+p] for i < 8 and p < 8·blocks.",
+		"blocks must be positive and the slices long enough.",
+	)
+	n := Load(Param("blocks"), GP64())
+	s0 := Load(Param("src").Base(), GP64())
+	ld := Load(Param("ld"), GP64())
+	SHLQ(U8(2), ld)
+	d0 := Load(Param("dst").Base(), GP64())
+	ldd := Load(Param("ldd"), GP64())
+	SHLQ(U8(2), ldd)
+	// Rows 0–3 are at s0 + {0, 1, 2, 3}·ld and rows 4–7 at s4 + the same;
+	// likewise for dst, which moves 8·ldd per block.
+	ld3, s4 := GP64(), GP64()
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	LEAQ(Mem{Base: s0, Index: ld, Scale: 4}, s4)
+	ldd3, d4, step := GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: ldd, Index: ldd, Scale: 2}, ldd3)
+	LEAQ(Mem{Base: d0, Index: ldd, Scale: 4}, d4)
+	MOVQ(ldd, step)
+	SHLQ(U8(3), step)
+	row := func(base, l, l3 Register, i int) Mem {
+		switch i % 4 {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: l, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: l, Scale: 2}
+		}
+		return Mem{Base: base, Index: l3, Scale: 1}
+	}
+	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	x, t := ys[:8], ys[8:]
+	alpha := t[0]
+	Label("block")
+	VBROADCASTSS(paramAddr("alpha"), alpha)
+	for i := 0; i < 8; i++ {
+		base := s0
+		if i >= 4 {
+			base = s4
+		}
+		VMULPS(row(base, ld, ld3, i), alpha, x[i])
+	}
+	// t[2h], t[2h+1] interleave rows 2h and 2h+1: the low and high pairs
+	// of each lane.
+	for h := 0; h < 4; h++ {
+		VUNPCKLPS(x[2*h+1], x[2*h], t[2*h])
+		VUNPCKHPS(x[2*h+1], x[2*h], t[2*h+1])
+	}
+	// x[4g+c] holds, in each lane, column c (c < 4) of that lane's half of
+	// rows 4g to 4g+3.
+	for g := 0; g < 2; g++ {
+		lo, hi := t[4*g:4*g+2], t[4*g+2:4*g+4]
+		VSHUFPS(U8(0x44), hi[0], lo[0], x[4*g])
+		VSHUFPS(U8(0xEE), hi[0], lo[0], x[4*g+1])
+		VSHUFPS(U8(0x44), hi[1], lo[1], x[4*g+2])
+		VSHUFPS(U8(0xEE), hi[1], lo[1], x[4*g+3])
+	}
+	// Column c joins the low lanes of x[c] and x[4+c]; column 4+c their
+	// high lanes.
+	for c := 0; c < 4; c++ {
+		VPERM2F128(U8(0x20), x[4+c], x[c], t[c])
+		VPERM2F128(U8(0x31), x[4+c], x[c], t[4+c])
+	}
+	for p := 0; p < 8; p++ {
+		base := d0
+		if p >= 4 {
+			base = d4
+		}
+		VMOVUPS(t[p], row(base, ldd, ldd3, p))
+	}
+	ADDQ(U8(32), s0)
+	ADDQ(U8(32), s4)
+	ADDQ(step, d0)
+	ADDQ(step, d4)
+	DECQ(n)
+	JNZ(LabelRef("block"))
 	VZEROUPPER()
 	RET()
 }
