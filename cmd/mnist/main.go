@@ -46,7 +46,7 @@ func main() {
 	case errors.Is(err, errInterrupted):
 		os.Exit(130)
 	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
+		os.Exit(0) // -h asked for the usage, which went to stderr
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "mnist:", err)
 		os.Exit(2)
