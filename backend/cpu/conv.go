@@ -13,19 +13,19 @@ import (
 // that reads it. A 1×1 kernel with stride 1 and no padding needs no
 // unfolding: the image is its own column matrix. Any other kernel with
 // stride 1, no padding and more rows C·KH·KW than filters F takes its
-// columns on the input's grid instead
-// of the output's (see shiftedCols): each row of the column matrix is then
+// columns on the input's grid instead of the output's (see shiftedCols): each row of the column matrix is then
 // one contiguous run of the image, copied whole, at the price of the
 // KW−1 (times the dilation) columns per row that fall between output
 // rows, whose results are dropped (forward) or whose gradients are zero
 // (backward). The filters (W, or Wᵀ for the data gradient) are packed for
-// the GEMM once per call, not once per image. The products run on one
-// goroutine each; the ops spread images (and, in the forward pass, blocks)
-// over the worker pool.
+// the GEMM once per call, not once per image. The filter gradient's
+// products span several images when each has few columns (see
+// filterCols). The products run on one goroutine each; the ops spread
+// images (and, in the forward pass, blocks) over the worker pool.
 
 // colBudget is the most floats of a column matrix unfolded at a time: a
-// quarter of a 1 MiB L2 cache.
-const colBudget = 1 << 16
+// half of a 1 MiB L2 cache.
+const colBudget = 1 << 17
 
 // filterPartialBudget caps, in floats, the partial filter gradients that
 // Conv2DBackwardFilter keeps, one per chunk of images.
@@ -34,6 +34,12 @@ const filterPartialBudget = 1 << 22
 // maxFilterChunks caps the number of image chunks of Conv2DBackwardFilter,
 // and so the goroutines it can use.
 const maxFilterChunks = 16
+
+// filterCols is the most columns of the products of Conv2DBackwardFilter
+// that span several images: the column matrices of consecutive images
+// with at most half as many columns each are laid side by side, so that
+// each product sums over more of K and reads and writes dw fewer times.
+const filterCols = 384
 
 // convPlan holds the sizes the convolution ops derive from a geometry.
 type convPlan struct {
@@ -100,9 +106,9 @@ func (p *convPlan) columns(x []float32, n, j0, j1 int, buf *floatBuf) ([]float32
 	}
 	col := buf.grow(p.ckk * (j1 - j0))
 	if p.shifted {
-		shiftedCols(xn, col, p.g, j0, j1)
+		shiftedCols(xn, col, j1-j0, p.g, j0, j1)
 	} else {
-		im2col(xn, col, p.g, j0, j1)
+		im2col(xn, col, j1-j0, p.g, j0, j1)
 	}
 	return col, j1 - j0
 }
@@ -118,19 +124,19 @@ func (p *convPlan) outputs(yn []float32, j0, j1 int, buf *floatBuf, gather bool)
 	}
 	out := buf.grow(p.f * (j1 - j0))
 	if gather {
-		p.moveRows(out, yn, j0, j1, true)
+		p.moveRows(out, j1-j0, yn, j0, j1, true)
 	}
 	return out, j1 - j0
 }
 
 // moveRows copies, for every filter, the outputs of the columns [j0, j1)
 // of a shifted plan between grid, F rows of j1−j0 columns of the input's
-// grid, and yn [F, OH·OW]: to grid, with zeros in the columns between
-// output rows, when toGrid is set, else from grid to yn.
-func (p *convPlan) moveRows(grid, yn []float32, j0, j1 int, toGrid bool) {
+// grid ld apart, and yn [F, OH·OW]: to grid, with zeros in the columns
+// between output rows, when toGrid is set, else from grid to yn.
+func (p *convPlan) moveRows(grid []float32, ld int, yn []float32, j0, j1 int, toGrid bool) {
 	w, ow, width := p.g.W, p.g.OutW(), j1-j0
 	for f := 0; f < p.f; f++ {
-		gf, yf := grid[f*width:(f+1)*width], yn[f*p.ohw:(f+1)*p.ohw]
+		gf, yf := grid[f*ld:f*ld+width], yn[f*p.ohw:(f+1)*p.ohw]
 		for y := j0 / w; y*w < j1; y++ {
 			// Columns [a, b) of the block are outputs x0.. of row y.
 			a, b := max(j0, y*w), min(j1, y*w+w)
@@ -210,7 +216,7 @@ func (t *convTask) run(_, lo, hi int) {
 		out, ldo := p.outputs(yn, j0, j1, obuf, false)
 		gemm.SgemmPacked(&t.w, false, j1-j0, col, ld, 0, out, ldo)
 		if p.shifted {
-			p.moveRows(out, yn, j0, j1, false)
+			p.moveRows(out, ldo, yn, j0, j1, false)
 		}
 	}
 	scratches.put(sc)
@@ -280,13 +286,17 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 	chunks := min(g.N, maxFilterChunks, max(1, filterPartialBudget/wLen))
 	perChunk := (g.N + chunks - 1) / chunks
 	chunks = (g.N + perChunk - 1) / perChunk
+	group := 1
+	if !p.direct && 2*p.cols <= filterCols {
+		group = min(perChunk, filterCols/p.cols)
+	}
 	partials := partialBufs.get()
 	t := filterTasks.get()
-	*t = filterTask{p: p, x: tx.data, dy: tdy.data, dw: tdw.data, partials: partials.grow((chunks - 1) * wLen), perChunk: perChunk}
+	*t = filterTask{p: p, x: tx.data, dy: tdy.data, dw: tdw.data, partials: partials.grow((chunks - 1) * wLen), perChunk: perChunk, group: group}
 	parallelDo(chunks, max(1, gemmGrain/(p.f*p.ckk*p.cols*perChunk)), t)
 	if chunks > 1 {
 		s := sumTasks.get()
-		*s = sumTask{dst: tdw.data, parts: t.partials, n: wLen}
+		*s = sumTask{k: p.k, dst: tdw.data, parts: t.partials, n: wLen}
 		parallelDo(wLen, elemGrain/chunks, s)
 		*s = sumTask{}
 		sumTasks.put(s)
@@ -297,11 +307,12 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 }
 
 // filterTask is Conv2DBackwardFilter over chunks of perChunk images: chunk
-// 0 sums into dw, chunk c > 0 into partials[(c−1)·len(dw):].
+// 0 sums into dw, chunk c > 0 into partials[(c−1)·len(dw):]. With group
+// above 1, the products span groups of that many images (see groupProduct).
 type filterTask struct {
 	p                   convPlan
 	x, dy, dw, partials []float32
-	perChunk            int
+	perChunk, group     int
 }
 
 var filterTasks taskPool[filterTask]
@@ -316,7 +327,15 @@ func (t *filterTask) run(_, lo, hi int) {
 			dst = t.partials[(c-1)*wLen : c*wLen]
 		}
 		beta := float32(0)
-		for n := c * t.perChunk; n < min((c+1)*t.perChunk, p.g.N); n++ {
+		end := min((c+1)*t.perChunk, p.g.N)
+		if t.group > 1 {
+			for n := c * t.perChunk; n < end; n += t.group {
+				t.groupProduct(n, min(t.group, end-n), beta, dst, sc)
+				beta = 1
+			}
+			continue
+		}
+		for n := c * t.perChunk; n < end; n++ {
 			dyn := t.dy[n*p.yLen : (n+1)*p.yLen]
 			for blk := 0; blk < p.blocks; blk++ {
 				j0, j1 := p.span(blk)
@@ -330,9 +349,36 @@ func (t *filterTask) run(_, lo, hi int) {
 	scratches.put(sc)
 }
 
+// groupProduct adds to dst (or with beta 0 writes to it) the filter
+// gradient of the images [n0, n0+g), dy[n]·col[n]ᵀ summed over them as one
+// product dY·colᵀ: col holds the images' column matrices side by side
+// (C·KH·KW rows of g·cols columns) and dY their outputs' gradients on the
+// same columns (F rows), zero where a shifted plan's columns fall between
+// output rows.
+func (t *filterTask) groupProduct(n0, g int, beta float32, dst []float32, sc *convScratch) {
+	p := &t.p
+	w := g * p.cols
+	col, d := sc.col.grow(p.ckk*w), sc.out.grow(p.f*w)
+	for q := 0; q < g; q++ {
+		n, at := n0+q, q*p.cols
+		xn, dyn := t.x[n*p.xLen:(n+1)*p.xLen], t.dy[n*p.yLen:(n+1)*p.yLen]
+		if p.shifted {
+			shiftedCols(xn, col[at:], w, p.g, 0, p.cols)
+			p.moveRows(d[at:], w, dyn, 0, p.cols, true)
+			continue
+		}
+		im2col(xn, col[at:], w, p.g, 0, p.cols)
+		for f := 0; f < p.f; f++ {
+			copyRow(d[f*w+at:f*w+at+p.cols], dyn[f*p.ohw:(f+1)*p.ohw])
+		}
+	}
+	gemm.Sgemm(p.level, false, true, p.f, p.ckk, w, 1, d, w, col, w, beta, dst, p.ckk)
+}
+
 // sumTask adds to dst[i], for i in each range, the partials parts[(c−1)·n+i]
-// in order of c.
+// in order of c, a vector of partials at a time.
 type sumTask struct {
+	k          *vec.Kernels
 	dst, parts []float32
 	n          int
 }
@@ -340,12 +386,8 @@ type sumTask struct {
 var sumTasks taskPool[sumTask]
 
 func (t *sumTask) run(_, lo, hi int) {
-	chunks := len(t.parts) / t.n
-	for i := lo; i < hi; i++ {
-		s := t.dst[i]
-		for c := 0; c < chunks; c++ {
-			s += t.parts[c*t.n+i]
-		}
-		t.dst[i] = s
+	dst := t.dst[lo:hi]
+	for c := 0; c < len(t.parts)/t.n; c++ {
+		t.k.Add(dst, dst, t.parts[c*t.n+lo:c*t.n+hi])
 	}
 }

@@ -15,8 +15,8 @@ import (
 // grid), the second with stride 1 and no padding (columns on the input's
 // grid).
 var convBlocked = []backend.ConvGeom{
-	{N: 2, C: 5, H: 70, W: 70, KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 2, DilH: 2, DilW: 1},
-	{N: 2, C: 5, H: 70, W: 70, KH: 3, KW: 2, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1},
+	{N: 2, C: 5, H: 100, W: 100, KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadH: 1, PadW: 2, DilH: 2, DilW: 1},
+	{N: 2, C: 5, H: 100, W: 100, KH: 3, KW: 2, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1},
 }
 
 // TestConvBlocks checks the three convolution ops on convBlocked at every
@@ -28,8 +28,67 @@ func TestConvBlocks(t *testing.T) {
 	}
 }
 
+// TestConvFilterGroups checks the three convolution ops at every level,
+// as TestConvBlocks does, on batches of more images than
+// Conv2DBackwardFilter has chunks and outputs few enough that its products
+// span several images, on the output's grid (padding) and on the input's.
+func TestConvFilterGroups(t *testing.T) {
+	for _, pad := range []int{1, 0} {
+		g := backend.ConvGeom{N: 37, C: 4, H: 9, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: pad, PadW: pad, DilH: 1, DilW: 1}
+		checkConv(t, g, func(p convPlan) bool {
+			return !p.direct && p.shifted == (pad == 0) && 2*p.cols <= filterCols && g.N > 2*maxFilterChunks
+		})
+	}
+}
+
+// TestConvFilterGroupsDeterministic checks that Conv2DBackwardFilter's
+// products spanning several images give bit-identical results for any
+// GOMAXPROCS.
+func TestConvFilterGroupsDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	g := backend.ConvGeom{N: 37, C: 4, H: 9, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	const f = 3
+	b := New()
+	defer b.Close()
+	r := rand.New(rand.NewPCG(8, 9))
+	random := func(shape ...int) backend.Tensor {
+		d := make([]float32, backend.Shape(shape).Len())
+		for i := range d {
+			d[i] = float32(r.NormFloat64())
+		}
+		return upload(b, d, shape...)
+	}
+	x, dy := random(g.N, g.C, g.H, g.W), random(g.N, f, g.OutH(), g.OutW())
+	var want []float32
+	for _, procs := range []int{1, 2, 3, 5} {
+		runtime.GOMAXPROCS(procs)
+		dw := nanTensor(b, f, g.C, g.KH, g.KW)
+		b.Conv2DBackwardFilter(x, dy, dw, g)
+		got := make([]float32, dw.Shape().Len())
+		b.Download(got, dw)
+		if want == nil {
+			want = got
+			continue
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("element %d is %v with GOMAXPROCS %d, %v with 1", i, got[i], procs, want[i])
+			}
+		}
+	}
+}
+
 // checkConvBlocks is TestConvBlocks on g, whose plan is shifted or not.
 func checkConvBlocks(t *testing.T, g backend.ConvGeom, shifted bool) {
+	checkConv(t, g, func(p convPlan) bool {
+		return p.blocks >= 2 && p.block%g.OutW() != 0 && p.block%g.W != 0 && p.shifted == shifted
+	})
+}
+
+// checkConv checks Conv2D, Conv2DBackwardData and Conv2DBackwardFilter
+// with 3 filters on g at every level against float64 references, after
+// checking that covers holds for the plan of g.
+func checkConv(t *testing.T, g backend.ConvGeom, covers func(convPlan) bool) {
 	f := 3
 	oh, ow := g.OutH(), g.OutW()
 	r := rand.New(rand.NewPCG(4, 5))
@@ -76,9 +135,9 @@ func checkConvBlocks(t *testing.T, g backend.ConvGeom, shifted bool) {
 			t.Fatal(err)
 		}
 		if p := b.planConv("test", g, &tensor{shape: backend.Shape{g.N, g.C, g.H, g.W}}, "x",
-			&tensor{shape: backend.Shape{f, g.C, g.KH, g.KW}}, &tensor{shape: backend.Shape{g.N, f, oh, ow}}, "y"); p.blocks < 2 || p.block%ow == 0 || p.block%g.W == 0 || p.shifted != shifted {
-			t.Fatalf("level %v, %+v: %d blocks of %d columns (rows of %d or %d), shifted %t: the test does not cover blocks inside rows of a plan shifted %t",
-				l, g, p.blocks, p.block, ow, g.W, p.shifted, shifted)
+			&tensor{shape: backend.Shape{f, g.C, g.KH, g.KW}}, &tensor{shape: backend.Shape{g.N, f, oh, ow}}, "y"); !covers(p) {
+			t.Fatalf("level %v, %+v: %d blocks of %d columns (rows of %d or %d), shifted %t: the plan is not the one the test covers",
+				l, g, p.blocks, p.block, ow, g.W, p.shifted)
 		}
 		tx, tw, tdy := upload(b, x, g.N, g.C, g.H, g.W), upload(b, w, f, g.C, g.KH, g.KW), upload(b, dy, g.N, f, oh, ow)
 		ty, tdx, tdw := nanTensor(b, g.N, f, oh, ow), nanTensor(b, g.N, g.C, g.H, g.W), nanTensor(b, f, g.C, g.KH, g.KW)

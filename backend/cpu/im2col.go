@@ -55,7 +55,7 @@ func (t *unfoldTask) run(_, lo, hi int) {
 			clear(xn)
 			col2im(coln, xn, g, 0, ohw)
 		} else {
-			im2col(xn, coln, g, 0, ohw)
+			im2col(xn, coln, ohw, g, 0, ohw)
 		}
 	}
 }
@@ -63,8 +63,8 @@ func (t *unfoldTask) run(_, lo, hi int) {
 // im2col writes the columns [j0, j1) of one image's column matrix, whose
 // row (c·KH+i)·KW+j holds, at column oh·OW+ow, x[c, oh·SH−PH+i·DH,
 // ow·SW−PW+j·DW], or 0 in the padding: x is the image [C, H, W] and col
-// is [C·KH·KW, j1−j0].
-func im2col(x, col []float32, g backend.ConvGeom, j0, j1 int) {
+// is [C·KH·KW, j1−j0] with rows ld apart.
+func im2col(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
 	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
 	y0, y1 := j0/ow, (j1+ow-1)/ow
 	r := 0
@@ -72,7 +72,7 @@ func im2col(x, col []float32, g backend.ConvGeom, j0, j1 int) {
 		plane := x[c*hw : (c+1)*hw]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
-				row := col[r*width : (r+1)*width]
+				row := col[r*ld : r*ld+width]
 				r++
 				off := j*g.DilW - g.PadW
 				lo, hi := inside(ow, g.W, g.StrideW, off)
@@ -151,15 +151,15 @@ func col2im(col, x []float32, g backend.ConvGeom, j0, j1 int) {
 // the input's grid, for stride 1 and no padding: row (c·KH+i)·KW+j holds,
 // at column q, x[c·H·W + i·DH·W + j·DW + q], which for q = oh·W+ow with
 // ow < OW is the input im2col takes for output (oh, ow). x is the image
-// [C, H, W] and col is [C·KH·KW, j1−j0], with j1 at most (OH−1)·W+OW, so
-// that every row stays inside its plane.
-func shiftedCols(x, col []float32, g backend.ConvGeom, j0, j1 int) {
+// [C, H, W] and col is [C·KH·KW, j1−j0] with rows ld apart, with j1 at
+// most (OH−1)·W+OW, so that every row stays inside its plane.
+func shiftedCols(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
 	width, r := j1-j0, 0
 	for c := 0; c < g.C; c++ {
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
 				off := c*g.H*g.W + i*g.DilH*g.W + j*g.DilW
-				copy(col[r*width:(r+1)*width], x[off+j0:off+j1])
+				copy(col[r*ld:r*ld+width], x[off+j0:off+j1])
 				r++
 			}
 		}
