@@ -111,19 +111,24 @@ func (c *Conv2D) Forward(x backend.Tensor, train bool) backend.Tensor {
 // the weight and input gradients come from Backend.Conv2DBackwardFilter and
 // Backend.Conv2DBackwardData.
 func (c *Conv2D) Backward(dy backend.Tensor) backend.Tensor {
+	c.backwardParams(dy)
+	if c.cur.dx == nil {
+		c.cur.dx = c.b.Alloc(withBatch(c.cur.geom.N, c.in)...)
+	}
+	c.b.Conv2DBackwardData(dy, c.weight.Value, c.cur.dx, c.cur.geom)
+	return c.cur.dx
+}
+
+// backwardParams writes the weight and bias gradients for dy.
+func (c *Conv2D) backwardParams(dy backend.Tensor) {
 	if c.cur == nil {
 		panicNoForward(c)
 	}
 	checkGrad(c, dy, c.cur.y)
-	if c.cur.dx == nil {
-		c.cur.dx = c.b.Alloc(withBatch(c.cur.geom.N, c.in)...)
-	}
 	if c.bias != nil {
 		c.b.BiasGrad(dy, c.bias.Grad)
 	}
 	c.b.Conv2DBackwardFilter(c.x, dy, c.weight.Grad, c.cur.geom)
-	c.b.Conv2DBackwardData(dy, c.weight.Value, c.cur.dx, c.cur.geom)
-	return c.cur.dx
 }
 
 // Params implements Layer: the weight, then the bias unless NoBias.

