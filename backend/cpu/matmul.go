@@ -42,18 +42,26 @@ const gemmGrain = 1 << 19
 func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := gemm.Tile(b.level)
 	t := gemmTasks.get()
-	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, m > n, mr, nr}
+	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, m > n, mr, nr, 0}
 	units, cost := (n+nr-1)/nr, nr*m*k
+	if rest := n % nr; n > nr && rest > 0 && rest <= nr/2 {
+		// The last strip takes the narrow rest of N: a part of at most
+		// nr/2 columns would take gemm.Sgemm's narrow path, which the whole
+		// product does not.
+		units--
+	}
 	if t.alongM {
 		units, cost = (m+mr-1)/mr, mr*n*k
 	}
+	t.units = units
 	parallelDo(units, max(1, gemmGrain/max(cost, 1)), t)
 	*t = gemmTask{}
 	gemmTasks.put(t)
 }
 
 // gemmTask is a matrix product whose ranges are strips of tiles of C: of
-// nr columns each, or of mr rows each when alongM is set.
+// nr columns each (the last also taking any columns past units·nr), or of
+// mr rows each when alongM is set.
 type gemmTask struct {
 	level          Level
 	transA, transB bool
@@ -68,6 +76,7 @@ type gemmTask struct {
 	ldc            int
 	alongM         bool
 	mr, nr         int
+	units          int // strips in all
 }
 
 var gemmTasks taskPool[gemmTask]
@@ -86,7 +95,11 @@ func (t *gemmTask) run(_, lo, hi int) {
 		}
 	} else {
 		j0 := lo * t.nr
-		n = min(hi*t.nr, t.n) - j0
+		j1 := min(hi*t.nr, t.n)
+		if hi == t.units {
+			j1 = t.n
+		}
+		n = j1 - j0
 		c = c[j0:]
 		if t.transB {
 			b = b[j0*t.ldb:]

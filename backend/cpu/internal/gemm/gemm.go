@@ -9,7 +9,9 @@
 // a pure-Go one for every build. Sgemm runs on the calling goroutine; the
 // backend splits large products over its worker pool along M or N in
 // whole tiles (see Tile), which leaves every element of C computed by the
-// same sequence of operations whatever the split.
+// same sequence of operations whatever the split. Narrow products with a
+// transposed B and short k skip packing: their elements are dot products
+// of rows of A and B, computed four by four.
 package gemm
 
 import (
@@ -31,7 +33,11 @@ const directRows = 64
 // beta is 0, C is not read (NaN in C does not propagate); when alpha is 0
 // or k is 0, A and B are not read. Each element of C is a sum over k in
 // increasing order, split into the same blocks along k for any m and n,
-// and is computed the same way for any m.
+// or, where the level has a dots kernel, op(A) is A, op(B) is Bᵀ, n is at
+// most half the tile's columns and k at most dotsMaxK, a dot product of a
+// row of A with a row of B summed in vector lanes (see dotsGeneric); it is
+// computed the same way for any m, and for any n above half the tile's
+// columns.
 //
 // Sgemm runs the micro-kernel of level l, or of the highest level below it
 // that this build has, on the calling goroutine, and allocates nothing in
@@ -64,6 +70,14 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 		checkMatrix("B", k, n, b, ldb)
 	}
 	kn := kernelFor(l)
+	if kn.dots != nil && !transA && transB && n <= kn.nr/2 && k <= dotsMaxK {
+		// A narrow C from rows of A and B read along k: dot products need
+		// no packing. The choice does not depend on m.
+		ws := workspaces.get()
+		kn.gemmDots(&ws.dots, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		workspaces.put(ws)
+		return
+	}
 	ws := workspaces.get()
 	defer workspaces.put(ws)
 	if n > kn.nr/2 {
@@ -183,9 +197,10 @@ func balance(n, max, unit int) int {
 func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
 
 // workspace holds the buffers of one Sgemm call: packed panels of A and
-// strips of B, and Cᵀ for a narrow C.
+// strips of B, and Cᵀ for a narrow C, or the dot products of one tile.
 type workspace struct {
 	packA, packB, narrow buffer
+	dots                 [dotRows * dotRows]float32
 }
 
 // workspaces recycles workspaces, so that Sgemm allocates nothing in

@@ -213,7 +213,8 @@ func TestPanics(t *testing.T) {
 	}
 }
 
-// TestNoAllocs checks that Sgemm allocates nothing once its buffers exist.
+// TestNoAllocs checks that Sgemm allocates nothing once its buffers exist,
+// on the packed path and on the dot-product path.
 func TestNoAllocs(t *testing.T) {
 	const n = 256
 	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
@@ -225,6 +226,74 @@ func TestNoAllocs(t *testing.T) {
 			Sgemm(l, tr[0], tr[1], n, n, n, 1, a, n, b, n, 0, c, n)
 			if got := testing.AllocsPerRun(3, func() { Sgemm(l, tr[0], tr[1], n, n, n, 1, a, n, b, n, 0, c, n) }); got != 0 {
 				t.Errorf("level %v, transA %t transB %t: %v allocations per Sgemm", l, tr[0], tr[1], got)
+			}
+		}
+		if got := testing.AllocsPerRun(3, func() { Sgemm(l, false, true, 64, 10, 128, 1, a, 128, b, 128, 1, c, 10) }); got != 0 {
+			t.Errorf("level %v, 64×10×128 with transposed B: %v allocations per Sgemm", l, got)
+		}
+	}
+}
+
+// TestDotsPath runs every level at the shapes around the limits of the
+// dot-product path for a narrow C with transposed B (n up to nr/2, k up to
+// dotsMaxK), with m and n below, at and above multiples of dotRows so that
+// edge tiles overlap, and the other transposes at the same sizes.
+func TestDotsPath(t *testing.T) {
+	for _, l := range isa.Supported() {
+		kn := kernelFor(l)
+		r := rand.New(rand.NewPCG(4, uint64(l)))
+		ks := []int{1, 15, 16, 17, 33, 128}
+		if !testing.Short() {
+			ks = append(ks, dotsMaxK, dotsMaxK+1)
+		}
+		i := 0
+		for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 64} {
+			for _, n := range []int{1, 3, 4, 5, 10, kn.nr / 2, kn.nr/2 + 1} {
+				for _, k := range ks {
+					for _, s := range [][2]float32{{1, 0}, {-0.5, 1}, {2, -1.5}} {
+						i++
+						check(t, l, r, product{false, true, m, n, k, s[0], s[1], i % 4, i % 3})
+						if k == 17 {
+							check(t, l, r, product{true, true, m, n, k, s[0], s[1], i % 4, i % 3})
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDotsKernels checks dotsGeneric and each level's dots kernel against
+// float64 dot products, |err| ≤ k·2⁻²³·Σ|a·b|, at lengths around the
+// vector width, with rows of A and B read dotRows times (stride 0) too.
+func TestDotsKernels(t *testing.T) {
+	kernels := map[string]dotsFunc{"generic": dotsGeneric}
+	for _, l := range isa.Supported() {
+		if kn := kernelFor(l); kn.dots != nil {
+			kernels[l.String()] = kn.dots
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 0))
+	for name, f := range kernels {
+		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 100} {
+			for _, stride := range []int{0, k + 3} {
+				a, _ := matrix(r, dotRows, k+3, 0, 0, false)
+				b, _ := matrix(r, dotRows, k+3, 0, 0, false)
+				var out [dotRows * dotRows]float32
+				f(k, a, stride, b, stride, &out)
+				for i := 0; i < dotRows; i++ {
+					for j := 0; j < dotRows; j++ {
+						var want, mag float64
+						for p := 0; p < k; p++ {
+							x := float64(a[i*stride+p]) * float64(b[j*stride+p])
+							want += x
+							mag += math.Abs(x)
+						}
+						if got := float64(out[i*dotRows+j]); !(math.Abs(got-want) <= float64(k)*eps*mag) {
+							t.Errorf("%s, k=%d, stride %d: out[%d,%d] = %g, want %g", name, k, stride, i, j, got, want)
+						}
+					}
+				}
 			}
 		}
 	}

@@ -23,6 +23,7 @@ type kernel struct {
 	mr, nr     int // rows and columns of the tile
 	run        kernelFunc
 	transpose8 transposeFunc // nil where packing transposes in Go alone
+	dots       dotsFunc      // nil where narrow products with transposed B are packed
 	kc         int           // most steps along k per packed panel: a panel of A fills a fraction of L1
 	nc         int           // most columns of B per packed block: the block fills half of L2
 	mc         int           // most rows of A per packed block: the block fills a quarter of L3
@@ -48,7 +49,8 @@ func kernelFor(l isa.Level) *kernel {
 
 // Tile returns the rows and columns of the tile of C that the micro-kernel
 // of level l computes: splitting C along rows at multiples of mr, or along
-// columns at multiples of nr, leaves Sgemm's work on each part unchanged.
+// columns at multiples of nr into parts wider than nr/2, leaves Sgemm's
+// work on each part unchanged.
 func Tile(l isa.Level) (mr, nr int) {
 	kn := kernelFor(l)
 	return kn.mr, kn.nr

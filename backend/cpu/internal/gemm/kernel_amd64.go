@@ -23,3 +23,9 @@ func kernelAVX2(k int, a []float32, b []float32, ldb int, c []float32, ldc int, 
 // apart): dst[p·ldd+i] = alpha·src[i·ld+p] for i < 8 and p < 8·blocks.
 // blocks must be positive and the slices long enough.
 func transposeAVX(blocks int, alpha float32, src []float32, ld int, dst []float32, ldd int)
+
+// dotsAVX512 writes the dot products of rows 0 to 3 of A (lda apart) with
+// rows 0 to 3 of B (ldb apart), each k long, to out: out[4·i+j] is
+// Σ_p A[i, p]·B[j, p], summed as dotsGeneric does. k must be positive
+// and the slices hold four whole rows.
+func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32)

@@ -37,6 +37,7 @@ func main() {
 	avx512()
 	avx2()
 	transpose()
+	dots()
 	Generate()
 }
 
@@ -360,6 +361,105 @@ func transpose() {
 	ADDQ(step, d4)
 	DECQ(n)
 	JNZ(LabelRef("block"))
+	VZEROUPPER()
+	RET()
+}
+
+// dots writes dotsAVX512: the 4×4 dot products of four rows of A with four
+// rows of B, 16 floats at a time in 16 ZMM accumulators, the last partial
+// vector loaded under a mask, then summed across lanes.
+func dots() {
+	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32)")
+	Doc(
+		"dotsAVX512 writes the dot products of rows 0 to 3 of A (lda apart) with",
+		"rows 0 to 3 of B (ldb apart), each k long, to out: out[4·i+j] is",
+		"Σ_p A[i, p]·B[j, p], summed as dotsGeneric does. k must be positive",
+		"and the slices hold four whole rows.",
+	)
+	k := Load(Param("k"), GP64())
+	a0 := Load(Param("a").Base(), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	b0 := Load(Param("b").Base(), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	lda3, ldb3 := GP64(), GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23}
+	acc := func(i, j int) VecPhysical { return zs[4*i+j] }
+	av, bv := zs[16:20], zs[20:24]
+	for i := 0; i < 16; i++ {
+		VXORPS(zs[i], zs[i], zs[i])
+	}
+	row := func(base, l, l3 Register, i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: l, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: l, Scale: 2}
+		}
+		return Mem{Base: base, Index: l3, Scale: 1}
+	}
+	step := func(masked bool) {
+		for i := 0; i < 4; i++ {
+			if masked {
+				VMOVUPS_Z(row(a0, lda, lda3, i), K1, av[i])
+				VMOVUPS_Z(row(b0, ldb, ldb3, i), K1, bv[i])
+			} else {
+				VMOVUPS(row(a0, lda, lda3, i), av[i])
+				VMOVUPS(row(b0, ldb, ldb3, i), bv[i])
+			}
+		}
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				VFMADD231PS(av[i], bv[j], acc(i, j))
+			}
+		}
+	}
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(4), n)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	step(false)
+	ADDQ(U8(64), a0)
+	ADDQ(U8(64), b0)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	ANDQ(U8(15), k)
+	JZ(LabelRef("sum"))
+	mask := GP64()
+	MOVQ(U32(1), mask)
+	SHLXQ(k, mask, mask)
+	DECQ(mask)
+	KMOVW(mask.As32(), K1)
+	step(true)
+	// Each accumulator's 16 lanes are summed in halves: 8 + 8, 4 + 4, then
+	// pairs and pairs of pairs by horizontal adds across four accumulators.
+	Label("sum")
+	out := Load(Param("out"), GP64())
+	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	xs := []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}
+	hi := []VecPhysical{Y16, Y17, Y18, Y19}
+	xhi := []VecPhysical{X16, X17, X18, X19}
+	for i := 0; i < 4; i++ {
+		for j := 0; j < 4; j++ {
+			x := 4*i + j
+			VEXTRACTF64X4(U8(1), acc(i, j), hi[j])
+			VADDPS(hi[j], ys[x], ys[x])
+			VEXTRACTF32X4(U8(1), ys[x], xhi[j])
+			VADDPS(xhi[j], xs[x], xs[x])
+		}
+		VHADDPS(xs[4*i+1], xs[4*i], xs[4*i])
+		VHADDPS(xs[4*i+3], xs[4*i+2], xs[4*i+2])
+		VHADDPS(xs[4*i+2], xs[4*i], xs[4*i])
+		VMOVUPS(xs[4*i], Mem{Base: out, Disp: 16 * i})
+	}
 	VZEROUPPER()
 	RET()
 }

@@ -1,0 +1,89 @@
+package gemm
+
+// dotsFunc is the signature of the kernels that multiply four rows of A by
+// four rows of B; dotsGeneric documents what they compute.
+type dotsFunc func(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32)
+
+// dotRows is the number of rows of A, and of B, that one call of a dots
+// kernel multiplies.
+const dotRows = 4
+
+// dotLanes is the number of partial sums a dots kernel keeps per product:
+// one per lane of a 512-bit vector.
+const dotLanes = 16
+
+// dotsGeneric writes the dot products of rows 0 to 3 of A (lda apart) with
+// rows 0 to 3 of B (ldb apart), each k long, to out: out[4·i+j] is
+// Σ_p A[i, p]·B[j, p]. Lane l of each product sums the terms with p ≡ l
+// (mod 16) in order of p; the lanes are then added in halves (l and l+8,
+// then l and l+4), and the four remaining sums as (s₀+s₁)+(s₂+s₃). k must
+// be positive and the slices hold four whole rows.
+func dotsGeneric(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32) {
+	for i := 0; i < dotRows; i++ {
+		ar := a[i*lda : i*lda+k]
+		for j := 0; j < dotRows; j++ {
+			br := b[j*ldb : j*ldb+k]
+			var s [dotLanes]float32
+			for p, v := range ar {
+				s[p%dotLanes] += v * br[p]
+			}
+			for h := dotLanes / 2; h >= 4; h /= 2 {
+				for l := 0; l < h; l++ {
+					s[l] += s[l+h]
+				}
+			}
+			out[i*dotRows+j] = (s[0] + s[1]) + (s[2] + s[3])
+		}
+	}
+}
+
+// dotsMaxK is the longest k for which Sgemm computes a narrow C with a
+// transposed B from dot products: the rows of both operands that one tile
+// reads then stay in L1.
+const dotsMaxK = 512
+
+// gemmDots computes C = alpha·A·Bᵀ + beta·C (A m×k, B n×k, both read along
+// their rows) as dot products of rows of A with rows of B, dotRows by
+// dotRows. Tiles at the far edges move back to overlap their neighbours
+// rather than run past m or n, and write only the elements their
+// neighbours have not; with fewer than dotRows rows, a tile reads one row
+// dotRows times. Each element's value depends only on its row of A and
+// its row of B. out holds each tile's products.
+func (kn *kernel) gemmDots(out *[dotRows * dotRows]float32, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i0 := 0; i0 < m; {
+		ai, sa, iEnd := tileRows(i0, m, lda)
+		for j0 := 0; j0 < n; {
+			bj, sb, jEnd := tileRows(j0, n, ldb)
+			kn.dots(k, a[ai*lda:], sa, b[bj*ldb:], sb, out)
+			for i := i0; i < iEnd; i++ {
+				row := c[i*ldc+j0 : i*ldc+jEnd]
+				o := out[(i-ai)*dotRows+j0-bj:][:len(row)]
+				if beta == 0 {
+					for j, v := range o {
+						row[j] = alpha * v
+					}
+					continue
+				}
+				for j, v := range o {
+					row[j] = alpha*v + beta*row[j]
+				}
+			}
+			j0 = jEnd
+		}
+		i0 = iEnd
+	}
+}
+
+// tileRows returns the first of the dotRows rows that the tile starting at
+// row r0 of an n-row operand reads, the distance between them, and the end
+// of the rows it computes: the tile moves back to end at row n when it
+// would pass it, and reads row r0 dotRows times where n < dotRows.
+func tileRows(r0, n, ld int) (first, stride, end int) {
+	switch {
+	case n < dotRows:
+		return r0, 0, r0 + 1
+	case r0+dotRows > n:
+		return n - dotRows, ld, n
+	}
+	return r0, ld, r0 + dotRows
+}
