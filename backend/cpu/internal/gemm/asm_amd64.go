@@ -15,6 +15,7 @@ func asmKernel(l isa.Level) *kernel {
 	case isa.AVX512:
 		kn = newKernel(l, 8, 32, kernelAVX512)
 		kn.dots = dotsAVX512
+		kn.rows = rowsAVX512
 	case isa.AVX2:
 		kn = newKernel(l, 6, 16, kernelAVX2)
 	default:

@@ -1,8 +1,8 @@
 package gemm
 
 // dotsFunc is the signature of the kernels that multiply four rows of A by
-// four rows of B; dotsGeneric documents what they compute.
-type dotsFunc func(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32)
+// four rows of B into C; dotsGeneric documents what they compute.
+type dotsFunc func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16)
 
 // dotRows is the number of rows of A, and of B, that one call of a dots
 // kernel multiplies.
@@ -12,16 +12,21 @@ const dotRows = 4
 // one per lane of a 512-bit vector.
 const dotLanes = 16
 
-// dotsGeneric writes the dot products of rows 0 to 3 of A (lda apart) with
-// rows 0 to 3 of B (ldb apart), each k long, to out: out[4·i+j] is
-// Σ_p A[i, p]·B[j, p]. Lane l of each product sums the terms with p ≡ l
-// (mod 16) in order of p; the lanes are then added in halves (l and l+8,
-// then l and l+4), and the four remaining sums as (s₀+s₁)+(s₂+s₃). k must
-// be positive and the slices hold four whole rows.
-func dotsGeneric(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32) {
+// dotsGeneric computes the dot products d(i, j) = Σ_p A[i, p]·B[j, p] of
+// rows 0 to 3 of A (lda apart) with rows 0 to 3 of B (ldb apart), each k
+// long, and sets C[i, j] = alpha·d(i, j) + beta·C[i, j] (c[i·ldc+j]; C is
+// not read when beta is 0) where bit 4·i+j of mask is set. Lane l of each
+// product sums the terms with p ≡ l (mod 16) in order of p; the lanes are
+// then added in halves (l and l+8, then l and l+4), and the four remaining
+// sums as (s₀+s₁)+(s₂+s₃). k must be positive and the slices hold four
+// whole rows of A and B and the elements of C that mask selects.
+func dotsGeneric(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16) {
 	for i := 0; i < dotRows; i++ {
 		ar := a[i*lda : i*lda+k]
 		for j := 0; j < dotRows; j++ {
+			if mask&(1<<(i*dotRows+j)) == 0 {
+				continue
+			}
 			br := b[j*ldb : j*ldb+k]
 			var s [dotLanes]float32
 			for p, v := range ar {
@@ -32,7 +37,12 @@ func dotsGeneric(k int, a []float32, lda int, b []float32, ldb int, out *[16]flo
 					s[l] += s[l+h]
 				}
 			}
-			out[i*dotRows+j] = (s[0] + s[1]) + (s[2] + s[3])
+			d := alpha * ((s[0] + s[1]) + (s[2] + s[3]))
+			if beta == 0 {
+				c[i*ldc+j] = d
+			} else {
+				c[i*ldc+j] = d + beta*c[i*ldc+j]
+			}
 		}
 	}
 }
@@ -47,27 +57,19 @@ const dotsMaxK = 512
 // dotRows. Tiles at the far edges move back to overlap their neighbours
 // rather than run past m or n, and write only the elements their
 // neighbours have not; with fewer than dotRows rows, a tile reads one row
-// dotRows times. Each element's value depends only on its row of A and
-// its row of B. out holds each tile's products.
-func (kn *kernel) gemmDots(out *[dotRows * dotRows]float32, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// dotRows times and writes it once. Each element's value depends only on
+// its row of A and its row of B.
+func (kn *kernel) gemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i0 := 0; i0 < m; {
 		ai, sa, iEnd := tileRows(i0, m, lda)
+		var rows uint16 // bit 4·i of the tile's rows written
+		for i := i0 - ai; i < iEnd-ai; i++ {
+			rows |= 1 << (dotRows * i)
+		}
 		for j0 := 0; j0 < n; {
 			bj, sb, jEnd := tileRows(j0, n, ldb)
-			kn.dots(k, a[ai*lda:], sa, b[bj*ldb:], sb, out)
-			for i := i0; i < iEnd; i++ {
-				row := c[i*ldc+j0 : i*ldc+jEnd]
-				o := out[(i-ai)*dotRows+j0-bj:][:len(row)]
-				if beta == 0 {
-					for j, v := range o {
-						row[j] = alpha * v
-					}
-					continue
-				}
-				for j, v := range o {
-					row[j] = alpha*v + beta*row[j]
-				}
-			}
+			cols := uint16(1<<(jEnd-bj) - 1<<(j0-bj)) // bit j of its columns written
+			kn.dots(k, a[ai*lda:], sa, b[bj*ldb:], sb, alpha, beta, c[ai*ldc+bj:], ldc, rows*cols)
 			j0 = jEnd
 		}
 		i0 = iEnd

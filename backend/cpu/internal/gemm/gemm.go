@@ -11,7 +11,8 @@
 // whole tiles (see Tile), which leaves every element of C computed by the
 // same sequence of operations whatever the split. Narrow products with a
 // transposed B and short k skip packing: their elements are dot products
-// of rows of A and B, computed four by four.
+// of rows of A and B, computed four by four; products with a short k and
+// an untransposed B read both operands in place, four rows of C at a time.
 package gemm
 
 import (
@@ -37,7 +38,10 @@ const directRows = 64
 // most half the tile's columns and k at most dotsMaxK, a dot product of a
 // row of A with a row of B summed in vector lanes (see dotsGeneric); it is
 // computed the same way for any m, and for any n above half the tile's
-// columns.
+// columns. Where the level has a rows kernel, B is not transposed, n is
+// above half the tile's columns, k at most rowsMaxK and k·n at most
+// rowsMaxB, A and B are read in place without packing (see rowsGeneric),
+// with the same result.
 //
 // Sgemm runs the micro-kernel of level l, or of the highest level below it
 // that this build has, on the calling goroutine, and allocates nothing in
@@ -73,9 +77,13 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 	if kn.dots != nil && !transA && transB && n <= kn.nr/2 && k <= dotsMaxK {
 		// A narrow C from rows of A and B read along k: dot products need
 		// no packing. The choice does not depend on m.
-		ws := workspaces.get()
-		kn.gemmDots(&ws.dots, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		workspaces.put(ws)
+		kn.gemmDots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if kn.rows != nil && !transB && n > kn.nr/2 && k <= rowsMaxK && k*n <= rowsMaxB {
+		// A short k: the micro-kernels' sums, read in place. The choice
+		// does not depend on m, and the result not on the choice.
+		kn.gemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	ws := workspaces.get()
@@ -197,10 +205,9 @@ func balance(n, max, unit int) int {
 func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
 
 // workspace holds the buffers of one Sgemm call: packed panels of A and
-// strips of B, and Cᵀ for a narrow C, or the dot products of one tile.
+// strips of B, and Cᵀ for a narrow C.
 type workspace struct {
 	packA, packB, narrow buffer
-	dots                 [dotRows * dotRows]float32
 }
 
 // workspaces recycles workspaces, so that Sgemm allocates nothing in

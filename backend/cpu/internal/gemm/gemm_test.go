@@ -214,7 +214,8 @@ func TestPanics(t *testing.T) {
 }
 
 // TestNoAllocs checks that Sgemm allocates nothing once its buffers exist,
-// on the packed path and on the dot-product path.
+// on the packed path, the dot-product path and the path reading A and B
+// in place.
 func TestNoAllocs(t *testing.T) {
 	const n = 256
 	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
@@ -230,6 +231,9 @@ func TestNoAllocs(t *testing.T) {
 		}
 		if got := testing.AllocsPerRun(3, func() { Sgemm(l, false, true, 64, 10, 128, 1, a, 128, b, 128, 1, c, 10) }); got != 0 {
 			t.Errorf("level %v, 64×10×128 with transposed B: %v allocations per Sgemm", l, got)
+		}
+		if got := testing.AllocsPerRun(3, func() { Sgemm(l, true, false, 10, 128, 64, 1, a, 10, b, 128, 1, c, 128) }); got != 0 {
+			t.Errorf("level %v, 10×128×64 with transposed A: %v allocations per Sgemm", l, got)
 		}
 	}
 }
@@ -264,8 +268,10 @@ func TestDotsPath(t *testing.T) {
 }
 
 // TestDotsKernels checks dotsGeneric and each level's dots kernel against
-// float64 dot products, |err| ≤ k·2⁻²³·Σ|a·b|, at lengths around the
-// vector width, with rows of A and B read dotRows times (stride 0) too.
+// float64 dot products, |err| ≤ (k+2)·2⁻²³·(Σ|alpha·a·b| + |beta·c|), at
+// lengths around the vector width, with rows of A and B read dotRows
+// times (stride 0) too, beta 0 on NaN C and several masks: C is written
+// exactly where the mask says.
 func TestDotsKernels(t *testing.T) {
 	kernels := map[string]dotsFunc{"generic": dotsGeneric}
 	for _, l := range isa.Supported() {
@@ -277,20 +283,173 @@ func TestDotsKernels(t *testing.T) {
 	for name, f := range kernels {
 		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 100} {
 			for _, stride := range []int{0, k + 3} {
-				a, _ := matrix(r, dotRows, k+3, 0, 0, false)
-				b, _ := matrix(r, dotRows, k+3, 0, 0, false)
-				var out [dotRows * dotRows]float32
-				f(k, a, stride, b, stride, &out)
-				for i := 0; i < dotRows; i++ {
-					for j := 0; j < dotRows; j++ {
-						var want, mag float64
-						for p := 0; p < k; p++ {
-							x := float64(a[i*stride+p]) * float64(b[j*stride+p])
-							want += x
-							mag += math.Abs(x)
+				for _, mask := range []uint16{0xffff, 0x0001, 0xeeee, 0x7310} {
+					for _, s := range [][2]float32{{1, 0}, {-1.5, 0.5}} {
+						alpha, beta := s[0], s[1]
+						a, _ := matrix(r, dotRows, k+3, 0, 0, false)
+						b, _ := matrix(r, dotRows, k+3, 0, 0, false)
+						c, ldc := matrix(r, dotRows+1, dotRows, 1, 2, beta == 0)
+						c0 := append([]float32(nil), c...)
+						f(k, a, stride, b, stride, alpha, beta, c[1:], ldc, mask)
+						for x := range c {
+							i, j := (x-1)/ldc, (x-1)%ldc
+							if x == 0 || i >= dotRows || j >= dotRows || mask&(1<<(dotRows*i+j)) == 0 {
+								if math.Float32bits(c[x]) != math.Float32bits(c0[x]) {
+									t.Fatalf("%s, k=%d, stride %d, mask %#x: float %d changed", name, k, stride, mask, x)
+								}
+								continue
+							}
+							var want, mag float64
+							for p := 0; p < k; p++ {
+								v := float64(alpha) * float64(a[i*stride+p]) * float64(b[j*stride+p])
+								want += v
+								mag += math.Abs(v)
+							}
+							if beta != 0 {
+								want += float64(beta) * float64(c0[x])
+								mag += math.Abs(float64(beta) * float64(c0[x]))
+							}
+							if got := float64(c[x]); !(math.Abs(got-want) <= float64(k+2)*eps*mag) {
+								t.Errorf("%s, k=%d, stride %d, mask %#x: C[%d,%d] = %g, want %g", name, k, stride, mask, i, j, got, want)
+							}
 						}
-						if got := float64(out[i*dotRows+j]); !(math.Abs(got-want) <= float64(k)*eps*mag) {
-							t.Errorf("%s, k=%d, stride %d: out[%d,%d] = %g, want %g", name, k, stride, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRowsPath runs every level at the shapes around the limits of the
+// path that reads A and an untransposed B in place (k up to rowsMaxK, k·n
+// up to rowsMaxB, n above nr/2), with m below, at and above multiples of
+// rowsTile and n around the kernel's 64-column chunks, both transposes of
+// A, and a transposed B at the same sizes; -short leaves out m = 64.
+func TestRowsPath(t *testing.T) {
+	ms := []int{1, 2, 3, 4, 5, 7, 10}
+	if !testing.Short() {
+		ms = append(ms, 64)
+	}
+	for _, l := range isa.Supported() {
+		kn := kernelFor(l)
+		r := rand.New(rand.NewPCG(6, uint64(l)))
+		i := 0
+		for _, m := range ms {
+			for _, n := range []int{kn.nr / 2, kn.nr/2 + 1, 63, 64, 65, 128, 130} {
+				for _, k := range []int{1, 3, 10, 16, 17, rowsMaxK, rowsMaxK + 1} {
+					for _, s := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 1}, {2, -1.5}} {
+						i++
+						for _, transA := range []bool{false, true} {
+							check(t, l, r, product{transA, false, m, n, k, s[0], s[1], i % 4, i % 3})
+						}
+						if k == 10 && s[0] == 2 {
+							check(t, l, r, product{false, true, m, n, k, s[0], s[1], i % 4, i % 3})
+						}
+					}
+				}
+			}
+		}
+		for _, n := range []int{rowsMaxB/rowsMaxK - 1, rowsMaxB / rowsMaxK, rowsMaxB/rowsMaxK + 1} {
+			for _, transA := range []bool{false, true} {
+				check(t, l, r, product{transA, false, 5, n, rowsMaxK, 1.5, 0.5, 1, 2})
+			}
+		}
+	}
+}
+
+// TestRowsSamePacked checks that the path reading A and B in place gives
+// C bit for bit equal to the packed path's, so that where it is taken
+// does not change the result.
+func TestRowsSamePacked(t *testing.T) {
+	for _, l := range isa.Supported() {
+		kn := kernelFor(l)
+		if kn.rows == nil {
+			continue
+		}
+		r := rand.New(rand.NewPCG(7, uint64(l)))
+		ws := new(workspace)
+		for _, p := range []product{
+			{false, false, 64, 128, 10, 1, 0, 0, 0},
+			{true, false, 10, 128, 64, 1, 0, 0, 0},
+			{false, false, 7, 70, 33, -0.75, 1.25, 0, 0},
+			{true, false, 9, 33, 5, 3, -1, 0, 0},
+		} {
+			ar, ac := p.m, p.k
+			if p.transA {
+				ar, ac = ac, ar
+			}
+			a, lda := matrix(r, ar, ac, 0, 0, false)
+			b, ldb := matrix(r, p.k, p.n, 0, 0, false)
+			c, ldc := matrix(r, p.m, p.n, 0, 0, false)
+			packed := append([]float32(nil), c...)
+			Sgemm(l, p.transA, false, p.m, p.n, p.k, p.alpha, a, lda, b, ldb, p.beta, c, ldc)
+			kn.gemm(ws, p.transA, false, p.m, p.n, p.k, p.alpha, a, lda, nil, b, ldb, p.beta, packed, ldc)
+			for x := range c {
+				if math.Float32bits(c[x]) != math.Float32bits(packed[x]) {
+					t.Fatalf("level %v, %v: C[%d] = %g in place, %g packed", l, p, x, c[x], packed[x])
+				}
+			}
+		}
+	}
+}
+
+// TestRowsKernels checks rowsGeneric and each level's rows kernel against
+// float64 sums, |err| ≤ (k+2)·2⁻²³·(Σ|alpha·a·b| + |beta·c|), for every
+// row count up to rowsTile (the offsets of rows past it far out of A), n around
+// the 64-column chunks and both layouts of A, without writing past the
+// rows and columns of C.
+func TestRowsKernels(t *testing.T) {
+	kernels := map[string]rowsFunc{"generic": rowsGeneric}
+	for _, l := range isa.Supported() {
+		if kn := kernelFor(l); kn.rows != nil {
+			kernels[l.String()] = kn.rows
+		}
+	}
+	r := rand.New(rand.NewPCG(8, 0))
+	const alpha, beta = 1.5, -0.5
+	for name, f := range kernels {
+		for _, k := range []int{1, 2, 10} {
+			for _, n := range []int{1, 15, 64, 65, 129} {
+				for mr := 1; mr <= rowsTile; mr++ {
+					for _, transA := range []bool{false, true} {
+						ar, ac := mr, k
+						if transA {
+							ar, ac = k, mr
+						}
+						a, lda := matrix(r, ar, ac, 0, 1, false)
+						sai, sap := lda, 1
+						if transA {
+							sai, sap = 1, lda
+						}
+						var s [rowsTile]int
+						for i := range s {
+							s[i] = i * sai
+							if i >= mr {
+								s[i] = 1 << 40
+							}
+						}
+						b, ldb := matrix(r, k, n, 0, 2, false)
+						c, ldc := matrix(r, rowsTile, n, 0, 3, false)
+						c0 := append([]float32(nil), c...)
+						f(k, n, alpha, a, s[1], s[2], s[3], sap, b, ldb, beta, c, ldc, mr)
+						for x := range c {
+							i, j := x/ldc, x%ldc
+							if i >= mr || j >= n {
+								if math.Float32bits(c[x]) != math.Float32bits(c0[x]) {
+									t.Fatalf("%s, k=%d n=%d mr=%d transA=%t: C[%d,%d] changed", name, k, n, mr, transA, i, j)
+								}
+								continue
+							}
+							want := beta * float64(c0[x])
+							mag := math.Abs(want)
+							for p := 0; p < k; p++ {
+								v := alpha * float64(a[s[i]+p*sap]) * float64(b[p*ldb+j])
+								want += v
+								mag += math.Abs(v)
+							}
+							if got := float64(c[x]); !(math.Abs(got-want) <= float64(k+2)*eps*mag) {
+								t.Errorf("%s, k=%d n=%d mr=%d transA=%t: C[%d,%d] = %g, want %g", name, k, n, mr, transA, i, j, got, want)
+							}
 						}
 					}
 				}

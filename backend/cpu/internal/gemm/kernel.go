@@ -24,6 +24,7 @@ type kernel struct {
 	run        kernelFunc
 	transpose8 transposeFunc // nil where packing transposes in Go alone
 	dots       dotsFunc      // nil where narrow products with transposed B are packed
+	rows       rowsFunc      // nil where products with short k are packed
 	kc         int           // most steps along k per packed panel: a panel of A fills a fraction of L1
 	nc         int           // most columns of B per packed block: the block fills half of L2
 	mc         int           // most rows of A per packed block: the block fills a quarter of L3

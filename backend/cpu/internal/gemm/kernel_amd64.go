@@ -24,8 +24,17 @@ func kernelAVX2(k int, a []float32, b []float32, ldb int, c []float32, ldc int, 
 // blocks must be positive and the slices long enough.
 func transposeAVX(blocks int, alpha float32, src []float32, ld int, dst []float32, ldd int)
 
-// dotsAVX512 writes the dot products of rows 0 to 3 of A (lda apart) with
-// rows 0 to 3 of B (ldb apart), each k long, to out: out[4·i+j] is
-// Σ_p A[i, p]·B[j, p], summed as dotsGeneric does. k must be positive
-// and the slices hold four whole rows.
-func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32)
+// dotsAVX512 computes the dot products d(i, j) of rows 0 to 3 of A (lda
+// apart) with rows 0 to 3 of B (ldb apart), each k long, summed as
+// dotsGeneric does, and sets C[i, j] = alpha·d(i, j) + beta·C[i, j]
+// (c[i·ldc+j], C not read when beta is 0) where bit 4·i+j of mask is
+// set. k must be positive and the slices hold four whole rows of A and
+// B and the elements of C that mask selects.
+func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, alpha float32, beta float32, c []float32, ldc int, mask uint16)
+
+// rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +
+// beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is
+// a[o(i)+p·sap] with o = 0, s1, s2, s3 for i = 0 to 3) and rows of B
+// ldb apart. k, n and mr (at most 4) must be positive; the offsets of
+// rows past mr are not used, and the slices hold the matrices.
+func rowsAVX512(k int, n int, alpha float32, a []float32, s1 int, s2 int, s3 int, sap int, b []float32, ldb int, beta float32, c []float32, ldc int, mr int)

@@ -38,6 +38,7 @@ func main() {
 	avx2()
 	transpose()
 	dots()
+	rowsKernel()
 	Generate()
 }
 
@@ -367,14 +368,17 @@ func transpose() {
 
 // dots writes dotsAVX512: the 4×4 dot products of four rows of A with four
 // rows of B, 16 floats at a time in 16 ZMM accumulators, the last partial
-// vector loaded under a mask, then summed across lanes.
+// vector loaded under a mask, then summed across lanes into one vector
+// that is scaled and stored into C under a mask.
 func dots() {
-	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb int, out *[16]float32)")
+	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16)")
 	Doc(
-		"dotsAVX512 writes the dot products of rows 0 to 3 of A (lda apart) with",
-		"rows 0 to 3 of B (ldb apart), each k long, to out: out[4·i+j] is",
-		"Σ_p A[i, p]·B[j, p], summed as dotsGeneric does. k must be positive",
-		"and the slices hold four whole rows.",
+		"dotsAVX512 computes the dot products d(i, j) of rows 0 to 3 of A (lda",
+		"apart) with rows 0 to 3 of B (ldb apart), each k long, summed as",
+		"dotsGeneric does, and sets C[i, j] = alpha·d(i, j) + beta·C[i, j]",
+		"(c[i·ldc+j], C not read when beta is 0) where bit 4·i+j of mask is",
+		"set. k must be positive and the slices hold four whole rows of A and",
+		"B and the elements of C that mask selects.",
 	)
 	k := Load(Param("k"), GP64())
 	a0 := Load(Param("a").Base(), GP64())
@@ -388,7 +392,9 @@ func dots() {
 	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
 		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23}
-	acc := func(i, j int) VecPhysical { return zs[4*i+j] }
+	// The accumulator of row i of A and row j of B is zs[4·j+i], for the
+	// order of the lane sums.
+	acc := func(i, j int) VecPhysical { return zs[4*j+i] }
 	av, bv := zs[16:20], zs[20:24]
 	for i := 0; i < 16; i++ {
 		VXORPS(zs[i], zs[i], zs[i])
@@ -439,27 +445,213 @@ func dots() {
 	DECQ(mask)
 	KMOVW(mask.As32(), K1)
 	step(true)
-	// Each accumulator's 16 lanes are summed in halves: 8 + 8, 4 + 4, then
-	// pairs and pairs of pairs by horizontal adds across four accumulators.
+	// The 16 accumulators are summed across lanes and transposed at once,
+	// halving the vectors at each level: pairs of 256-bit halves (lanes l
+	// and l+8), of 128-bit quarters (l and l+4), then of lanes 0 and 1 and
+	// of 2 and 3, then of those pairs. Lane 4·i+j of the last vector is the
+	// product of row i of A with row j of B.
 	Label("sum")
-	out := Load(Param("out"), GP64())
-	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
-	xs := []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}
-	hi := []VecPhysical{Y16, Y17, Y18, Y19}
-	xhi := []VecPhysical{X16, X17, X18, X19}
-	for i := 0; i < 4; i++ {
-		for j := 0; j < 4; j++ {
-			x := 4*i + j
-			VEXTRACTF64X4(U8(1), acc(i, j), hi[j])
-			VADDPS(hi[j], ys[x], ys[x])
-			VEXTRACTF32X4(U8(1), ys[x], xhi[j])
-			VADDPS(xhi[j], xs[x], xs[x])
+	tmp := zs[16:24]
+	halve := func(vecs int, lo, hi uint8, shuffle func(imm, x, y, dst Op)) {
+		for q := 0; q < vecs/2; q++ {
+			t0, t1 := tmp[2*(q%4)], tmp[2*(q%4)+1]
+			shuffle(U8(lo), zs[2*q+1], zs[2*q], t0)
+			shuffle(U8(hi), zs[2*q+1], zs[2*q], t1)
+			VADDPS(t1, t0, zs[q])
 		}
-		VHADDPS(xs[4*i+1], xs[4*i], xs[4*i])
-		VHADDPS(xs[4*i+3], xs[4*i+2], xs[4*i+2])
-		VHADDPS(xs[4*i+2], xs[4*i], xs[4*i])
-		VMOVUPS(xs[4*i], Mem{Base: out, Disp: 16 * i})
 	}
+	f32x4 := func(imm, x, y, dst Op) { VSHUFF32X4(imm, x, y, dst) }
+	ps := func(imm, x, y, dst Op) { VSHUFPS(imm, x, y, dst) }
+	halve(16, 0x44, 0xEE, f32x4)
+	halve(8, 0x88, 0xDD, f32x4)
+	halve(4, 0x88, 0xDD, ps)
+	halve(2, 0x88, 0xDD, ps)
+	// Lanes 4·i to 4·i+3 go to row i of C: its address less 16·i bytes,
+	// under the mask's bits 4·i to 4·i+3 (K1 to K4), so that masked-off
+	// rows are not touched.
+	c := Load(Param("c").Base(), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	ldc3 := GP64()
+	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
+	sel := GP32()
+	MOVWLZX(paramAddr("mask"), sel)
+	ks := []OpmaskPhysical{K1, K2, K3, K4}
+	bits := GP32()
+	for i, k := range ks {
+		MOVL(sel, bits)
+		ANDL(U32(0xf<<(4*i)), bits)
+		KMOVW(bits, k)
+	}
+	rowAt := func(i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: c}
+		case 1:
+			return Mem{Base: c, Index: ldc, Scale: 1, Disp: -16}
+		case 2:
+			return Mem{Base: c, Index: ldc, Scale: 2, Disp: -32}
+		}
+		return Mem{Base: c, Index: ldc3, Scale: 1, Disp: -48}
+	}
+	sum, alpha, beta, old := zs[0], zs[1], zs[2], zs[3]
+	VBROADCASTSS(paramAddr("alpha"), alpha)
+	VMULPS(alpha, sum, sum)
+	betaIsZero("store")
+	VXORPS(old, old, old)
+	for i, k := range ks {
+		VMOVUPS(rowAt(i), k, old)
+	}
+	VBROADCASTSS(betaAddr(), beta)
+	VFMADD231PS(beta, old, sum)
+	Label("store")
+	for i, k := range ks {
+		VMOVUPS(sum, k, rowAt(i))
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// rowsKernel writes rowsAVX512: mr rows of C, 64 columns at a time in
+// up to 16 ZMM accumulators (a row by four vectors each), from elements of
+// A broadcast in place and rows of B loaded in place, the columns past n
+// masked with K1 to K4. Each row count has its own loop.
+func rowsKernel() {
+	TEXT("rowsAVX512", NOSPLIT, "func(k, n int, alpha float32, a []float32, s1, s2, s3, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)")
+	Doc(
+		"rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +",
+		"beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is",
+		"a[o(i)+p·sap] with o = 0, s1, s2, s3 for i = 0 to 3) and rows of B",
+		"ldb apart. k, n and mr (at most 4) must be positive; the offsets of",
+		"rows past mr are not used, and the slices hold the matrices.",
+	)
+	s1 := Load(Param("s1"), GP64())
+	SHLQ(U8(2), s1)
+	s2 := Load(Param("s2"), GP64())
+	SHLQ(U8(2), s2)
+	s3 := Load(Param("s3"), GP64())
+	SHLQ(U8(2), s3)
+	sap := Load(Param("sap"), GP64())
+	SHLQ(U8(2), sap)
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	bcol := Load(Param("b").Base(), GP64())
+	ccol := Load(Param("c").Base(), GP64())
+	left := Load(Param("n"), GP64())
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25}
+	acc := func(i, v int) VecPhysical { return zs[4*i+v] }
+	bv, av, alpha, beta, t := zs[16:20], zs[20], zs[21], zs[22], zs[23]
+	ks := []OpmaskPhysical{K1, K2, K3, K4}
+	VBROADCASTSS(paramAddr("alpha"), alpha)
+	VBROADCASTSS(betaAddr(), beta)
+	for r := 1; r < 4; r++ {
+		CMPQ(paramAddr("mr"), U32(r))
+		JE(LabelRef(fmt.Sprintf("rows%d", r)))
+	}
+	aRow := func(ap Register, i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: ap}
+		case 1:
+			return Mem{Base: ap, Index: s1, Scale: 1}
+		case 2:
+			return Mem{Base: ap, Index: s2, Scale: 1}
+		}
+		return Mem{Base: ap, Index: s3, Scale: 1}
+	}
+	for rows := 4; rows >= 1; rows-- {
+		label := func(name string) string { return fmt.Sprintf("%s%d", name, rows) }
+		Label(label("rows"))
+		Label(label("chunk"))
+		// Bit j of the masks, K1 to K4 in turn, is set when column j of
+		// the chunk is below n.
+		width, mask := GP64(), GP64()
+		MOVQ(U32(64), width)
+		CMPQ(left, width)
+		CMOVQLT(left, width)
+		MOVQ(I64(-1), mask)
+		BZHIQ(width, mask, mask)
+		for v := 0; v < 4; v++ {
+			if v > 0 {
+				SHRQ(U8(16), mask)
+			}
+			KMOVW(mask.As32(), ks[v])
+		}
+		for i := 0; i < 4*rows; i++ {
+			VXORPS(zs[i], zs[i], zs[i])
+		}
+		ap := Load(Param("a").Base(), GP64())
+		bp, p := GP64(), GP64()
+		MOVQ(bcol, bp)
+		Load(Param("k"), p)
+		// With alpha 1, alpha·A[i, p] is A[i, p]: the multiplication is
+		// left out.
+		one := GP32()
+		MOVL(paramAddr("alpha"), one)
+		CMPL(one, U32(0x3f800000))
+		JE(LabelRef(label("unscaled")))
+		for _, scaled := range []bool{true, false} {
+			loop := label("unscaled")
+			if scaled {
+				loop = label("scaled")
+			}
+			Label(loop)
+			for v := 0; v < 4; v++ {
+				VMOVUPS_Z(Mem{Base: bp, Disp: 64 * v}, ks[v], bv[v])
+			}
+			for i := 0; i < rows; i++ {
+				VBROADCASTSS(aRow(ap, i), av)
+				if scaled {
+					VMULPS(alpha, av, av)
+				}
+				for v := 0; v < 4; v++ {
+					VFMADD231PS(av, bv[v], acc(i, v))
+				}
+			}
+			ADDQ(sap, ap)
+			ADDQ(ldb, bp)
+			DECQ(p)
+			JNZ(LabelRef(loop))
+			if scaled {
+				JMP(LabelRef(label("summed")))
+			}
+		}
+		Label(label("summed"))
+
+		cp, ldc := GP64(), GP64()
+		MOVQ(ccol, cp)
+		Load(Param("ldc"), ldc)
+		SHLQ(U8(2), ldc)
+		store := func(zero bool) {
+			for i := 0; i < rows; i++ {
+				if i > 0 {
+					ADDQ(ldc, cp)
+				}
+				for v := 0; v < 4; v++ {
+					at := Mem{Base: cp, Disp: 64 * v}
+					if !zero {
+						VMOVUPS_Z(at, ks[v], t)
+						VFMADD231PS(beta, t, acc(i, v))
+					}
+					VMOVUPS(acc(i, v), ks[v], at)
+				}
+			}
+		}
+		betaIsZero(label("overwrite"))
+		store(false)
+		JMP(LabelRef(label("next")))
+		Label(label("overwrite"))
+		store(true)
+
+		Label(label("next"))
+		ADDQ(U32(256), bcol)
+		ADDQ(U32(256), ccol)
+		SUBQ(U32(64), left)
+		JG(LabelRef(label("chunk")))
+		JMP(LabelRef("done"))
+	}
+	Label("done")
 	VZEROUPPER()
 	RET()
 }

@@ -1,0 +1,60 @@
+package gemm
+
+// rowsFunc is the signature of the kernels that compute up to rowsTile
+// rows of C from A and B read in place; rowsGeneric documents what they
+// compute.
+type rowsFunc func(k, n int, alpha float32, a []float32, s1, s2, s3, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)
+
+// rowsTile is the most rows of C that one call of a rows kernel computes.
+const rowsTile = 4
+
+// rowsMaxK is the longest k for which Sgemm reads A and an untransposed B
+// in place through a rows kernel: with short k, packing and the setup of
+// each micro-kernel call cost as much as the multiply-adds. It is below
+// every kernel's kc, so the micro-kernels sum such a k in one block.
+const rowsMaxK = 64
+
+// rowsMaxB is the most floats of B, k·n, that Sgemm reads in place through
+// a rows kernel: B is read once per rowsTile rows of C and must stay in
+// the nearer caches.
+const rowsMaxB = 16 << 10
+
+// rowsGeneric computes rows 0 to mr−1 of the mr×n matrix
+// C = (alpha·A)·B + beta·C from A read in place (A[i, p] is a[o(i)+p·sap]
+// with o = 0, s1, s2, s3 for i = 0 to 3) and rows of B ldb apart
+// (B[p, j] is b[p·ldb+j]). Each element is the sum over p, in order of p
+// and starting from zero, of alpha·A[i, p] (rounded) times B[p, j], then
+// added to beta·C[i, j], as the micro-kernels sum a single block of k with
+// alpha packed into A; with beta 0, C is not read. k, n and mr (at most
+// 4) must be positive; the offsets of rows past mr are not used, and the
+// slices hold the matrices.
+func rowsGeneric(k, n int, alpha float32, a []float32, s1, s2, s3, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int) {
+	offsets := [rowsTile]int{0, s1, s2, s3}
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += alpha * a[offsets[i]+p*sap] * b[p*ldb+j]
+			}
+			if beta == 0 {
+				row[j] = s
+			} else {
+				row[j] = s + beta*row[j]
+			}
+		}
+	}
+}
+
+// gemmRows computes C = alpha·op(A)·B + beta·C (op(A) m×k, B k×n) with
+// the rows kernel, rowsTile rows of C per call and the rest in the last.
+// A is read along its rows unless transA is set.
+func (kn *kernel) gemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sai, sap := lda, 1
+	if transA {
+		sai, sap = 1, lda
+	}
+	for i0 := 0; i0 < m; i0 += rowsTile {
+		kn.rows(k, n, alpha, a[i0*sai:], sai, 2*sai, 3*sai, sap, b, ldb, beta, c[i0*ldc:], ldc, min(rowsTile, m-i0))
+	}
+}
