@@ -1,6 +1,6 @@
 // Command mnist trains and evaluates a network on the MNIST digits.
 //
-//	go run ./cmd/mnist                      # the default CNN, 3 epochs, best backend
+//	go run ./cmd/mnist                      # the default CNN, 4 epochs, best backend
 //	go run ./cmd/mnist -model lenet -epochs 1 -backend cpu -json
 //	go run ./cmd/mnist -model lenet -epochs 10 -patience 2 -plot curves.png
 //	go run ./cmd/mnist -model lenet -find-lr -plot lr.png
@@ -77,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of the momentum and nesterov optimizers")
 	fs.StringVar(&c.schedule, "schedule", "exp", scheduleHelp)
 	fs.Float64Var(&c.lrDecay, "lr-decay", 0.5, "learning-rate factor of the exp and step schedules (1: constant)")
-	fs.IntVar(&c.epochs, "epochs", 3, "passes over the training set in all, counting those before -resume (0 with -load: evaluate only)")
+	fs.IntVar(&c.epochs, "epochs", 4, "passes over the training set in all, counting those before -resume (0 with -load: evaluate only)")
 	fs.IntVar(&c.batch, "batch", 64, "mini-batch size")
 	fs.IntVar(&c.limit, "limit", 0, "train on the first N training images only (0: all)")
 	fs.IntVar(&c.shift, "shift", 2, "augment training images by random translations of up to N pixels (0: none)")
