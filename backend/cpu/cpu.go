@@ -60,11 +60,7 @@ type Backend struct {
 	mu     sync.Mutex
 	live   map[*tensor]struct{} // every tensor allocated and not yet freed
 	closed bool
-
-	level Level // kernels in use
-
-	scratchMu sync.Mutex
-	scratch   []float32 // column and partial-sum buffers of the convolution ops, reused across calls
+	level  Level // kernels in use
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -195,9 +191,6 @@ func (b *Backend) Close() error {
 		t.data = nil
 	}
 	b.live = nil
-	b.scratchMu.Lock()
-	b.scratch = nil
-	b.scratchMu.Unlock()
 	return nil
 }
 
@@ -234,14 +227,4 @@ func (b *Backend) tensor(op string, t backend.Tensor) *tensor {
 		panic(fmt.Sprintf("cpu: %s: tensor of shape %v used after Free", op, ct.shape))
 	}
 	return ct
-}
-
-// scratchBuf returns a buffer of n floats that stays b's until release is
-// called; its contents are unspecified.
-func (b *Backend) scratchBuf(n int) (buf []float32, release func()) {
-	b.scratchMu.Lock()
-	if cap(b.scratch) < n {
-		b.scratch = make([]float32, n)
-	}
-	return b.scratch[:n], b.scratchMu.Unlock
 }
