@@ -105,7 +105,8 @@ func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(
 	}
 
 	b := m.b
-	saved := saveTrainState(m)
+	saved := newSnapshot(m, nil)
+	defer saved.free()
 	defer saved.restore()
 	tx, ty := b.Alloc(withBatch(n, m.in)...), b.Alloc(withBatch(n, m.OutShape())...)
 	defer b.Free(tx)
@@ -204,56 +205,4 @@ func compareGrad(name string, g []float32, num []float64) GradCheckResult {
 		r.RelDiff = math.Sqrt(diff2) / den
 	}
 	return r
-}
-
-// trainState is the state that training Forwards change besides the
-// outputs: Dropout steps, BatchNorm running statistics and Tracked.
-type trainState struct {
-	b        backend.Backend
-	dropouts []*Dropout
-	steps    []uint64
-	norms    []*BatchNorm
-	tracked  []int64
-	buffers  []*Param
-	values   [][]float32
-}
-
-// saveTrainState records m's trainState.
-func saveTrainState(m *Sequential) *trainState {
-	s := &trainState{b: m.b, buffers: m.Buffers()}
-	for _, l := range m.layers {
-		switch l := l.(type) {
-		case *Dropout:
-			s.dropouts = append(s.dropouts, l)
-			s.steps = append(s.steps, l.Step)
-		case *BatchNorm:
-			s.norms = append(s.norms, l)
-			s.tracked = append(s.tracked, l.Tracked)
-		}
-	}
-	for _, p := range s.buffers {
-		v := make([]float32, p.Value.Shape().Len())
-		s.b.Download(v, p.Value)
-		s.values = append(s.values, v)
-	}
-	return s
-}
-
-// rewindDropout sets every Dropout's Step back to its saved value, so that
-// the next training Forward draws the same masks as the first.
-func (s *trainState) rewindDropout() {
-	for i, d := range s.dropouts {
-		d.Step = s.steps[i]
-	}
-}
-
-// restore puts back everything saveTrainState recorded.
-func (s *trainState) restore() {
-	s.rewindDropout()
-	for i, l := range s.norms {
-		l.Tracked = s.tracked[i]
-	}
-	for i, p := range s.buffers {
-		s.b.Upload(p.Value, s.values[i])
-	}
 }

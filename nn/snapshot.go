@@ -82,6 +82,16 @@ func (s *snapshot) restore() {
 	}
 }
 
+// rewindDropout sets every Dropout's Step back to its value in the
+// snapshot, so that the next training Forward draws the masks it drew then.
+func (s *snapshot) rewindDropout() {
+	for i, l := range s.layers {
+		if d, ok := l.(*Dropout); ok {
+			d.Step = s.counters[i]
+		}
+	}
+}
+
 // free releases the snapshot's device copies.
 func (s *snapshot) free() {
 	for _, t := range s.saved {
