@@ -1,8 +1,8 @@
 package gemm
 
-// dotsFunc is the signature of the kernels that multiply four rows of A by
-// four rows of B into C; dotsGeneric documents what they compute.
-type dotsFunc func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16)
+// dotsFunc is the signature of the kernels that multiply tiles of four rows
+// of A by four rows of B into C; dotsGeneric documents what they compute.
+type dotsFunc func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16, tiles int)
 
 // dotRows is the number of rows of A, and of B, that one call of a dots
 // kernel multiplies.
@@ -12,15 +12,24 @@ const dotRows = 4
 // one per lane of a 512-bit vector.
 const dotLanes = 16
 
-// dotsGeneric computes the dot products d(i, j) = Σ_p A[i, p]·B[j, p] of
-// rows 0 to 3 of A (lda apart) with rows 0 to 3 of B (ldb apart), each k
-// long, and sets C[i, j] = alpha·d(i, j) + beta·C[i, j] (c[i·ldc+j]; C is
-// not read when beta is 0) where bit 4·i+j of mask is set. Lane l of each
-// product sums the terms with p ≡ l (mod 16) in order of p; the lanes are
-// then added in halves (l and l+8, then l and l+4), and the four remaining
-// sums as (s₀+s₁)+(s₂+s₃). k must be positive and the slices hold four
-// whole rows of A and B and the elements of C that mask selects.
-func dotsGeneric(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16) {
+// dotsGeneric computes tiles tiles one after another, tile t reading A
+// from a[4·t·lda:] and writing C from c[4·t·ldc:]. A tile is the dot
+// products d(i, j) = Σ_p A[i, p]·B[j, p] of rows 0 to 3 of A (lda apart)
+// with rows 0 to 3 of B (ldb apart), each k long, and sets
+// C[i, j] = alpha·d(i, j) + beta·C[i, j] (c[i·ldc+j]; C is not read when
+// beta is 0) where bit 4·i+j of mask is set. Lane l of each product sums
+// the terms with p ≡ l (mod 16) in order of p; the lanes are then added in
+// halves (l and l+8, then l and l+4), and the four remaining sums as
+// (s₀+s₁)+(s₂+s₃). k and tiles must be positive and the slices hold the
+// rows of A, B and C that the tiles use.
+func dotsGeneric(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16, tiles int) {
+	for t := 0; t < tiles; t++ {
+		dotsTile(k, a[t*dotRows*lda:], lda, b, ldb, alpha, beta, c[t*dotRows*ldc:], ldc, mask)
+	}
+}
+
+// dotsTile computes one tile of dotsGeneric.
+func dotsTile(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16) {
 	for i := 0; i < dotRows; i++ {
 		ar := a[i*lda : i*lda+k]
 		for j := 0; j < dotRows; j++ {
@@ -54,25 +63,30 @@ const dotsMaxK = 512
 
 // gemmDots computes C = alpha·A·Bᵀ + beta·C (A m×k, B n×k, both read along
 // their rows) as dot products of rows of A with rows of B, dotRows by
-// dotRows. Tiles at the far edges move back to overlap their neighbours
-// rather than run past m or n, and write only the elements their
-// neighbours have not; with fewer than dotRows rows, a tile reads one row
-// dotRows times and writes it once. Each element's value depends only on
-// its row of A and its row of B.
+// dotRows, one kernel call per column of tiles for the whole tiles down
+// C. Tiles at the far edges move back to overlap their neighbours rather
+// than run past m or n, and write only the elements their neighbours have
+// not; with fewer than dotRows rows, a tile reads one row dotRows times
+// and writes it once. Each element's value depends only on its row of A
+// and its row of B.
 func (kn *kernel) gemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	for i0 := 0; i0 < m; {
-		ai, sa, iEnd := tileRows(i0, m, lda)
-		var rows uint16 // bit 4·i of the tile's rows written
-		for i := i0 - ai; i < iEnd-ai; i++ {
-			rows |= 1 << (dotRows * i)
+	whole := m / dotRows // tiles of dotRows rows from row 0
+	for j0 := 0; j0 < n; {
+		bj, sb, jEnd := tileRows(j0, n, ldb)
+		cols := uint16(1<<(jEnd-bj) - 1<<(j0-bj)) // bit j of its columns written
+		if whole > 0 {
+			kn.dots(k, a, lda, b[bj*ldb:], sb, alpha, beta, c[bj:], ldc, 0x1111*cols, whole)
 		}
-		for j0 := 0; j0 < n; {
-			bj, sb, jEnd := tileRows(j0, n, ldb)
-			cols := uint16(1<<(jEnd-bj) - 1<<(j0-bj)) // bit j of its columns written
-			kn.dots(k, a[ai*lda:], sa, b[bj*ldb:], sb, alpha, beta, c[ai*ldc+bj:], ldc, rows*cols)
-			j0 = jEnd
+		for i0 := whole * dotRows; i0 < m; {
+			ai, sa, iEnd := tileRows(i0, m, lda)
+			var rows uint16 // bit 4·i of the tile's rows written
+			for i := i0 - ai; i < iEnd-ai; i++ {
+				rows |= 1 << (dotRows * i)
+			}
+			kn.dots(k, a[ai*lda:], sa, b[bj*ldb:], sb, alpha, beta, c[ai*ldc+bj:], ldc, rows*cols, 1)
+			i0 = iEnd
 		}
-		i0 = iEnd
+		j0 = jEnd
 	}
 }
 

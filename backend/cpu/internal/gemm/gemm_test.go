@@ -270,8 +270,9 @@ func TestDotsPath(t *testing.T) {
 // TestDotsKernels checks dotsGeneric and each level's dots kernel against
 // float64 dot products, |err| ≤ (k+2)·2⁻²³·(Σ|alpha·a·b| + |beta·c|), at
 // lengths around the vector width, with rows of A and B read dotRows
-// times (stride 0) too, beta 0 on NaN C and several masks: C is written
-// exactly where the mask says.
+// times (stride 0) too, one tile and three (A and C moving down dotRows
+// rows each), beta 0 on NaN C and several masks: C is written exactly
+// where the mask says, in every tile, with the bits of one call per tile.
 func TestDotsKernels(t *testing.T) {
 	kernels := map[string]dotsFunc{"generic": dotsGeneric}
 	for _, l := range isa.Supported() {
@@ -283,34 +284,49 @@ func TestDotsKernels(t *testing.T) {
 	for name, f := range kernels {
 		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 100} {
 			for _, stride := range []int{0, k + 3} {
-				for _, mask := range []uint16{0xffff, 0x0001, 0xeeee, 0x7310} {
-					for _, s := range [][2]float32{{1, 0}, {-1.5, 0.5}} {
-						alpha, beta := s[0], s[1]
-						a, _ := matrix(r, dotRows, k+3, 0, 0, false)
-						b, _ := matrix(r, dotRows, k+3, 0, 0, false)
-						c, ldc := matrix(r, dotRows+1, dotRows, 1, 2, beta == 0)
-						c0 := append([]float32(nil), c...)
-						f(k, a, stride, b, stride, alpha, beta, c[1:], ldc, mask)
-						for x := range c {
-							i, j := (x-1)/ldc, (x-1)%ldc
-							if x == 0 || i >= dotRows || j >= dotRows || mask&(1<<(dotRows*i+j)) == 0 {
-								if math.Float32bits(c[x]) != math.Float32bits(c0[x]) {
-									t.Fatalf("%s, k=%d, stride %d, mask %#x: float %d changed", name, k, stride, mask, x)
+				for _, tiles := range []int{1, 3} {
+					if stride == 0 && tiles > 1 {
+						continue
+					}
+					for _, mask := range []uint16{0xffff, 0x0001, 0xeeee, 0x7310} {
+						for _, s := range [][2]float32{{1, 0}, {-1.5, 0.5}} {
+							alpha, beta := s[0], s[1]
+							rows := dotRows * tiles
+							a, _ := matrix(r, rows, k+3, 0, 0, false)
+							b, _ := matrix(r, dotRows, k+3, 0, 0, false)
+							c, ldc := matrix(r, rows+1, dotRows, 1, 2, beta == 0)
+							c0 := append([]float32(nil), c...)
+							f(k, a, stride, b, stride, alpha, beta, c[1:], ldc, mask, tiles)
+							g := append([]float32(nil), c0...)
+							for ti := 0; ti < tiles; ti++ {
+								f(k, a[ti*dotRows*stride:], stride, b, stride, alpha, beta, g[1+ti*dotRows*ldc:], ldc, mask, 1)
+							}
+							for x := range c {
+								if math.Float32bits(c[x]) != math.Float32bits(g[x]) {
+									t.Fatalf("%s, k=%d, stride %d, %d tiles, mask %#x: float %d is %g, %g from one tile per call", name, k, stride, tiles, mask, x, c[x], g[x])
 								}
-								continue
-							}
-							var want, mag float64
-							for p := 0; p < k; p++ {
-								v := float64(alpha) * float64(a[i*stride+p]) * float64(b[j*stride+p])
-								want += v
-								mag += math.Abs(v)
-							}
-							if beta != 0 {
-								want += float64(beta) * float64(c0[x])
-								mag += math.Abs(float64(beta) * float64(c0[x]))
-							}
-							if got := float64(c[x]); !(math.Abs(got-want) <= float64(k+2)*eps*mag) {
-								t.Errorf("%s, k=%d, stride %d, mask %#x: C[%d,%d] = %g, want %g", name, k, stride, mask, i, j, got, want)
+								i, j := (x-1)/ldc, (x-1)%ldc
+								ti := i % dotRows // row of the element in its tile
+								if x == 0 || i >= rows || j >= dotRows || mask&(1<<(dotRows*ti+j)) == 0 {
+									if math.Float32bits(c[x]) != math.Float32bits(c0[x]) {
+										t.Fatalf("%s, k=%d, stride %d, %d tiles, mask %#x: float %d changed", name, k, stride, tiles, mask, x)
+									}
+									continue
+								}
+								ar := i/dotRows*dotRows*stride + ti*stride // row i of A
+								var want, mag float64
+								for p := 0; p < k; p++ {
+									v := float64(alpha) * float64(a[ar+p]) * float64(b[j*stride+p])
+									want += v
+									mag += math.Abs(v)
+								}
+								if beta != 0 {
+									want += float64(beta) * float64(c0[x])
+									mag += math.Abs(float64(beta) * float64(c0[x]))
+								}
+								if got := float64(c[x]); !(math.Abs(got-want) <= float64(k+2)*eps*mag) {
+									t.Errorf("%s, k=%d, stride %d, %d tiles, mask %#x: C[%d,%d] = %g, want %g", name, k, stride, tiles, mask, i, j, got, want)
+								}
 							}
 						}
 					}

@@ -785,18 +785,46 @@ block:
 	VZEROUPPER
 	RET
 
-// func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, alpha float32, beta float32, c []float32, ldc int, mask uint16)
+// func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, alpha float32, beta float32, c []float32, ldc int, mask uint16, tiles int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2
-TEXT ·dotsAVX512(SB), NOSPLIT, $0-114
-	MOVQ   k+0(FP), AX
-	MOVQ   a_base+8(FP), CX
-	MOVQ   lda+32(FP), DX
-	SHLQ   $0x02, DX
-	MOVQ   b_base+40(FP), BX
-	MOVQ   ldb+64(FP), SI
-	SHLQ   $0x02, SI
-	LEAQ   (DX)(DX*2), DI
-	LEAQ   (SI)(SI*2), R8
+TEXT ·dotsAVX512(SB), NOSPLIT, $0-128
+	MOVQ         a_base+8(FP), AX
+	MOVQ         lda+32(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         ldb+64(FP), DX
+	SHLQ         $0x02, DX
+	LEAQ         (CX)(CX*2), BX
+	LEAQ         (DX)(DX*2), SI
+	MOVQ         c_base+80(FP), DI
+	MOVQ         ldc+104(FP), R8
+	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	MOVQ         tiles+120(FP), R10
+	VBROADCASTSS alpha+72(FP), Z24
+	VBROADCASTSS beta+76(FP), Z25
+	MOVQ         k+0(FP), R11
+	ANDQ         $0x0f, R11
+	MOVQ         $0x00000001, R12
+	SHLXQ        R11, R12, R12
+	DECQ         R12
+	KMOVW        R12, K5
+	MOVWLZX      mask+112(FP), R11
+	MOVL         R11, R12
+	ANDL         $0x0000000f, R12
+	KMOVW        R12, K1
+	MOVL         R11, R12
+	ANDL         $0x000000f0, R12
+	KMOVW        R12, K2
+	MOVL         R11, R12
+	ANDL         $0x00000f00, R12
+	KMOVW        R12, K3
+	MOVL         R11, R12
+	ANDL         $0x0000f000, R12
+	KMOVW        R12, K4
+
+tile:
+	MOVQ   AX, R11
+	MOVQ   b_base+40(FP), R12
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -813,19 +841,19 @@ TEXT ·dotsAVX512(SB), NOSPLIT, $0-114
 	VXORPS Z13, Z13, Z13
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
-	MOVQ   AX, R9
-	SHRQ   $0x04, R9
+	MOVQ   k+0(FP), R13
+	SHRQ   $0x04, R13
 	JZ     tail
 
 loop:
-	VMOVUPS     (CX), Z16
-	VMOVUPS     (BX), Z20
-	VMOVUPS     (CX)(DX*1), Z17
-	VMOVUPS     (BX)(SI*1), Z21
-	VMOVUPS     (CX)(DX*2), Z18
-	VMOVUPS     (BX)(SI*2), Z22
-	VMOVUPS     (CX)(DI*1), Z19
-	VMOVUPS     (BX)(R8*1), Z23
+	VMOVUPS     (R11), Z16
+	VMOVUPS     (R12), Z20
+	VMOVUPS     (R11)(CX*1), Z17
+	VMOVUPS     (R12)(DX*1), Z21
+	VMOVUPS     (R11)(CX*2), Z18
+	VMOVUPS     (R12)(DX*2), Z22
+	VMOVUPS     (R11)(BX*1), Z19
+	VMOVUPS     (R12)(SI*1), Z23
 	VFMADD231PS Z16, Z20, Z0
 	VFMADD231PS Z16, Z21, Z4
 	VFMADD231PS Z16, Z22, Z8
@@ -842,26 +870,22 @@ loop:
 	VFMADD231PS Z19, Z21, Z7
 	VFMADD231PS Z19, Z22, Z11
 	VFMADD231PS Z19, Z23, Z15
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, BX
-	DECQ        R9
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
 	JNZ         loop
 
 tail:
-	ANDQ        $0x0f, AX
+	KORTESTW    K5, K5
 	JZ          sum
-	MOVQ        $0x00000001, R9
-	SHLXQ       AX, R9, R9
-	DECQ        R9
-	KMOVW       R9, K1
-	VMOVUPS.Z   (CX), K1, Z16
-	VMOVUPS.Z   (BX), K1, Z20
-	VMOVUPS.Z   (CX)(DX*1), K1, Z17
-	VMOVUPS.Z   (BX)(SI*1), K1, Z21
-	VMOVUPS.Z   (CX)(DX*2), K1, Z18
-	VMOVUPS.Z   (BX)(SI*2), K1, Z22
-	VMOVUPS.Z   (CX)(DI*1), K1, Z19
-	VMOVUPS.Z   (BX)(R8*1), K1, Z23
+	VMOVUPS.Z   (R11), K5, Z16
+	VMOVUPS.Z   (R12), K5, Z20
+	VMOVUPS.Z   (R11)(CX*1), K5, Z17
+	VMOVUPS.Z   (R12)(DX*1), K5, Z21
+	VMOVUPS.Z   (R11)(CX*2), K5, Z18
+	VMOVUPS.Z   (R12)(DX*2), K5, Z22
+	VMOVUPS.Z   (R11)(BX*1), K5, Z19
+	VMOVUPS.Z   (R12)(SI*1), K5, Z23
 	VFMADD231PS Z16, Z20, Z0
 	VFMADD231PS Z16, Z21, Z4
 	VFMADD231PS Z16, Z22, Z8
@@ -880,86 +904,71 @@ tail:
 	VFMADD231PS Z19, Z23, Z15
 
 sum:
-	VSHUFF32X4   $0x44, Z1, Z0, Z16
-	VSHUFF32X4   $0xee, Z1, Z0, Z17
-	VADDPS       Z17, Z16, Z0
-	VSHUFF32X4   $0x44, Z3, Z2, Z18
-	VSHUFF32X4   $0xee, Z3, Z2, Z19
-	VADDPS       Z19, Z18, Z1
-	VSHUFF32X4   $0x44, Z5, Z4, Z20
-	VSHUFF32X4   $0xee, Z5, Z4, Z21
-	VADDPS       Z21, Z20, Z2
-	VSHUFF32X4   $0x44, Z7, Z6, Z22
-	VSHUFF32X4   $0xee, Z7, Z6, Z23
-	VADDPS       Z23, Z22, Z3
-	VSHUFF32X4   $0x44, Z9, Z8, Z16
-	VSHUFF32X4   $0xee, Z9, Z8, Z17
-	VADDPS       Z17, Z16, Z4
-	VSHUFF32X4   $0x44, Z11, Z10, Z18
-	VSHUFF32X4   $0xee, Z11, Z10, Z19
-	VADDPS       Z19, Z18, Z5
-	VSHUFF32X4   $0x44, Z13, Z12, Z20
-	VSHUFF32X4   $0xee, Z13, Z12, Z21
-	VADDPS       Z21, Z20, Z6
-	VSHUFF32X4   $0x44, Z15, Z14, Z22
-	VSHUFF32X4   $0xee, Z15, Z14, Z23
-	VADDPS       Z23, Z22, Z7
-	VSHUFF32X4   $0x88, Z1, Z0, Z16
-	VSHUFF32X4   $0xdd, Z1, Z0, Z17
-	VADDPS       Z17, Z16, Z0
-	VSHUFF32X4   $0x88, Z3, Z2, Z18
-	VSHUFF32X4   $0xdd, Z3, Z2, Z19
-	VADDPS       Z19, Z18, Z1
-	VSHUFF32X4   $0x88, Z5, Z4, Z20
-	VSHUFF32X4   $0xdd, Z5, Z4, Z21
-	VADDPS       Z21, Z20, Z2
-	VSHUFF32X4   $0x88, Z7, Z6, Z22
-	VSHUFF32X4   $0xdd, Z7, Z6, Z23
-	VADDPS       Z23, Z22, Z3
-	VSHUFPS      $0x88, Z1, Z0, Z16
-	VSHUFPS      $0xdd, Z1, Z0, Z17
-	VADDPS       Z17, Z16, Z0
-	VSHUFPS      $0x88, Z3, Z2, Z18
-	VSHUFPS      $0xdd, Z3, Z2, Z19
-	VADDPS       Z19, Z18, Z1
-	VSHUFPS      $0x88, Z1, Z0, Z16
-	VSHUFPS      $0xdd, Z1, Z0, Z17
-	VADDPS       Z17, Z16, Z0
-	MOVQ         c_base+80(FP), AX
-	MOVQ         ldc+104(FP), CX
-	SHLQ         $0x02, CX
-	LEAQ         (CX)(CX*2), DX
-	MOVWLZX      mask+112(FP), BX
-	MOVL         BX, SI
-	ANDL         $0x0000000f, SI
-	KMOVW        SI, K1
-	MOVL         BX, SI
-	ANDL         $0x000000f0, SI
-	KMOVW        SI, K2
-	MOVL         BX, SI
-	ANDL         $0x00000f00, SI
-	KMOVW        SI, K3
-	MOVL         BX, SI
-	ANDL         $0x0000f000, SI
-	KMOVW        SI, K4
-	VBROADCASTSS alpha+72(FP), Z1
-	VMULPS       Z1, Z0, Z0
-	MOVL         beta+76(FP), BX
-	SHLL         $0x01, BX
-	JZ           store
-	VXORPS       Z3, Z3, Z3
-	VMOVUPS      (AX), K1, Z3
-	VMOVUPS      -16(AX)(CX*1), K2, Z3
-	VMOVUPS      -32(AX)(CX*2), K3, Z3
-	VMOVUPS      -48(AX)(DX*1), K4, Z3
-	VBROADCASTSS beta+76(FP), Z2
-	VFMADD231PS  Z2, Z3, Z0
+	VSHUFF32X4  $0x44, Z1, Z0, Z16
+	VSHUFF32X4  $0xee, Z1, Z0, Z17
+	VADDPS      Z17, Z16, Z0
+	VSHUFF32X4  $0x44, Z3, Z2, Z18
+	VSHUFF32X4  $0xee, Z3, Z2, Z19
+	VADDPS      Z19, Z18, Z1
+	VSHUFF32X4  $0x44, Z5, Z4, Z20
+	VSHUFF32X4  $0xee, Z5, Z4, Z21
+	VADDPS      Z21, Z20, Z2
+	VSHUFF32X4  $0x44, Z7, Z6, Z22
+	VSHUFF32X4  $0xee, Z7, Z6, Z23
+	VADDPS      Z23, Z22, Z3
+	VSHUFF32X4  $0x44, Z9, Z8, Z16
+	VSHUFF32X4  $0xee, Z9, Z8, Z17
+	VADDPS      Z17, Z16, Z4
+	VSHUFF32X4  $0x44, Z11, Z10, Z18
+	VSHUFF32X4  $0xee, Z11, Z10, Z19
+	VADDPS      Z19, Z18, Z5
+	VSHUFF32X4  $0x44, Z13, Z12, Z20
+	VSHUFF32X4  $0xee, Z13, Z12, Z21
+	VADDPS      Z21, Z20, Z6
+	VSHUFF32X4  $0x44, Z15, Z14, Z22
+	VSHUFF32X4  $0xee, Z15, Z14, Z23
+	VADDPS      Z23, Z22, Z7
+	VSHUFF32X4  $0x88, Z1, Z0, Z16
+	VSHUFF32X4  $0xdd, Z1, Z0, Z17
+	VADDPS      Z17, Z16, Z0
+	VSHUFF32X4  $0x88, Z3, Z2, Z18
+	VSHUFF32X4  $0xdd, Z3, Z2, Z19
+	VADDPS      Z19, Z18, Z1
+	VSHUFF32X4  $0x88, Z5, Z4, Z20
+	VSHUFF32X4  $0xdd, Z5, Z4, Z21
+	VADDPS      Z21, Z20, Z2
+	VSHUFF32X4  $0x88, Z7, Z6, Z22
+	VSHUFF32X4  $0xdd, Z7, Z6, Z23
+	VADDPS      Z23, Z22, Z3
+	VSHUFPS     $0x88, Z1, Z0, Z16
+	VSHUFPS     $0xdd, Z1, Z0, Z17
+	VADDPS      Z17, Z16, Z0
+	VSHUFPS     $0x88, Z3, Z2, Z18
+	VSHUFPS     $0xdd, Z3, Z2, Z19
+	VADDPS      Z19, Z18, Z1
+	VSHUFPS     $0x88, Z1, Z0, Z16
+	VSHUFPS     $0xdd, Z1, Z0, Z17
+	VADDPS      Z17, Z16, Z0
+	VMULPS      Z24, Z0, Z0
+	MOVL        beta+76(FP), R11
+	SHLL        $0x01, R11
+	JZ          store
+	VXORPS      Z26, Z26, Z26
+	VMOVUPS     (DI), K1, Z26
+	VMOVUPS     -16(DI)(R8*1), K2, Z26
+	VMOVUPS     -32(DI)(R8*2), K3, Z26
+	VMOVUPS     -48(DI)(R9*1), K4, Z26
+	VFMADD231PS Z25, Z26, Z0
 
 store:
-	VMOVUPS Z0, K1, (AX)
-	VMOVUPS Z0, K2, -16(AX)(CX*1)
-	VMOVUPS Z0, K3, -32(AX)(CX*2)
-	VMOVUPS Z0, K4, -48(AX)(DX*1)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z0, K2, -16(DI)(R8*1)
+	VMOVUPS Z0, K3, -32(DI)(R8*2)
+	VMOVUPS Z0, K4, -48(DI)(R9*1)
+	LEAQ    (AX)(CX*4), AX
+	LEAQ    (DI)(R8*4), DI
+	DECQ    R10
+	JNZ     tile
 	VZEROUPPER
 	RET
 

@@ -366,39 +366,66 @@ func transpose() {
 	RET()
 }
 
-// dots writes dotsAVX512: the 4×4 dot products of four rows of A with four
-// rows of B, 16 floats at a time in 16 ZMM accumulators, the last partial
-// vector loaded under a mask, then summed across lanes into one vector
-// that is scaled and stored into C under a mask.
+// dots writes dotsAVX512: tiles of the 4×4 dot products of four rows of A
+// with four rows of B, 16 floats at a time in 16 ZMM accumulators, the last
+// partial vector loaded under a mask, then summed across lanes into one
+// vector that is scaled and stored into C under a mask; A and C move down
+// four rows from one tile to the next.
 func dots() {
-	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16)")
+	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16, tiles int)")
 	Doc(
-		"dotsAVX512 computes the dot products d(i, j) of rows 0 to 3 of A (lda",
-		"apart) with rows 0 to 3 of B (ldb apart), each k long, summed as",
-		"dotsGeneric does, and sets C[i, j] = alpha·d(i, j) + beta·C[i, j]",
-		"(c[i·ldc+j], C not read when beta is 0) where bit 4·i+j of mask is",
-		"set. k must be positive and the slices hold four whole rows of A and",
-		"B and the elements of C that mask selects.",
+		"dotsAVX512 computes tiles tiles of dot products one after another,",
+		"as dotsGeneric does: for each, the dot products d(i, j) of rows 0",
+		"to 3 of A (lda apart) with rows 0 to 3 of B (ldb apart), each k",
+		"long, and C[i, j] = alpha·d(i, j) + beta·C[i, j] (c[i·ldc+j], C not",
+		"read when beta is 0) where bit 4·i+j of mask is set; tile t reads A",
+		"from a[4·t·lda:] and writes C from c[4·t·ldc:]. k and tiles must be",
+		"positive and the slices hold the rows of A, B and C that they use.",
 	)
-	k := Load(Param("k"), GP64())
-	a0 := Load(Param("a").Base(), GP64())
+	abase := Load(Param("a").Base(), GP64())
 	lda := Load(Param("lda"), GP64())
 	SHLQ(U8(2), lda)
-	b0 := Load(Param("b").Base(), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
 	lda3, ldb3 := GP64(), GP64()
 	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
 	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	c := Load(Param("c").Base(), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	ldc3 := GP64()
+	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
+	tiles := Load(Param("tiles"), GP64())
 	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
 		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23}
+	alpha, beta, old := Z24, Z25, Z26
+	VBROADCASTSS(paramAddr("alpha"), alpha)
+	VBROADCASTSS(betaAddr(), beta)
+	// K5 selects the last k mod 16 floats of a row; K1 to K4 the lanes of
+	// the summed vector that go to rows 0 to 3 of C: bits 4·i to 4·i+3 of
+	// the mask.
+	{
+		k, tail := Load(Param("k"), GP64()), GP64()
+		ANDQ(U8(15), k)
+		MOVQ(U32(1), tail)
+		SHLXQ(k, tail, tail)
+		DECQ(tail)
+		KMOVW(tail.As32(), K5)
+	}
+	ks := []OpmaskPhysical{K1, K2, K3, K4}
+	{
+		sel, bits := GP32(), GP32()
+		MOVWLZX(paramAddr("mask"), sel)
+		for i, k := range ks {
+			MOVL(sel, bits)
+			ANDL(U32(0xf<<(4*i)), bits)
+			KMOVW(bits, k)
+		}
+	}
 	// The accumulator of row i of A and row j of B is zs[4·j+i], for the
 	// order of the lane sums.
 	acc := func(i, j int) VecPhysical { return zs[4*j+i] }
 	av, bv := zs[16:20], zs[20:24]
-	for i := 0; i < 16; i++ {
-		VXORPS(zs[i], zs[i], zs[i])
-	}
 	row := func(base, l, l3 Register, i int) Mem {
 		switch i {
 		case 0:
@@ -410,11 +437,19 @@ func dots() {
 		}
 		return Mem{Base: base, Index: l3, Scale: 1}
 	}
+
+	Label("tile")
+	a0, b0 := GP64(), GP64()
+	MOVQ(abase, a0)
+	Load(Param("b").Base(), b0)
+	for i := 0; i < 16; i++ {
+		VXORPS(zs[i], zs[i], zs[i])
+	}
 	step := func(masked bool) {
 		for i := 0; i < 4; i++ {
 			if masked {
-				VMOVUPS_Z(row(a0, lda, lda3, i), K1, av[i])
-				VMOVUPS_Z(row(b0, ldb, ldb3, i), K1, bv[i])
+				VMOVUPS_Z(row(a0, lda, lda3, i), K5, av[i])
+				VMOVUPS_Z(row(b0, ldb, ldb3, i), K5, bv[i])
 			} else {
 				VMOVUPS(row(a0, lda, lda3, i), av[i])
 				VMOVUPS(row(b0, ldb, ldb3, i), bv[i])
@@ -426,8 +461,7 @@ func dots() {
 			}
 		}
 	}
-	n := GP64()
-	MOVQ(k, n)
+	n := Load(Param("k"), GP64())
 	SHRQ(U8(4), n)
 	JZ(LabelRef("tail"))
 	Label("loop")
@@ -437,13 +471,8 @@ func dots() {
 	DECQ(n)
 	JNZ(LabelRef("loop"))
 	Label("tail")
-	ANDQ(U8(15), k)
+	KORTESTW(K5, K5)
 	JZ(LabelRef("sum"))
-	mask := GP64()
-	MOVQ(U32(1), mask)
-	SHLXQ(k, mask, mask)
-	DECQ(mask)
-	KMOVW(mask.As32(), K1)
 	step(true)
 	// The 16 accumulators are summed across lanes and transposed at once,
 	// halving the vectors at each level: pairs of 256-bit halves (lanes l
@@ -467,22 +496,7 @@ func dots() {
 	halve(4, 0x88, 0xDD, ps)
 	halve(2, 0x88, 0xDD, ps)
 	// Lanes 4·i to 4·i+3 go to row i of C: its address less 16·i bytes,
-	// under the mask's bits 4·i to 4·i+3 (K1 to K4), so that masked-off
-	// rows are not touched.
-	c := Load(Param("c").Base(), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	ldc3 := GP64()
-	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
-	sel := GP32()
-	MOVWLZX(paramAddr("mask"), sel)
-	ks := []OpmaskPhysical{K1, K2, K3, K4}
-	bits := GP32()
-	for i, k := range ks {
-		MOVL(sel, bits)
-		ANDL(U32(0xf<<(4*i)), bits)
-		KMOVW(bits, k)
-	}
+	// under K1 to K4, so that masked-off rows are not touched.
 	rowAt := func(i int) Mem {
 		switch i {
 		case 0:
@@ -494,20 +508,22 @@ func dots() {
 		}
 		return Mem{Base: c, Index: ldc3, Scale: 1, Disp: -48}
 	}
-	sum, alpha, beta, old := zs[0], zs[1], zs[2], zs[3]
-	VBROADCASTSS(paramAddr("alpha"), alpha)
+	sum := zs[0]
 	VMULPS(alpha, sum, sum)
 	betaIsZero("store")
 	VXORPS(old, old, old)
 	for i, k := range ks {
 		VMOVUPS(rowAt(i), k, old)
 	}
-	VBROADCASTSS(betaAddr(), beta)
 	VFMADD231PS(beta, old, sum)
 	Label("store")
 	for i, k := range ks {
 		VMOVUPS(sum, k, rowAt(i))
 	}
+	LEAQ(Mem{Base: abase, Index: lda, Scale: 4}, abase)
+	LEAQ(Mem{Base: c, Index: ldc, Scale: 4}, c)
+	DECQ(tiles)
+	JNZ(LabelRef("tile"))
 	VZEROUPPER()
 	RET()
 }
