@@ -13,10 +13,12 @@ import (
 // that reads it. A 1×1 kernel with stride 1 and no padding needs no
 // unfolding: the image is its own column matrix. Any other kernel with
 // stride 1, no padding and more rows C·KH·KW than filters F takes its
-// columns on the input's grid instead of the output's (see shiftedCols): each row of the column matrix is then
-// one contiguous run of the image, copied whole, at the price of the
-// KW−1 (times the dilation) columns per row that fall between output
-// rows, whose results are dropped (forward) or whose gradients are zero
+// columns on the input's grid instead of the output's (see shiftedCols),
+// in the data gradient always and in the other two ops when they add few
+// columns (see maxSpareNum): each row of the column matrix is then one
+// contiguous run of the image, copied whole, at the price of the KW−1
+// (times the dilation) columns per row that fall between output rows,
+// whose results are dropped (forward) or whose gradients are zero
 // (backward). The filters (W, or Wᵀ for the data gradient) are packed for
 // the GEMM once per call, not once per image. The filter gradient's
 // products span several images when each has few columns (see
@@ -40,6 +42,13 @@ const maxFilterChunks = 16
 // with at most half as many columns each are laid side by side, so that
 // each product sums over more of K and reads and writes dw fewer times.
 const filterCols = 384
+
+// maxSpareNum/maxSpareDen is the most columns on the input's grid per
+// output position with which Conv2D and Conv2DBackwardFilter take their
+// columns there (see planConv): lenet's 5×5 kernel on a 12×12 input, 92
+// columns for 64 outputs, runs faster on im2col; the cnn model's 3×3 on
+// 26×26, 622 for 576, on the input's grid.
+const maxSpareNum, maxSpareDen = 5, 4
 
 // convPlan holds the sizes the convolution ops derive from a geometry.
 type convPlan struct {
@@ -67,11 +76,17 @@ func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName strin
 	unit := g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
 	p.direct = unit && g.KH == 1 && g.KW == 1
 	// Columns on the input's grid trade unfolding C·KH·KW rows for moving F
-	// rows of outputs: they pay when there are more of the former.
-	p.shifted = unit && !p.direct && p.ckk > p.f
+	// rows of outputs: they pay when there are more of the former. In the
+	// forward and filter-gradient products they also cost the spare
+	// columns, which im2col of whole output rows does not: there they pay
+	// only while the spare columns are few. The data gradient keeps them
+	// whatever their number, as col2im's short rows cost more.
+	gridCols := (g.OutH()-1)*g.W + g.OutW()
+	p.shifted = unit && !p.direct && p.ckk > p.f &&
+		(op == "Conv2DBackwardData" || gridCols*maxSpareDen <= p.ohw*maxSpareNum)
 	p.cols = p.ohw
 	if p.shifted {
-		p.cols = (g.OutH()-1)*g.W + g.OutW()
+		p.cols = gridCols
 	}
 	p.block = p.cols
 	if !p.direct && p.ckk*p.cols > colBudget {

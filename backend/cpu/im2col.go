@@ -66,6 +66,10 @@ func (t *unfoldTask) run(_, lo, hi int) {
 // is [C·KH·KW, j1−j0] with rows ld apart.
 func im2col(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
 	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
+	if g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0 && j0%ow == 0 && j1%ow == 0 {
+		im2colRows(x, col, ld, g, j0/ow, j1/ow)
+		return
+	}
 	y0, y1 := j0/ow, (j1+ow-1)/ow
 	r := 0
 	for c := 0; c < g.C; c++ {
@@ -101,6 +105,36 @@ func im2col(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
 					for k := range dst {
 						dst[k] = src[k*g.StrideW]
 					}
+				}
+			}
+		}
+	}
+}
+
+// im2colRows is im2col for stride 1, no padding and the columns of whole
+// output rows [y0, y1): each row of the block is then j1−j0 = (y1−y0)·OW
+// floats copied OW at a time, in two moves of four when OW is 8.
+func im2colRows(x, col []float32, ld int, g backend.ConvGeom, y0, y1 int) {
+	ow, hw, r := g.OutW(), g.H*g.W, 0
+	for c := 0; c < g.C; c++ {
+		plane := x[c*hw : (c+1)*hw]
+		for i := 0; i < g.KH; i++ {
+			for j := 0; j < g.KW; j++ {
+				row := col[r*ld : r*ld+(y1-y0)*ow]
+				r++
+				src := plane[(y0+i*g.DilH)*g.W+j*g.DilW:]
+				if ow == 8 {
+					for d := row; len(d) >= 8; d = d[8:] {
+						*(*[4]float32)(d) = *(*[4]float32)(src)
+						*(*[4]float32)(d[4:]) = *(*[4]float32)(src[4:])
+						if len(d) > 8 {
+							src = src[g.W:]
+						}
+					}
+					continue
+				}
+				for y := y0; y < y1; y++ {
+					copyRow(row[(y-y0)*ow:(y-y0+1)*ow], src[(y-y0)*g.W:])
 				}
 			}
 		}
@@ -192,6 +226,10 @@ func copyRow(dst, src []float32) {
 		return
 	}
 	src = src[:len(dst)]
+	for len(dst) >= 4 {
+		*(*[4]float32)(dst) = *(*[4]float32)(src)
+		dst, src = dst[4:], src[4:]
+	}
 	for k := range dst {
 		dst[k] = src[k]
 	}
