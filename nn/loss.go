@@ -23,16 +23,12 @@ type Loss interface {
 //	grad = (softmax(logits) − target)/N
 //
 // Create it with NewSoftmaxCrossEntropy.
-type SoftmaxCrossEntropy struct {
-	b    backend.Backend
-	loss backend.Tensor
-	bufs batchCache[lossBufs]
-}
+type SoftmaxCrossEntropy struct{ lossCore }
 
 // NewSoftmaxCrossEntropy returns the softmax cross-entropy loss on b, to
 // be applied to a model's logits (the output of its last Dense layer).
 func NewSoftmaxCrossEntropy(b backend.Backend) Loss {
-	return &SoftmaxCrossEntropy{b: b, loss: b.Alloc(1)}
+	return &SoftmaxCrossEntropy{newLossCore(b)}
 }
 
 // Loss implements Loss via Backend.SoftmaxCrossEntropy.
@@ -51,15 +47,11 @@ func (l *SoftmaxCrossEntropy) String() string { return "SoftmaxCrossEntropy" }
 //	grad = (2/M)·(pred − target)
 //
 // Create it with NewMSE.
-type MSE struct {
-	b    backend.Backend
-	loss backend.Tensor
-	bufs batchCache[lossBufs]
-}
+type MSE struct{ lossCore }
 
 // NewMSE returns the mean-squared-error loss on b.
 func NewMSE(b backend.Backend) Loss {
-	return &MSE{b: b, loss: b.Alloc(1)}
+	return &MSE{newLossCore(b)}
 }
 
 // Loss implements Loss with Copy, Axpy, Mul, Sum and Scale.
@@ -85,15 +77,11 @@ func (l *MSE) String() string { return "MSE" }
 //	grad = sign(pred − target)/M   (0 where they are equal)
 //
 // Create it with NewMAE.
-type MAE struct {
-	b    backend.Backend
-	loss backend.Tensor
-	bufs batchCache[lossBufs]
-}
+type MAE struct{ lossCore }
 
 // NewMAE returns the mean-absolute-error loss on b.
 func NewMAE(b backend.Backend) Loss {
-	return &MAE{b: b, loss: b.Alloc(1)}
+	return &MAE{newLossCore(b)}
 }
 
 // Loss implements Loss via Backend.MeanAbsError.
@@ -118,15 +106,11 @@ func (l *MAE) String() string { return "MAE" }
 // A binary classifier ends in one logit per sample (Dense{Units: 1}), with
 // no Sigmoid layer; σ(z) is the predicted probability of class 1. Create it
 // with NewBCEWithLogits.
-type BCEWithLogits struct {
-	b    backend.Backend
-	loss backend.Tensor
-	bufs batchCache[lossBufs]
-}
+type BCEWithLogits struct{ lossCore }
 
 // NewBCEWithLogits returns the binary cross-entropy loss on logits on b.
 func NewBCEWithLogits(b backend.Backend) Loss {
-	return &BCEWithLogits{b: b, loss: b.Alloc(1)}
+	return &BCEWithLogits{newLossCore(b)}
 }
 
 // Loss implements Loss via Backend.SigmoidCrossEntropy.
@@ -138,6 +122,19 @@ func (l *BCEWithLogits) Loss(pred, target backend.Tensor) (loss, grad backend.Te
 
 // String returns "BCEWithLogits".
 func (l *BCEWithLogits) String() string { return "BCEWithLogits" }
+
+// lossCore is what every loss keeps: its backend, the one-element loss
+// tensor it returns, and its buffers per batch size.
+type lossCore struct {
+	b    backend.Backend
+	loss backend.Tensor
+	bufs batchCache[lossBufs]
+}
+
+// newLossCore allocates a lossCore on b.
+func newLossCore(b backend.Backend) lossCore {
+	return lossCore{b: b, loss: b.Alloc(1)}
+}
 
 // lossBufs are a loss's buffers for one batch size: the gradient it
 // returns and, for MSE, the squared differences.
