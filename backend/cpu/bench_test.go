@@ -21,19 +21,6 @@ func uploadRandom(b backend.Backend, r *rand.Rand, shape ...int) backend.Tensor 
 	return t
 }
 
-// BenchmarkMatMul multiplies two 256×256 matrices.
-func BenchmarkMatMul(bm *testing.B) {
-	const n = 256
-	b := cpu.New()
-	defer b.Close()
-	r := rand.New(rand.NewPCG(1, 2))
-	x, y, z := uploadRandom(b, r, n, n), uploadRandom(b, r, n, n), b.Alloc(n, n)
-	for bm.Loop() {
-		b.MatMul(false, false, 1, x, y, 0, z)
-	}
-	bm.ReportMetric(2*n*n*n*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
 // benchConvs are the convolutions BenchmarkConv times at batch 64: the
 // cnn model's second (32→64 channels, 3×3 on 26×26) and the lenet model's
 // two (1→32, 5×5 on 28×28; 32→64, 5×5 on 12×12), with their filters.
@@ -103,8 +90,9 @@ var gemmShapes = []struct {
 	{"fc2_dX", false, false, 64, 10, 128},
 }
 
-// BenchmarkGEMM times MatMul at gemmShapes; run it with -cpu 1,2 to see
-// one and two threads.
+// BenchmarkGEMM times MatMul at gemmShapes; run it once with -cpu 1 and
+// once with -cpu 2 to see one and two threads (separate runs: the worker
+// pool started by the first setting stays).
 func BenchmarkGEMM(bm *testing.B) {
 	for _, s := range gemmShapes {
 		bm.Run(fmt.Sprintf("%s_%d×%d×%d", s.name, s.m, s.k, s.n), func(bm *testing.B) {
