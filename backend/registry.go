@@ -122,5 +122,12 @@ func openAuto() (Backend, []error, error) {
 		}
 		skipped = append(skipped, fmt.Errorf("%s: %w", e.name, err))
 	}
-	return nil, skipped, fmt.Errorf("backend: no backend could be opened (import github.com/myelin-go/myelin/backend/cpu): %w", errors.Join(skipped...))
+	hint := ""
+	mu.Lock()
+	_, haveCPU := registry["cpu"]
+	mu.Unlock()
+	if !haveCPU {
+		hint = " (import github.com/myelin-go/myelin/backend/cpu for the CPU)"
+	}
+	return nil, skipped, fmt.Errorf("backend: no backend could be opened%s: %w", hint, errors.Join(skipped...))
 }

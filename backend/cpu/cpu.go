@@ -30,7 +30,7 @@ func init() {
 	backend.Register("cpu", 0, func() (backend.Backend, error) {
 		l, err := isa.FromEnv()
 		if err != nil {
-			return nil, fmt.Errorf("cpu: %w", err)
+			return nil, err
 		}
 		return NewLevel(l)
 	})

@@ -183,3 +183,26 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenBadLevel checks that backend.Open reports an invalid MYELIN_CPU
+// once, naming the variable and the valid levels, both by name and in
+// auto selection (where importing the cpu package is no remedy).
+func TestOpenBadLevel(t *testing.T) {
+	t.Setenv("MYELIN_CPU", "avx9")
+	for _, name := range []string{"cpu", "auto"} {
+		b, err := backend.Open(name)
+		if err == nil {
+			b.Close()
+			t.Fatalf("Open(%q) with MYELIN_CPU=avx9: no error", name)
+		}
+		msg := err.Error()
+		for _, want := range []string{"MYELIN_CPU", "generic, avx2, avx512"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("Open(%q): error %q, want it to mention %q", name, msg, want)
+			}
+		}
+		if strings.Contains(msg, "cpu: cpu:") || strings.Contains(msg, "import github.com") {
+			t.Errorf("Open(%q): error %q repeats itself or suggests importing the cpu package", name, msg)
+		}
+	}
+}
