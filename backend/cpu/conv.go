@@ -69,9 +69,9 @@ type convPlan struct {
 func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName string, w *tensor, y *tensor, yName string) convPlan {
 	checkConvGeom(op, g)
 	p := convPlan{g: g, f: w.shape.Rows(), ckk: g.C * g.KH * g.KW, ohw: g.OutH() * g.OutW(), level: b.level, k: vec.For(b.level)}
-	checkShape4(op, xName, x, g, g.N, g.C, g.H, g.W)
-	checkShape4(op, "w", w, g, p.f, g.C, g.KH, g.KW)
-	checkShape4(op, yName, y, g, g.N, p.f, g.OutH(), g.OutW())
+	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
+	checkShape(op, "w", w, g, p.f, g.C, g.KH, g.KW)
+	checkShape(op, yName, y, g, g.N, p.f, g.OutH(), g.OutW())
 	p.xLen, p.yLen = g.C*g.H*g.W, p.f*p.ohw
 	unit := g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
 	p.direct = unit && g.KH == 1 && g.KW == 1
@@ -95,14 +95,6 @@ func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName strin
 	}
 	p.blocks = (p.cols + p.block - 1) / p.block
 	return p
-}
-
-// checkShape4 is checkShape for four dimensions, without its allocations
-// when the shape is right.
-func checkShape4(op, name string, t *tensor, g backend.ConvGeom, d0, d1, d2, d3 int) {
-	if s := t.shape; len(s) != 4 || s[0] != d0 || s[1] != d1 || s[2] != d2 || s[3] != d3 {
-		checkShape(op, name, t, g, d0, d1, d2, d3)
-	}
 }
 
 // span returns the columns [j0, j1) of block blk.
