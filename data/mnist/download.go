@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/myelin-go/myelin/internal/atomicfile"
 )
 
 // DefaultMirrors returns the base URLs that Download tries, in order, when
@@ -131,9 +133,9 @@ func present(dir string, f File) (bool, error) {
 	return n == f.Size && strings.EqualFold(hex.EncodeToString(h.Sum(nil)), f.SHA256), nil
 }
 
-// fetch downloads f from the mirror base into dir, through a temporary file
-// that is removed unless every check passes.
-func fetch(ctx context.Context, client *http.Client, base, dir string, f File, progress io.Writer) (err error) {
+// fetch downloads f from the mirror base into dir, atomically
+// (atomicfile.Write): the file appears only when every check passes.
+func fetch(ctx context.Context, client *http.Client, base, dir string, f File, progress io.Writer) error {
 	url := strings.TrimSuffix(base, "/") + "/" + f.Name + ".gz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -159,39 +161,19 @@ func fetch(ctx context.Context, client *http.Client, base, dir string, f File, p
 		src = zr
 	}
 
-	tmp, err := os.CreateTemp(dir, "."+f.Name+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	defer func() {
+	return atomicfile.Write(filepath.Join(dir, f.Name), func(w io.Writer) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(src, f.Size+1))
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			return fmt.Errorf("GET %s: failed after %d bytes received: %w", url, meter.done, err)
 		}
-	}()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(src, f.Size+1))
-	if err != nil {
-		return fmt.Errorf("GET %s: failed after %d bytes received: %w", url, meter.done, err)
-	}
-	meter.report(true)
-	if n != f.Size {
-		return fmt.Errorf("GET %s: decompressed to %d bytes, want %d", url, n, f.Size)
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(sum, f.SHA256) {
-		return fmt.Errorf("GET %s: SHA-256 of the decompressed data is %s, want %s", url, sum, f.SHA256)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), filepath.Join(dir, f.Name)); err != nil {
-		return fmt.Errorf("mnist: %w", err)
-	}
-	return nil
+		meter.report(true)
+		if n != f.Size {
+			return fmt.Errorf("GET %s: decompressed to %d bytes, want %d", url, n, f.Size)
+		}
+		if sum := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(sum, f.SHA256) {
+			return fmt.Errorf("GET %s: SHA-256 of the decompressed data is %s, want %s", url, sum, f.SHA256)
+		}
+		return nil
+	})
 }

@@ -6,8 +6,8 @@ package plot
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/myelin-go/myelin/internal/atomicfile"
 	"github.com/myelin-go/myelin/nn"
 )
 
@@ -180,9 +181,9 @@ func formatOf(path string) (string, error) {
 }
 
 // write draws plots side by side on a Width × Height canvas of format and
-// writes it to path through a temporary file in the same directory, synced
-// and renamed, so that path is never half-written.
-func write(path, format string, plots ...*gonum.Plot) (err error) {
+// writes it to path atomically (atomicfile.Write), so that path is never
+// half-written.
+func write(path, format string, plots ...*gonum.Plot) error {
 	c, err := draw.NewFormattedCanvas(Width, Height, format)
 	if err != nil {
 		return fmt.Errorf("plot: %s: %w", path, err)
@@ -193,30 +194,10 @@ func write(path, format string, plots ...*gonum.Plot) (err error) {
 	for i, p := range plots {
 		p.Draw(canvases[0][i])
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := c.WriteTo(w); err != nil {
+			return fmt.Errorf("plot: writing %s: %w", path, err)
 		}
-	}()
-	if _, err = c.WriteTo(f); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+		return nil
+	})
 }

@@ -1,16 +1,14 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
+
+	"github.com/myelin-go/myelin/internal/atomicfile"
 )
 
 // Write writes tensors and the metadata meta (nil for none) to w in the
@@ -101,68 +99,10 @@ func encodeHeader(tensors map[string]Tensor, meta map[string]string) ([]byte, []
 // of one. On error the temporary file is removed. A new file gets mode
 // 0644; an existing one keeps its mode.
 func WriteFile(path string, tensors map[string]Tensor, meta map[string]string) error {
-	return writeAtomic(path, func(w io.Writer) error { return Write(w, tensors, meta) })
-}
-
-// writeAtomic replaces the file at path with what write writes, atomically
-// as WriteFile describes; an error from write leaves path untouched.
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if err := Write(w, tensors, meta); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
 		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir flushes the directory entry of a renamed file to stable storage.
-// Windows cannot sync a directory, and its rename is durable without it.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
 		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("syncing directory %s after the rename: %w", dir, err)
-	}
-	return nil
+	})
 }
