@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -41,7 +42,7 @@ func (t *actTask) run(_, lo, hi int) {
 	}
 }
 
-var actTasks taskPool[actTask]
+var actTasks freelist.List[actTask]
 
 // Activate writes y = f(x) elementwise; x and y may be the same tensor.
 // The transcendental activations use the vec package's polynomial kernels
@@ -52,11 +53,11 @@ func (b *Backend) Activate(a backend.Activation, x, y backend.Tensor) {
 		panic(fmt.Sprintf("cpu: Activate: lengths differ: x %v, y %v", tx.shape, ty.shape))
 	}
 	grain := actGrain("Activate", a.Kind)
-	t := actTasks.get()
+	t := actTasks.Get()
 	*t = actTask{k: vec.For(b.level), a: a, x: tx.data, y: ty.data}
 	parallelDo(len(tx.data), grain, t)
 	*t = actTask{}
-	actTasks.put(t)
+	actTasks.Put(t)
 }
 
 // ActivateBackward writes dx = dy·f′(x), reading f′ from y = f(x) where
@@ -73,11 +74,11 @@ func (b *Backend) ActivateBackward(a backend.Activation, x, y, dy, dx backend.Te
 	if a.Kind == backend.Softplus {
 		grain = mathGrain
 	}
-	t := actTasks.get()
+	t := actTasks.Get()
 	*t = actTask{k: vec.For(b.level), a: a, backward: true, x: tx.data, y: ty.data, dy: tdy.data, dx: tdx.data}
 	parallelDo(n, grain, t)
 	*t = actTask{}
-	actTasks.put(t)
+	actTasks.Put(t)
 }
 
 // activate writes y[i] = f(x[i]) for the activation a with kernels k.

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -131,13 +132,13 @@ func (t *bnTask) backward(ch int) {
 	}
 }
 
-var bnTasks taskPool[bnTask]
+var bnTasks freelist.List[bnTask]
 
 // runBN runs t over items in parallel and recycles it.
 func runBN(t *bnTask, items, grain int) {
 	parallelDo(items, grain, t)
 	*t = bnTask{}
-	bnTasks.put(t)
+	bnTasks.Put(t)
 }
 
 // BatchNormTrain normalises x per channel with the batch statistics and
@@ -153,7 +154,7 @@ func (b *Backend) BatchNormTrain(x, gamma, beta, y, mean, invStd, runMean, runVa
 	if m < 2 {
 		panic(fmt.Sprintf("cpu: %s: x has shape %v: %d values per channel, want at least 2", op, tx.shape, m))
 	}
-	t := bnTasks.get()
+	t := bnTasks.Get()
 	*t = bnTask{k: vec.For(b.level), op: bnTrain, n: n, c: c, spatial: spatial, x: tx.data, y: ty.data,
 		gamma: tg.data, beta: tb.data, mean: tm.data, invStd: ti.data, runMean: trm.data, runVar: trv.data,
 		momentum: momentum, eps: eps}
@@ -166,7 +167,7 @@ func (b *Backend) BatchNormInfer(x, gamma, beta, runMean, runVar, y backend.Tens
 	tx, ty := b.tensor(op, x), b.tensor(op, y)
 	tg, tb, trm, trv := b.tensor(op, gamma), b.tensor(op, beta), b.tensor(op, runMean), b.tensor(op, runVar)
 	n, c, spatial := bnShape(op, tx, []*tensor{ty}, []*tensor{tg, tb, trm, trv})
-	t := bnTasks.get()
+	t := bnTasks.Get()
 	*t = bnTask{k: vec.For(b.level), op: bnInfer, n: n, c: c, spatial: spatial, x: tx.data, y: ty.data,
 		gamma: tg.data, beta: tb.data, runMean: trm.data, runVar: trv.data, eps: eps}
 	runBN(t, n*c, max(1, elemGrain/spatial))
@@ -180,7 +181,7 @@ func (b *Backend) BatchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbet
 	tg, tm, ti := b.tensor(op, gamma), b.tensor(op, mean), b.tensor(op, invStd)
 	tdg, tdb := b.tensor(op, dgamma), b.tensor(op, dbeta)
 	n, c, spatial := bnShape(op, tx, []*tensor{tdy, tdx}, []*tensor{tg, tm, ti, tdg, tdb})
-	t := bnTasks.get()
+	t := bnTasks.Get()
 	*t = bnTask{k: vec.For(b.level), op: bnBackward, n: n, c: c, spatial: spatial, x: tx.data, dy: tdy.data, dx: tdx.data,
 		gamma: tg.data, mean: tm.data, invStd: ti.data, dgamma: tdg.data, dbeta: tdb.data}
 	runBN(t, c, max(1, elemGrain/(n*spatial)))

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
@@ -166,15 +167,15 @@ func (p *convPlan) moveRows(grid []float32, ld int, yn []float32, j0, j1 int, to
 type floatBuf struct{ s []float32 }
 
 var (
-	packedBufs  taskPool[floatBuf] // packed filters of Conv2D and Conv2DBackwardData
-	partialBufs taskPool[floatBuf] // partial filter gradients of Conv2DBackwardFilter
+	packedBufs  freelist.List[floatBuf] // packed filters of Conv2D and Conv2DBackwardData
+	partialBufs freelist.List[floatBuf] // partial filter gradients of Conv2DBackwardFilter
 )
 
 // convScratch is a goroutine's scratch space in the convolution ops: a
 // block of the column matrix, and a block of outputs on the input's grid.
 type convScratch struct{ col, out floatBuf }
 
-var scratches taskPool[convScratch]
+var scratches freelist.List[convScratch]
 
 // grow returns the buffer's first n floats, reallocating it if it is
 // shorter; its contents are unspecified.
@@ -191,14 +192,14 @@ func (f *floatBuf) grow(n int) []float32 {
 func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
 	tx, tw, ty := b.tensor("Conv2D", x), b.tensor("Conv2D", w), b.tensor("Conv2D", y)
 	p := b.planConv("Conv2D", g, tx, "x", tw, ty, "y")
-	buf := packedBufs.get()
-	t := convTasks.get()
+	buf := packedBufs.Get()
+	t := convTasks.Get()
 	*t = convTask{p: p, x: tx.data, y: ty.data,
 		w: gemm.PackA(p.level, false, p.f, p.ckk, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.f, p.ckk)))}
 	parallelDo(g.N*p.blocks, max(1, gemmGrain/(p.f*p.ckk*p.block)), t)
 	*t = convTask{}
-	convTasks.put(t)
-	packedBufs.put(buf)
+	convTasks.Put(t)
+	packedBufs.Put(buf)
 }
 
 // convTask is Conv2D over items image·blocks+block, with the filters
@@ -209,11 +210,11 @@ type convTask struct {
 	w    gemm.PackedA
 }
 
-var convTasks taskPool[convTask]
+var convTasks freelist.List[convTask]
 
 func (t *convTask) run(_, lo, hi int) {
 	p := &t.p
-	sc := scratches.get()
+	sc := scratches.Get()
 	buf, obuf := &sc.col, &sc.out
 	for it := lo; it < hi; it++ {
 		n, blk := it/p.blocks, it%p.blocks
@@ -226,7 +227,7 @@ func (t *convTask) run(_, lo, hi int) {
 			p.moveRows(out, ldo, yn, j0, j1, false)
 		}
 	}
-	scratches.put(sc)
+	scratches.Put(sc)
 }
 
 // Conv2DBackwardData computes dx per image as dx[n] = Col2Im(Wᵀ·dy[n]),
@@ -234,14 +235,14 @@ func (t *convTask) run(_, lo, hi int) {
 func (b *Backend) Conv2DBackwardData(dy, w, dx backend.Tensor, g backend.ConvGeom) {
 	tdy, tw, tdx := b.tensor("Conv2DBackwardData", dy), b.tensor("Conv2DBackwardData", w), b.tensor("Conv2DBackwardData", dx)
 	p := b.planConv("Conv2DBackwardData", g, tdx, "dx", tw, tdy, "dy")
-	buf := packedBufs.get()
-	t := convDataTasks.get()
+	buf := packedBufs.Get()
+	t := convDataTasks.Get()
 	*t = convDataTask{p: p, dy: tdy.data, dx: tdx.data,
 		wt: gemm.PackA(p.level, true, p.ckk, p.f, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.ckk, p.f)))}
 	parallelDo(g.N, max(1, gemmGrain/(p.f*p.ckk*p.cols)), t)
 	*t = convDataTask{}
-	convDataTasks.put(t)
-	packedBufs.put(buf)
+	convDataTasks.Put(t)
+	packedBufs.Put(buf)
 }
 
 // convDataTask is Conv2DBackwardData over images, with Wᵀ packed once for
@@ -252,11 +253,11 @@ type convDataTask struct {
 	wt     gemm.PackedA
 }
 
-var convDataTasks taskPool[convDataTask]
+var convDataTasks freelist.List[convDataTask]
 
 func (t *convDataTask) run(_, lo, hi int) {
 	p := &t.p
-	sc := scratches.get()
+	sc := scratches.Get()
 	buf, obuf := &sc.col, &sc.out
 	for n := lo; n < hi; n++ {
 		dxn := t.dx[n*p.xLen : (n+1)*p.xLen]
@@ -278,7 +279,7 @@ func (t *convDataTask) run(_, lo, hi int) {
 			}
 		}
 	}
-	scratches.put(sc)
+	scratches.Put(sc)
 }
 
 // Conv2DBackwardFilter computes dw = Σ_n dy[n]·col[n]ᵀ. The batch is cut
@@ -297,20 +298,20 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 	if !p.direct && 2*p.cols <= filterCols {
 		group = min(perChunk, filterCols/p.cols)
 	}
-	partials := partialBufs.get()
-	t := filterTasks.get()
+	partials := partialBufs.Get()
+	t := filterTasks.Get()
 	*t = filterTask{p: p, x: tx.data, dy: tdy.data, dw: tdw.data, partials: partials.grow((chunks - 1) * wLen), perChunk: perChunk, group: group}
 	parallelDo(chunks, max(1, gemmGrain/(p.f*p.ckk*p.cols*perChunk)), t)
 	if chunks > 1 {
-		s := sumTasks.get()
+		s := sumTasks.Get()
 		*s = sumTask{k: p.k, dst: tdw.data, parts: t.partials, n: wLen}
 		parallelDo(wLen, elemGrain/chunks, s)
 		*s = sumTask{}
-		sumTasks.put(s)
+		sumTasks.Put(s)
 	}
 	*t = filterTask{}
-	filterTasks.put(t)
-	partialBufs.put(partials)
+	filterTasks.Put(t)
+	partialBufs.Put(partials)
 }
 
 // filterTask is Conv2DBackwardFilter over chunks of perChunk images: chunk
@@ -322,11 +323,11 @@ type filterTask struct {
 	perChunk, group     int
 }
 
-var filterTasks taskPool[filterTask]
+var filterTasks freelist.List[filterTask]
 
 func (t *filterTask) run(_, lo, hi int) {
 	p, wLen := &t.p, len(t.dw)
-	sc := scratches.get()
+	sc := scratches.Get()
 	buf, obuf := &sc.col, &sc.out
 	for c := lo; c < hi; c++ {
 		dst := t.dw
@@ -353,7 +354,7 @@ func (t *filterTask) run(_, lo, hi int) {
 			}
 		}
 	}
-	scratches.put(sc)
+	scratches.Put(sc)
 }
 
 // groupProduct adds to dst (or with beta 0 writes to it) the filter
@@ -390,7 +391,7 @@ type sumTask struct {
 	n          int
 }
 
-var sumTasks taskPool[sumTask]
+var sumTasks freelist.List[sumTask]
 
 func (t *sumTask) run(_, lo, hi int) {
 	dst := t.dst[lo:hi]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 )
 
 // dropoutTask fills a range of a dropout mask.
@@ -28,7 +29,7 @@ func (t *dropoutTask) run(_, lo, hi int) {
 	}
 }
 
-var dropoutTasks taskPool[dropoutTask]
+var dropoutTasks freelist.List[dropoutTask]
 
 // DropoutMask fills mask with 1/(1−p) where backend.DropoutUniform(seed, i)
 // ≥ p and 0 elsewhere. It panics unless 0 ≤ p < 1.
@@ -37,9 +38,9 @@ func (b *Backend) DropoutMask(mask backend.Tensor, p float32, seed uint64) {
 	if !(p >= 0 && p < 1) {
 		panic(fmt.Sprintf("cpu: DropoutMask: p = %g for mask %v, want 0 ≤ p < 1", p, tm.shape))
 	}
-	t := dropoutTasks.get()
+	t := dropoutTasks.Get()
 	*t = dropoutTask{mask: tm.data, p: p, keep: 1 / (1 - p), seed: seed}
 	parallelDo(len(tm.data), elemGrain/8, t)
 	*t = dropoutTask{}
-	dropoutTasks.put(t)
+	dropoutTasks.Put(t)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -42,15 +43,15 @@ func (t *elemTask) run(_, lo, hi int) {
 	}
 }
 
-var elemTasks taskPool[elemTask]
+var elemTasks freelist.List[elemTask]
 
 // elementwise runs op over all of c in parallel, without allocating.
 func (b *Backend) elementwise(op elemOp, a, bs, c []float32, alpha float32) {
-	t := elemTasks.get()
+	t := elemTasks.Get()
 	*t = elemTask{k: vec.For(b.level), op: op, a: a, b: bs, c: c, alpha: alpha}
 	parallelDo(len(c), elemGrain, t)
 	*t = elemTask{}
-	elemTasks.put(t)
+	elemTasks.Put(t)
 }
 
 // fill sets every element of d to v with the backend's kernels, in
@@ -125,13 +126,13 @@ func (t *biasTask) run(_, lo, hi int) {
 	}
 }
 
-var biasTasks taskPool[biasTask]
+var biasTasks freelist.List[biasTask]
 
 // AddBias adds b[c] to every y[n, c, …].
 func (b *Backend) AddBias(y, bias backend.Tensor) {
 	ty, tb := b.tensor("AddBias", y), b.tensor("AddBias", bias)
 	n, c, spatial := channels("AddBias", "y", ty, tb)
-	t := biasTasks.get()
+	t := biasTasks.Get()
 	*t = biasTask{k: vec.For(b.level), y: ty.data, b: tb.data, n: n, c: c, spatial: spatial}
 	if spatial == 1 {
 		parallelDo(n, max(1, elemGrain/c), t)
@@ -139,7 +140,7 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 		parallelDo(n*c, max(1, elemGrain/spatial), t)
 	}
 	*t = biasTask{}
-	biasTasks.put(t)
+	biasTasks.Put(t)
 }
 
 // BiasGrad overwrites db[c] with Σₙ Σₛ dy[n, c, s]: each plane summed in
@@ -147,11 +148,11 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 func (b *Backend) BiasGrad(dy, db backend.Tensor) {
 	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
 	n, c, spatial := channels("BiasGrad", "dy", tdy, tdb)
-	t := biasTasks.get()
+	t := biasTasks.Get()
 	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true}
 	parallelDo(c, max(1, elemGrain/(n*spatial)), t)
 	*t = biasTask{}
-	biasTasks.put(t)
+	biasTasks.Put(t)
 }
 
 // sumAllTask is the partSummer of Sum.
@@ -162,7 +163,7 @@ type sumAllTask struct {
 
 func (t *sumAllTask) part(lo, hi int) float64 { return t.k.Sum(t.x[lo:hi]) }
 
-var sumAllTasks taskPool[sumAllTask]
+var sumAllTasks freelist.List[sumAllTask]
 
 // Sum writes the sum of all elements of x into dst[0]: fixed chunks of
 // sumChunk elements summed in float64 by the level's Sum kernel, their
@@ -170,10 +171,10 @@ var sumAllTasks taskPool[sumAllTask]
 func (b *Backend) Sum(x, dst backend.Tensor) {
 	tx, td := b.tensor("Sum", x), b.tensor("Sum", dst)
 	checkScalar("Sum", "dst", td)
-	t := sumAllTasks.get()
+	t := sumAllTasks.Get()
 	*t = sumAllTask{k: vec.For(b.level), x: tx.data}
 	s := sumChunks(len(tx.data), sumChunk, 1, t)
 	*t = sumAllTask{}
-	sumAllTasks.put(t)
+	sumAllTasks.Put(t)
 	td.data[0] = float32(s)
 }

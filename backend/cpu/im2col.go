@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -13,11 +14,11 @@ func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 	ckk, ohw := g.C*g.KH*g.KW, g.OutH()*g.OutW()
 	checkShape("Im2Col", "x", tx, g, g.N, g.C, g.H, g.W)
 	checkShape("Im2Col", "col", tc, g, g.N, ckk, ohw)
-	t := unfoldTasks.get()
+	t := unfoldTasks.Get()
 	*t = unfoldTask{x: tx.data, col: tc.data, g: g}
 	parallelDo(g.N, grainFor(ckk*ohw), t)
 	*t = unfoldTask{}
-	unfoldTasks.put(t)
+	unfoldTasks.Put(t)
 }
 
 // Col2Im overwrites x [N, C, H, W] with the adjoint of Im2Col applied to
@@ -29,11 +30,11 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 	ckk, ohw := g.C*g.KH*g.KW, g.OutH()*g.OutW()
 	checkShape("Col2Im", "col", tc, g, g.N, ckk, ohw)
 	checkShape("Col2Im", "x", tx, g, g.N, g.C, g.H, g.W)
-	t := unfoldTasks.get()
+	t := unfoldTasks.Get()
 	*t = unfoldTask{x: tx.data, col: tc.data, g: g, fold: true}
 	parallelDo(g.N, grainFor(ckk*ohw), t)
 	*t = unfoldTask{}
-	unfoldTasks.put(t)
+	unfoldTasks.Put(t)
 }
 
 // unfoldTask is Im2Col, or Col2Im when fold is set, over images.
@@ -43,7 +44,7 @@ type unfoldTask struct {
 	fold   bool
 }
 
-var unfoldTasks taskPool[unfoldTask]
+var unfoldTasks freelist.List[unfoldTask]
 
 func (t *unfoldTask) run(_, lo, hi int) {
 	g := t.g

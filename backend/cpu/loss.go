@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -21,16 +22,16 @@ func (t *lossTask) part(lo, hi int) float64 {
 	return t.k.AbsDiff(t.g[lo:hi], t.x[lo:hi], t.t[lo:hi], t.invL)
 }
 
-var lossTasks taskPool[lossTask]
+var lossTasks freelist.List[lossTask]
 
 // elementLoss runs a lossTask over n elements and returns the mean loss.
 func (b *Backend) elementLoss(sigmoid bool, x, t, g []float32, cost int) float32 {
 	n := len(x)
-	lt := lossTasks.get()
+	lt := lossTasks.Get()
 	*lt = lossTask{k: vec.For(b.level), sigmoid: sigmoid, x: x, t: t, g: g, invL: 1 / float32(n)}
 	sum := sumChunks(n, sumChunk, cost, lt)
 	*lt = lossTask{}
-	lossTasks.put(lt)
+	lossTasks.Put(lt)
 	return float32(sum / float64(n))
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
 )
 
@@ -41,7 +42,7 @@ const gemmGrain = 1 << 19
 // split, so the result does not depend on GOMAXPROCS.
 func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := gemm.Tile(b.level)
-	t := gemmTasks.get()
+	t := gemmTasks.Get()
 	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, m > n, mr, nr, 0}
 	units, cost := (n+nr-1)/nr, nr*m*k
 	if rest := n % nr; n > nr && rest > 0 && rest <= nr/2 {
@@ -56,7 +57,7 @@ func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	t.units = units
 	parallelDo(units, max(1, gemmGrain/max(cost, 1)), t)
 	*t = gemmTask{}
-	gemmTasks.put(t)
+	gemmTasks.Put(t)
 }
 
 // gemmTask is a matrix product whose ranges are strips of tiles of C: of
@@ -79,7 +80,7 @@ type gemmTask struct {
 	units          int // strips in all
 }
 
-var gemmTasks taskPool[gemmTask]
+var gemmTasks freelist.List[gemmTask]
 
 // run computes the strips [lo, hi) of C.
 func (t *gemmTask) run(_, lo, hi int) {

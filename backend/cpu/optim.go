@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -47,18 +48,18 @@ func (t *optTask) run(_, lo, hi int) {
 	}
 }
 
-var optTasks taskPool[optTask]
+var optTasks freelist.List[optTask]
 
 // step runs the update t describes over all parameters and recycles t.
 func step(t *optTask) {
 	parallelDo(len(t.p), elemGrain, t)
 	*t = optTask{}
-	optTasks.put(t)
+	optTasks.Put(t)
 }
 
 // newOptTask returns a pooled optTask for kind on p, g and buffers a, b.
 func (b *Backend) newOptTask(kind optKind, p, g, a, bb *tensor) *optTask {
-	t := optTasks.get()
+	t := optTasks.Get()
 	*t = optTask{k: vec.For(b.level), kind: kind, p: p.data, g: g.data}
 	if a != nil {
 		t.a = a.data

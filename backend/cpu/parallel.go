@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,7 @@ func workers(n, grain int) int {
 
 // A task is work over a range of items that parallelDo splits among
 // workers: run does items [lo, hi) as worker w. Ops on hot paths implement
-// it with a small struct taken from a taskPool, so that they allocate
+// it with a small struct taken from a freelist.List, so that they allocate
 // nothing per call (a closure handed to another goroutine always does).
 type task interface {
 	run(w, lo, hi int)
@@ -50,7 +51,7 @@ func parallelDo(n, grain int, t task) {
 		t.run(0, 0, n)
 		return
 	}
-	g := groups.get()
+	g := groups.Get()
 	g.pending.Store(int32(nw - 1))
 	for w := 1; w < nw; w++ {
 		pool.submit(job{t: t, g: g, w: w, lo: w * n / nw, hi: (w + 1) * n / nw})
@@ -63,7 +64,7 @@ func parallelDo(n, grain int, t task) {
 	}
 	failure := g.failure
 	g.failure = nil
-	groups.put(g)
+	groups.Put(g)
 	if failure != nil {
 		panic(failure)
 	}
@@ -90,7 +91,7 @@ func (g *group) do(t task, w, lo, hi int) {
 	t.run(w, lo, hi)
 }
 
-var groups taskPool[group]
+var groups freelist.List[group]
 
 // job is one range of a parallelDo call, queued for a worker goroutine.
 type job struct {
@@ -169,38 +170,6 @@ func (p *workerPool) next() job {
 			return <-p.jobs
 		}
 	}
-}
-
-// taskPool recycles values of type T (task structs, groups, buffers) so
-// that hot ops allocate nothing in steady state. It is a free list, not a
-// sync.Pool: a sync.Pool allocates as values move between processors,
-// which goroutines polling for work make them do, and it is emptied by
-// every collection. The list holds at most as many values as were ever in
-// use at once.
-type taskPool[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-// get returns a recycled *T, or a new zero one.
-func (tp *taskPool[T]) get() *T {
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	n := len(tp.free)
-	if n == 0 {
-		return new(T)
-	}
-	v := tp.free[n-1]
-	tp.free[n-1] = nil
-	tp.free = tp.free[:n-1]
-	return v
-}
-
-// put returns v to the pool. The caller must not use v afterwards.
-func (tp *taskPool[T]) put(v *T) {
-	tp.mu.Lock()
-	tp.free = append(tp.free, v)
-	tp.mu.Unlock()
 }
 
 // grainFor returns the number of items, each costing cost units of work,

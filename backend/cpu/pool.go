@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -88,15 +89,15 @@ func (t *poolTask) run(_, lo, hi int) {
 	}
 }
 
-var poolTasks taskPool[poolTask]
+var poolTasks freelist.List[poolTask]
 
 // runPool runs a poolTask over every plane with the given work per plane.
 func (b *Backend) runPool(op poolOp, p poolPlan, x, y, argmax []float32, cost int) {
-	t := poolTasks.get()
+	t := poolTasks.Get()
 	*t = poolTask{k: vec.For(b.level), p: p, op: op, x: x, y: y, argmax: argmax}
 	parallelDo(p.planes, grainFor(cost), t)
 	*t = poolTask{}
-	poolTasks.put(t)
+	poolTasks.Put(t)
 }
 
 // is2x2 reports whether the geometry is the common 2×2 window with stride

@@ -1,5 +1,7 @@
 package cpu
 
+import "github.com/myelin-go/myelin/backend/cpu/internal/freelist"
+
 // partSummer is a reduction over items: part returns the partial sum of
 // items [lo, hi). Ops implement it with a pooled task struct, so that a
 // reduction allocates nothing.
@@ -20,7 +22,7 @@ func (j *sumJob) run(_, lo, hi int) {
 	}
 }
 
-var sumJobs taskPool[sumJob]
+var sumJobs freelist.List[sumJob]
 
 // sumChunks splits [0, n) into fixed chunks of chunk items, computes
 // s.part for every chunk in parallel (cost is the work per item) and
@@ -32,7 +34,7 @@ func sumChunks(n, chunk, cost int, s partSummer) float64 {
 	if nc <= 1 {
 		return s.part(0, n)
 	}
-	j := sumJobs.get()
+	j := sumJobs.Get()
 	if cap(j.parts) < nc {
 		j.parts = make([]float64, nc)
 	}
@@ -43,6 +45,6 @@ func sumChunks(n, chunk, cost int, s partSummer) float64 {
 		sum += p
 	}
 	j.s = nil
-	sumJobs.put(j)
+	sumJobs.Put(j)
 	return sum
 }

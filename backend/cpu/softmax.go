@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
 )
 
@@ -72,13 +73,13 @@ func (t *rowTask) part(lo, hi int) float64 {
 	return s
 }
 
-var rowTasks taskPool[rowTask]
+var rowTasks freelist.List[rowTask]
 
 // getRowTask returns a pooled rowTask for op on rows rows of cols
 // elements, summed (by the reductions) in chunks of about sumChunk
 // elements.
 func (b *Backend) getRowTask(op rowOp, rows, cols int) *rowTask {
-	t := rowTasks.get()
+	t := rowTasks.Get()
 	chunk := max(1, sumChunk/cols)
 	scratch := t.scratch
 	if n := (rows + chunk - 1) / chunk * cols; op == rowSoftmaxXent && cap(scratch) < n {
@@ -91,7 +92,7 @@ func (b *Backend) getRowTask(op rowOp, rows, cols int) *rowTask {
 // putRowTask returns t to the pool, keeping its scratch buffer.
 func putRowTask(t *rowTask) {
 	*t = rowTask{scratch: t.scratch}
-	rowTasks.put(t)
+	rowTasks.Put(t)
 }
 
 // Softmax writes each row of y with softmax(x row)ₖ = e^(xₖ−m)/Σⱼ e^(xⱼ−m),

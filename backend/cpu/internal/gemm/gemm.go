@@ -17,10 +17,11 @@ package gemm
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/myelin-go/myelin/backend/cpu/internal/isa"
+
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 )
 
 // directRows is the most rows of C for which Sgemm reads an untransposed B
@@ -86,8 +87,8 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 		kn.gemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	ws := workspaces.get()
-	defer workspaces.put(ws)
+	ws := workspaces.Get()
+	defer workspaces.Put(ws)
 	if n > kn.nr/2 {
 		kn.gemm(ws, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc)
 		return
@@ -212,37 +213,7 @@ type workspace struct {
 
 // workspaces recycles workspaces, so that Sgemm allocates nothing in
 // steady state, with one per goroutine calling it at the same time.
-var workspaces workspacePool
-
-// workspacePool is a free list of workspaces. It is not a sync.Pool, which
-// allocates as values move between processors and drops its values at
-// every collection; it holds at most as many workspaces as were ever in
-// use at once.
-type workspacePool struct {
-	mu   sync.Mutex
-	free []*workspace
-}
-
-// get returns a recycled workspace, or a new empty one.
-func (p *workspacePool) get() *workspace {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := len(p.free)
-	if n == 0 {
-		return new(workspace)
-	}
-	ws := p.free[n-1]
-	p.free[n-1] = nil
-	p.free = p.free[:n-1]
-	return ws
-}
-
-// put returns ws to the list; the caller must not use it afterwards.
-func (p *workspacePool) put(ws *workspace) {
-	p.mu.Lock()
-	p.free = append(p.free, ws)
-	p.mu.Unlock()
-}
+var workspaces freelist.List[workspace]
 
 // buffer is a packing buffer whose start is aligned to a cache line, so
 // that the micro-kernels' vector loads do not straddle lines.

@@ -73,8 +73,8 @@ func SgemmPacked(pa *PackedA, transB bool, n int, b []float32, ldb int, beta flo
 	} else {
 		checkMatrix("B", k, n, b, ldb)
 	}
-	ws := workspaces.get()
-	defer workspaces.put(ws)
+	ws := workspaces.Get()
+	defer workspaces.Put(ws)
 	pa.kn.gemm(ws, false, transB, m, n, k, 1, nil, 0, pa.data, b, ldb, beta, c, ldc)
 }
 
