@@ -8,15 +8,15 @@ import (
 )
 
 // Conv2D, Conv2DBackwardData and Conv2DBackwardFilter are im2col followed
-// by a matrix product on package gemm, one block of an image's column
-// matrix at a time: the block (C·KH·KW rows, at most colBudget floats) is
-// unfolded into a per-goroutine buffer and stays in cache for the product
-// that reads it. A 1×1 kernel with stride 1 and no padding needs no
-// unfolding: the image is its own column matrix. Any other kernel with
-// stride 1, no padding and more rows C·KH·KW than filters F takes its
-// columns on the input's grid instead of the output's (see shiftedCols),
-// in the data gradient always and in the other two ops when they add few
-// columns (see maxSpareNum): each row of the column matrix is then one
+// by a matrix product on package gemm (col2im after it in the data
+// gradient), one block of an image's column matrix at a time: the block
+// (C·KH·KW rows, at most colBudget floats) is unfolded into a per-goroutine
+// buffer and stays in cache for the product that reads it. A 1×1 kernel
+// with stride 1 and no padding needs no unfolding: the image is its own
+// column matrix. Any other kernel with stride 1, no padding and more rows
+// C·KH·KW than filters F takes its columns on the input's grid instead of
+// the output's (see shiftedCols) when that adds few columns (see
+// maxSpareNum): each row of the column matrix is then one
 // contiguous run of the image, copied whole, at the price of the KW−1
 // (times the dilation) columns per row that fall between output rows,
 // whose results are dropped (forward) or whose gradients are zero
@@ -45,10 +45,11 @@ const maxFilterChunks = 16
 const filterCols = 384
 
 // maxSpareNum/maxSpareDen is the most columns on the input's grid per
-// output position with which Conv2D and Conv2DBackwardFilter take their
-// columns there (see planConv): lenet's 5×5 kernel on a 12×12 input, 92
-// columns for 64 outputs, runs faster on im2col; the cnn model's 3×3 on
-// 26×26, 622 for 576, on the input's grid.
+// output position with which the convolution ops take their columns there
+// (see planConv): lenet's 5×5 kernel on a 12×12 input, 92 columns for 64
+// outputs, runs faster on im2col and col2im (by 40% in the data
+// gradient); the cnn model's 3×3 on 26×26, 622 for 576, on the input's
+// grid.
 const maxSpareNum, maxSpareDen = 5, 4
 
 // convPlan holds the sizes the convolution ops derive from a geometry.
@@ -76,15 +77,14 @@ func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName strin
 	p.xLen, p.yLen = g.C*g.H*g.W, p.f*p.ohw
 	unit := g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
 	p.direct = unit && g.KH == 1 && g.KW == 1
-	// Columns on the input's grid trade unfolding C·KH·KW rows for moving F
-	// rows of outputs: they pay when there are more of the former. In the
-	// forward and filter-gradient products they also cost the spare
-	// columns, which im2col of whole output rows does not: there they pay
-	// only while the spare columns are few. The data gradient keeps them
-	// whatever their number, as col2im's short rows cost more.
+	// Columns on the input's grid trade unfolding (or folding) C·KH·KW
+	// rows for moving F rows of outputs: they pay when there are more of
+	// the former. They also cost the spare columns, which im2col and
+	// col2im of whole output rows do not: they pay only while the spare
+	// columns are few.
 	gridCols := (g.OutH()-1)*g.W + g.OutW()
 	p.shifted = unit && !p.direct && p.ckk > p.f &&
-		(op == "Conv2DBackwardData" || gridCols*maxSpareDen <= p.ohw*maxSpareNum)
+		(gridCols*maxSpareDen <= p.ohw*maxSpareNum)
 	p.cols = p.ohw
 	if p.shifted {
 		p.cols = gridCols
@@ -116,7 +116,7 @@ func (p *convPlan) columns(x []float32, n, j0, j1 int, buf *floatBuf) ([]float32
 	if p.shifted {
 		shiftedCols(xn, col, j1-j0, p.g, j0, j1)
 	} else {
-		im2col(xn, col, j1-j0, p.g, j0, j1)
+		im2col(p.k, xn, col, j1-j0, p.g, j0, j1)
 	}
 	return col, j1 - j0
 }
@@ -275,7 +275,7 @@ func (t *convDataTask) run(_, lo, hi int) {
 			if p.shifted {
 				shiftedAdd(p.k, dcol, dxn, p.g, j0, j1)
 			} else {
-				col2im(dcol, dxn, p.g, j0, j1)
+				col2im(p.k, dcol, dxn, p.g, j0, j1)
 			}
 		}
 	}
@@ -375,7 +375,7 @@ func (t *filterTask) groupProduct(n0, g int, beta float32, dst []float32, sc *co
 			p.moveRows(d[at:], w, dyn, 0, p.cols, true)
 			continue
 		}
-		im2col(xn, col[at:], w, p.g, 0, p.cols)
+		im2col(p.k, xn, col[at:], w, p.g, 0, p.cols)
 		for f := 0; f < p.f; f++ {
 			copyRow(d[f*w+at:f*w+at+p.cols], dyn[f*p.ohw:(f+1)*p.ohw])
 		}

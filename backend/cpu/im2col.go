@@ -15,7 +15,7 @@ func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 	checkShape("Im2Col", "x", tx, g, g.N, g.C, g.H, g.W)
 	checkShape("Im2Col", "col", tc, g, g.N, ckk, ohw)
 	t := unfoldTasks.Get()
-	*t = unfoldTask{x: tx.data, col: tc.data, g: g}
+	*t = unfoldTask{k: vec.For(b.level), x: tx.data, col: tc.data, g: g}
 	parallelDo(g.N, grainFor(ckk*ohw), t)
 	*t = unfoldTask{}
 	unfoldTasks.Put(t)
@@ -31,7 +31,7 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 	checkShape("Col2Im", "col", tc, g, g.N, ckk, ohw)
 	checkShape("Col2Im", "x", tx, g, g.N, g.C, g.H, g.W)
 	t := unfoldTasks.Get()
-	*t = unfoldTask{x: tx.data, col: tc.data, g: g, fold: true}
+	*t = unfoldTask{k: vec.For(b.level), x: tx.data, col: tc.data, g: g, fold: true}
 	parallelDo(g.N, grainFor(ckk*ohw), t)
 	*t = unfoldTask{}
 	unfoldTasks.Put(t)
@@ -39,6 +39,7 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 
 // unfoldTask is Im2Col, or Col2Im when fold is set, over images.
 type unfoldTask struct {
+	k      *vec.Kernels
 	x, col []float32
 	g      backend.ConvGeom
 	fold   bool
@@ -54,9 +55,9 @@ func (t *unfoldTask) run(_, lo, hi int) {
 		xn, coln := t.x[n*xLen:(n+1)*xLen], t.col[n*colLen:(n+1)*colLen]
 		if t.fold {
 			clear(xn)
-			col2im(coln, xn, g, 0, ohw)
+			col2im(t.k, coln, xn, g, 0, ohw)
 		} else {
-			im2col(xn, coln, ohw, g, 0, ohw)
+			im2col(t.k, xn, coln, ohw, g, 0, ohw)
 		}
 	}
 }
@@ -65,10 +66,10 @@ func (t *unfoldTask) run(_, lo, hi int) {
 // row (c·KH+i)·KW+j holds, at column oh·OW+ow, x[c, oh·SH−PH+i·DH,
 // ow·SW−PW+j·DW], or 0 in the padding: x is the image [C, H, W] and col
 // is [C·KH·KW, j1−j0] with rows ld apart.
-func im2col(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
+func im2col(k *vec.Kernels, x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
 	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
 	if g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0 && j0%ow == 0 && j1%ow == 0 {
-		im2colRows(x, col, ld, g, j0/ow, j1/ow)
+		im2colRows(k, x, col, ld, g, j0/ow, j1/ow)
 		return
 	}
 	y0, y1 := j0/ow, (j1+ow-1)/ow
@@ -113,40 +114,45 @@ func im2col(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
 }
 
 // im2colRows is im2col for stride 1, no padding and the columns of whole
-// output rows [y0, y1): each row of the block is then j1−j0 = (y1−y0)·OW
-// floats copied OW at a time, in two moves of four when OW is 8.
-func im2colRows(x, col []float32, ld int, g backend.ConvGeom, y0, y1 int) {
-	ow, hw, r := g.OutW(), g.H*g.W, 0
+// output rows [y0, y1): the rows of the block that share a channel and a
+// kernel column j are KH blocks of y1−y0 rows of the image OW wide, which
+// k's CopyRows moves in one call.
+func im2colRows(k *vec.Kernels, x, col []float32, ld int, g backend.ConvGeom, y0, y1 int) {
 	for c := 0; c < g.C; c++ {
-		plane := x[c*hw : (c+1)*hw]
-		for i := 0; i < g.KH; i++ {
-			for j := 0; j < g.KW; j++ {
-				row := col[r*ld : r*ld+(y1-y0)*ow]
-				r++
-				src := plane[(y0+i*g.DilH)*g.W+j*g.DilW:]
-				if ow == 8 {
-					for d := row; len(d) >= 8; d = d[8:] {
-						*(*[4]float32)(d) = *(*[4]float32)(src)
-						*(*[4]float32)(d[4:]) = *(*[4]float32)(src[4:])
-						if len(d) > 8 {
-							src = src[g.W:]
-						}
-					}
-					continue
-				}
-				for y := y0; y < y1; y++ {
-					copyRow(row[(y-y0)*ow:(y-y0+1)*ow], src[(y-y0)*g.W:])
-				}
-			}
+		for j := 0; j < g.KW; j++ {
+			k.CopyRows(col[(c*g.KH*g.KW+j)*ld:], x[c*g.H*g.W+y0*g.W+j*g.DilW:], rowBlocks(g, ld, y0, y1))
 		}
 	}
 }
 
+// col2imRows is col2im, the adjoint of im2colRows, for stride 1, no padding
+// and the columns of whole output rows [y0, y1), with k's AddRows: channel
+// by channel, kernel column by kernel column, then kernel row by kernel
+// row.
+func col2imRows(k *vec.Kernels, col, x []float32, ld int, g backend.ConvGeom, y0, y1 int) {
+	for c := 0; c < g.C; c++ {
+		for j := 0; j < g.KW; j++ {
+			k.AddRows(x[c*g.H*g.W+y0*g.W+j*g.DilW:], col[(c*g.KH*g.KW+j)*ld:], rowBlocks(g, ld, y0, y1))
+		}
+	}
+}
+
+// rowBlocks is the layout of im2colRows' moves: a block per kernel row,
+// KW rows of the column matrix (ld apart) and DH rows of the image apart.
+func rowBlocks(g backend.ConvGeom, ld, y0, y1 int) vec.RowBlocks {
+	return vec.RowBlocks{Blocks: g.KH, Rows: y1 - y0, Width: g.OutW(), LD: g.W, Packed: g.KW * ld, Strided: g.DilH * g.W}
+}
+
 // col2im adds to one image x [C, H, W], for each of its elements, the
 // entries of the columns [j0, j1) of a column matrix col [C·KH·KW, j1−j0]
-// that im2col would have copied from it, in row order.
-func col2im(col, x []float32, g backend.ConvGeom, j0, j1 int) {
+// that im2col would have copied from it, in row order (with stride 1, no
+// padding and whole output rows, in col2imRows' order).
+func col2im(k *vec.Kernels, col, x []float32, g backend.ConvGeom, j0, j1 int) {
 	ow, hw, width := g.OutW(), g.H*g.W, j1-j0
+	if g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0 && j0%ow == 0 && j1%ow == 0 {
+		col2imRows(k, col, x, width, g, j0/ow, j1/ow)
+		return
+	}
 	y0, y1 := j0/ow, (j1+ow-1)/ow
 	r := 0
 	for c := 0; c < g.C; c++ {

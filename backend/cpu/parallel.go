@@ -143,7 +143,7 @@ const (
 	napTime  = 20 * time.Millisecond
 )
 
-// work runs queued jobs forever.// work runs queued jobs forever.
+// work runs queued jobs forever.
 func (p *workerPool) work() {
 	for {
 		j := p.next()

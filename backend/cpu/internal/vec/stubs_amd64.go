@@ -166,6 +166,16 @@ func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, oh int, ow i
 // names no element of its own window.
 func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
 
+// copyRowsAVX512 copies blocks of rows rows of width floats from src, where
+// the rows of a block are ld apart, to dst, where they lie one after
+// another: dst[b·db+r·width+j] = src[b·sb+r·ld+j].
+func copyRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+
+// addRowsAVX512 is copyRows' adjoint: it adds blocks of rows rows of width
+// floats, lying one after another in src, to rows ld apart in dst:
+// dst[b·db+r·ld+j] += src[b·sb+r·width+j].
+func addRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -327,3 +337,13 @@ func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, oh int, ow int
 // dy. It returns false, leaving dx partly written, as soon as an arg
 // names no element of its own window.
 func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+
+// copyRowsAVX2 copies blocks of rows rows of width floats from src, where
+// the rows of a block are ld apart, to dst, where they lie one after
+// another: dst[b·db+r·width+j] = src[b·sb+r·ld+j].
+func copyRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+
+// addRowsAVX2 is copyRows' adjoint: it adds blocks of rows rows of width
+// floats, lying one after another in src, to rows ld apart in dst:
+// dst[b·db+r·ld+j] += src[b·sb+r·width+j].
+func addRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)

@@ -41,4 +41,6 @@ var generic = Kernels{
 	adadelta:      adadeltaGeneric,
 	maxPool2:      maxPool2Generic,
 	maxPool2Grad:  maxPool2GradGeneric,
+	copyRows:      copyRowsGeneric,
+	addRows:       addRowsGeneric,
 }

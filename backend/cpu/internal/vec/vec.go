@@ -66,6 +66,8 @@ type Kernels struct {
 	adadelta      func(p, g, s, u []float32, lr, rho, rho1, eps, wd float32)
 	maxPool2      func(y, arg, x []float32, w, oh, ow int)
 	maxPool2Grad  func(dx, dy, arg []float32, w, oh, ow int) bool
+	copyRows      func(dst, src []float32, blocks, rows, width, ld, db, sb int)
+	addRows       func(dst, src []float32, blocks, rows, width, ld, db, sb int)
 }
 
 // tables holds the kernel table of every level this build has; the
@@ -331,4 +333,50 @@ func (k *Kernels) MaxPool2(y, arg, x []float32, w, oh, ow int) {
 func (k *Kernels) MaxPool2Grad(dx, dy, arg []float32, w, oh, ow int) bool {
 	checkPool2("MaxPool2Grad", dx, dy, arg, w, oh, ow)
 	return k.maxPool2Grad(dx, dy, arg, w, oh, ow)
+}
+
+// RowBlocks is the layout of the blocks of rows CopyRows and AddRows move:
+// Blocks blocks of Rows rows of Width floats, which lie one after another
+// on the packed side (a column matrix) and LD floats apart on the strided
+// side (an image plane); block b starts b·Packed floats into the packed
+// slice and b·Strided into the strided one.
+type RowBlocks struct {
+	Blocks, Rows, Width int
+	LD                  int // floats between rows on the strided side
+	Packed, Strided     int // floats between blocks on each side
+}
+
+// check panics unless the blocks fit packed and strided.
+func (b RowBlocks) check(op string, packed, strided []float32) {
+	if b.Blocks < 0 || b.Rows < 0 || b.Width < 0 || b.LD < b.Width || b.Packed < 0 || b.Strided < 0 {
+		panic(fmt.Sprintf("vec: %s: invalid layout %+v", op, b))
+	}
+	if b.Blocks > 0 && b.Rows > 0 && b.Width > 0 {
+		check(op, (b.Blocks-1)*b.Packed+b.Rows*b.Width, len(packed))
+		check(op, (b.Blocks-1)*b.Strided+(b.Rows-1)*b.LD+b.Width, len(strided))
+	}
+}
+
+// empty reports whether there is nothing to move.
+func (b RowBlocks) empty() bool { return b.Blocks == 0 || b.Rows == 0 || b.Width == 0 }
+
+// CopyRows copies the blocks of rows of b from the strided src to the
+// packed dst: dst[i·Packed+r·Width+j] = src[i·Strided+r·LD+j]. It is the
+// unfolding of image rows into a column matrix.
+func (k *Kernels) CopyRows(dst, src []float32, b RowBlocks) {
+	b.check("CopyRows", dst, src)
+	if !b.empty() {
+		k.copyRows(dst, src, b.Blocks, b.Rows, b.Width, b.LD, b.Packed, b.Strided)
+	}
+}
+
+// AddRows is CopyRows' adjoint, the folding of a column matrix back onto
+// image rows: it adds the packed src to the strided dst,
+// dst[i·Strided+r·LD+j] += src[i·Packed+r·Width+j], block after block and
+// row after row, so blocks may overlap in dst.
+func (k *Kernels) AddRows(dst, src []float32, b RowBlocks) {
+	b.check("AddRows", src, dst)
+	if !b.empty() {
+		k.addRows(dst, src, b.Blocks, b.Rows, b.Width, b.LD, b.Strided, b.Packed)
+	}
 }

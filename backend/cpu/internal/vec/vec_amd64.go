@@ -48,6 +48,8 @@ var avx2 = Kernels{
 	adadelta:      adadeltaAVX2,
 	maxPool2:      maxPool2AVX2,
 	maxPool2Grad:  maxPool2GradAVX2,
+	copyRows:      copyRowsAVX2,
+	addRows:       addRowsAVX2,
 }
 
 // avx512 is the kernel table of the AVX-512 assembly.
@@ -89,4 +91,6 @@ var avx512 = Kernels{
 	adadelta:      adadeltaAVX512,
 	maxPool2:      maxPool2AVX512,
 	maxPool2Grad:  maxPool2GradAVX512,
+	copyRows:      copyRowsAVX512,
+	addRows:       addRowsAVX512,
 }

@@ -4548,6 +4548,229 @@ fail_maxPool2GradAVX512:
 	VZEROUPPER
 	RET
 
+// func copyRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $8-96
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  blocks+48(FP), DX
+	MOVQ  width+64(FP), BX
+	MOVQ  ld+72(FP), DI
+	MOVQ  BX, SI
+	MOVQ  db+80(FP), R8
+	MOVQ  sb+88(FP), R9
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
+	SHLQ  $0x02, R9
+	MOVQ  BX, R10
+	SHRQ  $0x04, R10
+	ANDQ  $0x0000000f, BX
+	LEAQ  tailmask16<>+0(SB), R11
+	KMOVW (R11)(BX*2), K1
+
+block_copyRowsAVX512:
+	CMPQ DX, $0x00
+	JE   done_copyRowsAVX512
+	MOVQ rows+56(FP), R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	CMPQ R10, $0x00
+	JNE  row_copyRowsAVX512
+	CMPQ BX, $0x08
+	JNE  quad_copyRowsAVX512
+
+pair_copyRowsAVX512:
+	CMPQ         R11, $0x02
+	JL           row_copyRowsAVX512
+	VMOVUPS      (R13), Y0
+	VINSERTF32X8 $0x01, (R13)(DI*1), Z0, Z0
+	VMOVUPS      Z0, (R12)
+	LEAQ         (R13)(DI*2), R13
+	ADDQ         $0x00000040, R12
+	SUBQ         $0x02, R11
+	JMP          pair_copyRowsAVX512
+
+quad_copyRowsAVX512:
+	CMPQ      R11, $0x04
+	JL        row_copyRowsAVX512
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	SUBQ      $0x04, R11
+	JMP       quad_copyRowsAVX512
+
+row_copyRowsAVX512:
+	CMPQ R11, $0x00
+	JE   next_copyRowsAVX512
+	MOVQ R12, R14
+	MOVQ R13, R15
+	MOVQ R10, BP
+
+vec_copyRowsAVX512:
+	CMPQ    BP, $0x00
+	JE      tail_copyRowsAVX512
+	VMOVUPS (R15), Z1
+	VMOVUPS Z1, (R14)
+	ADDQ    $0x00000040, R14
+	ADDQ    $0x00000040, R15
+	DECQ    BP
+	JMP     vec_copyRowsAVX512
+
+tail_copyRowsAVX512:
+	CMPQ      BX, $0x00
+	JE        rowdone_copyRowsAVX512
+	VMOVUPS.Z (R15), K1, Z1
+	VMOVUPS   Z1, K1, (R14)
+
+rowdone_copyRowsAVX512:
+	ADDQ SI, R12
+	ADDQ DI, R13
+	DECQ R11
+	JMP  row_copyRowsAVX512
+
+next_copyRowsAVX512:
+	ADDQ R8, AX
+	ADDQ R9, CX
+	DECQ DX
+	JMP  block_copyRowsAVX512
+
+done_copyRowsAVX512:
+	VZEROUPPER
+	RET
+
+// func addRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·addRowsAVX512(SB), NOSPLIT, $8-96
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  blocks+48(FP), DX
+	MOVQ  width+64(FP), BX
+	MOVQ  ld+72(FP), SI
+	MOVQ  BX, DI
+	MOVQ  db+80(FP), R8
+	MOVQ  sb+88(FP), R9
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
+	SHLQ  $0x02, R9
+	MOVQ  BX, R10
+	SHRQ  $0x04, R10
+	ANDQ  $0x0000000f, BX
+	LEAQ  tailmask16<>+0(SB), R11
+	KMOVW (R11)(BX*2), K1
+
+block_addRowsAVX512:
+	CMPQ DX, $0x00
+	JE   done_addRowsAVX512
+	MOVQ rows+56(FP), R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	CMPQ R10, $0x00
+	JNE  row_addRowsAVX512
+	CMPQ BX, $0x08
+	JNE  quad_addRowsAVX512
+
+pair_addRowsAVX512:
+	CMPQ          R11, $0x02
+	JL            row_addRowsAVX512
+	VMOVUPS       (R12), Y0
+	VINSERTF32X8  $0x01, (R12)(SI*1), Z0, Z0
+	VADDPS        (R13), Z0, Z0
+	VMOVUPS       Y0, (R12)
+	VEXTRACTF32X8 $0x01, Z0, Y0
+	VMOVUPS       Y0, (R12)(SI*1)
+	LEAQ          (R12)(SI*2), R12
+	ADDQ          $0x00000040, R13
+	SUBQ          $0x02, R11
+	JMP           pair_addRowsAVX512
+
+quad_addRowsAVX512:
+	CMPQ      R11, $0x04
+	JL        row_addRowsAVX512
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS.Z (R12), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS.Z (R12), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS.Z (R12), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	VMOVUPS.Z (R13), K1, Z1
+	VMOVUPS.Z (R12), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (R12)
+	ADDQ      SI, R12
+	ADDQ      DI, R13
+	SUBQ      $0x04, R11
+	JMP       quad_addRowsAVX512
+
+row_addRowsAVX512:
+	CMPQ R11, $0x00
+	JE   next_addRowsAVX512
+	MOVQ R12, R14
+	MOVQ R13, R15
+	MOVQ R10, BP
+
+vec_addRowsAVX512:
+	CMPQ    BP, $0x00
+	JE      tail_addRowsAVX512
+	VMOVUPS (R15), Z1
+	VMOVUPS (R14), Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS Z1, (R14)
+	ADDQ    $0x00000040, R14
+	ADDQ    $0x00000040, R15
+	DECQ    BP
+	JMP     vec_addRowsAVX512
+
+tail_addRowsAVX512:
+	CMPQ      BX, $0x00
+	JE        rowdone_addRowsAVX512
+	VMOVUPS.Z (R15), K1, Z1
+	VMOVUPS.Z (R14), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (R14)
+
+rowdone_addRowsAVX512:
+	ADDQ SI, R12
+	ADDQ DI, R13
+	DECQ R11
+	JMP  row_addRowsAVX512
+
+next_addRowsAVX512:
+	ADDQ R8, AX
+	ADDQ R9, CX
+	DECQ DX
+	JMP  block_addRowsAVX512
+
+done_addRowsAVX512:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
@@ -7856,5 +8079,203 @@ done_maxPool2GradAVX2:
 fail_maxPool2GradAVX2:
 	MOVB $0x00, AL
 	MOVB AL, ret+96(FP)
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+// Requires: AVX
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $8-96
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    src_base+24(FP), CX
+	MOVQ    blocks+48(FP), DX
+	MOVQ    width+64(FP), BX
+	MOVQ    ld+72(FP), DI
+	MOVQ    BX, SI
+	MOVQ    db+80(FP), R8
+	MOVQ    sb+88(FP), R9
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, R9
+	MOVQ    BX, R10
+	SHRQ    $0x03, R10
+	ANDQ    $0x00000007, BX
+	LEAQ    tailmask8<>+0(SB), R11
+	MOVQ    $0x00000008, R12
+	SUBQ    BX, R12
+	VMOVUPS (R11)(R12*4), Y0
+
+block_copyRowsAVX2:
+	CMPQ DX, $0x00
+	JE   done_copyRowsAVX2
+	MOVQ rows+56(FP), R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	CMPQ R10, $0x00
+	JNE  row_copyRowsAVX2
+
+quad_copyRowsAVX2:
+	CMPQ       R11, $0x04
+	JL         row_copyRowsAVX2
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	SUBQ       $0x04, R11
+	JMP        quad_copyRowsAVX2
+
+row_copyRowsAVX2:
+	CMPQ R11, $0x00
+	JE   next_copyRowsAVX2
+	MOVQ R12, R14
+	MOVQ R13, R15
+	MOVQ R10, BP
+
+vec_copyRowsAVX2:
+	CMPQ    BP, $0x00
+	JE      tail_copyRowsAVX2
+	VMOVUPS (R15), Y1
+	VMOVUPS Y1, (R14)
+	ADDQ    $0x00000020, R14
+	ADDQ    $0x00000020, R15
+	DECQ    BP
+	JMP     vec_copyRowsAVX2
+
+tail_copyRowsAVX2:
+	CMPQ       BX, $0x00
+	JE         rowdone_copyRowsAVX2
+	VMASKMOVPS (R15), Y0, Y1
+	VMASKMOVPS Y1, Y0, (R14)
+
+rowdone_copyRowsAVX2:
+	ADDQ SI, R12
+	ADDQ DI, R13
+	DECQ R11
+	JMP  row_copyRowsAVX2
+
+next_copyRowsAVX2:
+	ADDQ R8, AX
+	ADDQ R9, CX
+	DECQ DX
+	JMP  block_copyRowsAVX2
+
+done_copyRowsAVX2:
+	VZEROUPPER
+	RET
+
+// func addRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+// Requires: AVX
+TEXT ·addRowsAVX2(SB), NOSPLIT, $8-96
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    src_base+24(FP), CX
+	MOVQ    blocks+48(FP), DX
+	MOVQ    width+64(FP), BX
+	MOVQ    ld+72(FP), SI
+	MOVQ    BX, DI
+	MOVQ    db+80(FP), R8
+	MOVQ    sb+88(FP), R9
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, R9
+	MOVQ    BX, R10
+	SHRQ    $0x03, R10
+	ANDQ    $0x00000007, BX
+	LEAQ    tailmask8<>+0(SB), R11
+	MOVQ    $0x00000008, R12
+	SUBQ    BX, R12
+	VMOVUPS (R11)(R12*4), Y0
+
+block_addRowsAVX2:
+	CMPQ DX, $0x00
+	JE   done_addRowsAVX2
+	MOVQ rows+56(FP), R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	CMPQ R10, $0x00
+	JNE  row_addRowsAVX2
+
+quad_addRowsAVX2:
+	CMPQ       R11, $0x04
+	JL         row_addRowsAVX2
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS (R12), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS (R12), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS (R12), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	VMASKMOVPS (R13), Y0, Y1
+	VMASKMOVPS (R12), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R12)
+	ADDQ       SI, R12
+	ADDQ       DI, R13
+	SUBQ       $0x04, R11
+	JMP        quad_addRowsAVX2
+
+row_addRowsAVX2:
+	CMPQ R11, $0x00
+	JE   next_addRowsAVX2
+	MOVQ R12, R14
+	MOVQ R13, R15
+	MOVQ R10, BP
+
+vec_addRowsAVX2:
+	CMPQ    BP, $0x00
+	JE      tail_addRowsAVX2
+	VMOVUPS (R15), Y1
+	VMOVUPS (R14), Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (R14)
+	ADDQ    $0x00000020, R14
+	ADDQ    $0x00000020, R15
+	DECQ    BP
+	JMP     vec_addRowsAVX2
+
+tail_addRowsAVX2:
+	CMPQ       BX, $0x00
+	JE         rowdone_addRowsAVX2
+	VMASKMOVPS (R15), Y0, Y1
+	VMASKMOVPS (R14), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (R14)
+
+rowdone_addRowsAVX2:
+	ADDQ SI, R12
+	ADDQ DI, R13
+	DECQ R11
+	JMP  row_addRowsAVX2
+
+next_addRowsAVX2:
+	ADDQ R8, AX
+	ADDQ R9, CX
+	DECQ DX
+	JMP  block_addRowsAVX2
+
+done_addRowsAVX2:
 	VZEROUPPER
 	RET

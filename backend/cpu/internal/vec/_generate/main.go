@@ -25,6 +25,8 @@ func main() {
 			k.emit(l)
 		}
 		emitPool(l)
+		emitRows(l, false)
+		emitRows(l, true)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
