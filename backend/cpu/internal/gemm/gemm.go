@@ -29,6 +29,11 @@ import (
 // part in too few multiply-adds to repay the copy.
 const directRows = 64
 
+// directLD is the largest leading dimension of a B read in place: rows
+// further apart land in few of L1's sets and on many pages (the conv2 GEMM
+// of the MNIST CNN, 64×800×4096, runs 10% faster packed).
+const directLD = 512
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major A, B and C
 // with leading dimensions lda, ldb and ldc, where op(X) is X, or Xᵀ when
 // its trans flag is set: op(A) is m×k, op(B) is k×n and C is m×n. When
@@ -150,7 +155,7 @@ func (kn *kernel) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha fl
 	kb := balance(k, kn.kc, 1)
 	mb := balance(m, kn.mc, mr)
 	nb := balance(n, kn.nc, nr)
-	direct := !transB && m <= directRows
+	direct := !transB && m <= directRows && ldb <= directLD
 	var pa []float32
 	if packed == nil {
 		pa = ws.packA.grow(roundUp(min(mb, m), mr) * min(kb, k))

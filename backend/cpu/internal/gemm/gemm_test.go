@@ -152,8 +152,8 @@ func TestSmall(t *testing.T) {
 }
 
 // TestBlockBoundaries runs every level at sizes one below, at and one
-// above each block size (kc, nc, mc) and the rows up to which B is read in
-// place.
+// above each block size (kc, nc, mc) and the rows and leading dimensions
+// up to which B is read in place.
 func TestBlockBoundaries(t *testing.T) {
 	for _, l := range isa.Supported() {
 		kn := kernelFor(l)
@@ -165,6 +165,7 @@ func TestBlockBoundaries(t *testing.T) {
 					product{tr[0], tr[1], kn.mr + 1, kn.nr + 1, kn.kc + d, 1, 0.5, 1, 1},
 					product{tr[0], tr[1], 3, kn.nc + d, 7, 1.5, 0, 2, 0},
 					product{tr[0], tr[1], directRows + d, 2*kn.nr + 1, 9, 1, 1, 3, 2},
+					product{tr[0], tr[1], directRows, directLD - 3, 9, 1, 1, 1, 3 + d},
 				)
 				if !testing.Short() {
 					ps = append(ps,

@@ -1,5 +1,7 @@
 package gemm
 
+import "github.com/myelin-go/myelin/backend/cpu/internal/vec"
+
 // packA writes alpha·op(A)[i0:i0+mc, p0:p0+kc] into dst in panels of mr
 // rows: dst[q·mr·kc + p·mr + i] is alpha·op(A)[i0+q·mr+i, p0+p], and zero
 // for rows past mc. op(A) is A, or Aᵀ when trans is set.
@@ -38,6 +40,14 @@ func (kn *kernel) packA(dst []float32, trans bool, a []float32, lda, i0, p0, mc,
 // past j1. op(B) is B, or Bᵀ when trans is set.
 func (kn *kernel) packB(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, j1 int) {
 	nr := kn.nr
+	if full := (j1 - j0) / nr; !trans && full > 0 {
+		// Whole strips: kc rows of nr floats each, ldb apart in B.
+		vec.For(kn.level).CopyRows(dst, b[p0*ldb+j0:], vec.RowBlocks{Blocks: full, Rows: kc, Width: nr, LD: ldb, Packed: nr * kc, Strided: nr})
+		if j0 += full * nr; j0 == j1 {
+			return
+		}
+		dst = dst[full*nr*kc:]
+	}
 	for s := 0; j0+s*nr < j1; s++ {
 		strip := dst[s*nr*kc : (s+1)*nr*kc]
 		c0 := j0 + s*nr
@@ -45,14 +55,6 @@ func (kn *kernel) packB(dst []float32, trans bool, b []float32, ldb, p0, kc, j0,
 		switch {
 		case trans:
 			kn.transpose(cols, kc, 1, b[c0*ldb+p0:], ldb, strip, nr)
-		case cols == 32 && nr == 32:
-			for p := 0; p < kc; p++ {
-				*(*[32]float32)(strip[p*32:]) = *(*[32]float32)(b[(p0+p)*ldb+c0:])
-			}
-		case cols == 16 && nr == 16:
-			for p := 0; p < kc; p++ {
-				*(*[16]float32)(strip[p*16:]) = *(*[16]float32)(b[(p0+p)*ldb+c0:])
-			}
 		default:
 			for p := 0; p < kc; p++ {
 				copy(strip[p*nr:p*nr+cols], b[(p0+p)*ldb+c0:][:cols])

@@ -362,7 +362,8 @@ func (b RowBlocks) empty() bool { return b.Blocks == 0 || b.Rows == 0 || b.Width
 
 // CopyRows copies the blocks of rows of b from the strided src to the
 // packed dst: dst[i·Packed+r·Width+j] = src[i·Strided+r·LD+j]. It is the
-// unfolding of image rows into a column matrix.
+// unfolding of image rows into a column matrix, and the packing of a
+// matrix product's operand into strips.
 func (k *Kernels) CopyRows(dst, src []float32, b RowBlocks) {
 	b.check("CopyRows", dst, src)
 	if !b.empty() {
