@@ -10,53 +10,82 @@ struct Conv {
 	int n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
 };
 
+// im2col gives each warp one row at a time and its lanes the row's
+// elements, so that the divisions that locate a row are made once per row;
+// the other kernels make them per element through BY_INDEX, in 32-bit
+// arithmetic where the count allows (64-bit division is a long software
+// routine on the GPU). Warps per row were slower for them: their rows are
+// short (a row of x, not of col), which leaves lanes idle.
+
 // im2col writes col [N, C·KH·KW, OH·OW] from x [N, C, H, W]: row (c·KH+i)·KW+j
 // of image n holds x[n, c, oh·SH−PH+i·DH, ow·SW−PW+j·DW] for each (oh, ow),
-// 0 in the padding.
+// 0 in the padding. One warp per row of col; each lane steps through its
+// columns 32 at a time, carrying (oh, ow) along without dividing.
 extern "C" __global__ void im2col(const float *x, float *col, Conv g)
 {
-	i64 total = (i64)g.n * g.c * g.kh * g.kw * g.oh * g.ow;
-	GRID_STRIDE(idx, total)
+	int lane = threadIdx.x % 32, p = g.oh * g.ow;
+	int doh = 32 / g.ow, dow = 32 - doh * g.ow; // a step of 32 columns
+	ROW_LOOP(r, (i64)g.n * g.c * g.kh * g.kw)
 	{
-		i64 r = idx;
-		int ow = r % g.ow;
-		r /= g.ow;
-		int oh = r % g.oh;
-		r /= g.oh;
-		int j = r % g.kw;
-		r /= g.kw;
-		int i = r % g.kh;
-		r /= g.kh; // r = n·C + c
-		int h = oh * g.sh - g.ph + i * g.dh, w = ow * g.sw - g.pw + j * g.dw;
-		col[idx] = h >= 0 && h < g.h && w >= 0 && w < g.w ? x[(r * g.h + h) * g.w + w] : 0.0f;
+		i64 q = r / g.kw;
+		int j = r - q * g.kw;
+		i64 nc = q / g.kh;
+		int i = q - nc * g.kh;
+		const float *in = x + nc * g.h * g.w;
+		float *out = col + r * p;
+		int h0 = i * g.dh - g.ph, w0 = j * g.dw - g.pw;
+		int oh = lane / g.ow, ow = lane - oh * g.ow;
+#pragma unroll 4
+		for (int t = lane; t < p; t += 32) {
+			int h = oh * g.sh + h0, w = ow * g.sw + w0;
+			out[t] = (unsigned)h < (unsigned)g.h && (unsigned)w < (unsigned)g.w ? in[h * g.w + w] : 0.0f;
+			oh += doh;
+			ow += dow;
+			if (ow >= g.ow) {
+				ow -= g.ow;
+				oh++;
+			}
+		}
 	}
+}
+
+// col2im_at writes x element idx (see col2im).
+template <typename I> __device__ __forceinline__ void col2im_at(I idx, const float *col, float *x, const Conv &g)
+{
+	I r = idx / g.w;
+	int w = idx - r * g.w;
+	I nc = r / g.h;
+	int h = r - nc * g.h;
+	const float *base = col + (i64)nc * g.kh * g.kw * g.oh * g.ow;
+	float s = 0;
+	for (int i = 0; i < g.kh; i++) {
+		int oh = h + g.ph - i * g.dh;
+		if (g.sh != 1) { // no division where the stride is 1
+			if (oh < 0 || oh % g.sh != 0)
+				continue;
+			oh /= g.sh;
+		}
+		if (oh < 0 || oh >= g.oh)
+			continue;
+		for (int j = 0; j < g.kw; j++) {
+			int ow = w + g.pw - j * g.dw;
+			if (g.sw != 1) {
+				if (ow < 0 || ow % g.sw != 0)
+					continue;
+				ow /= g.sw;
+			}
+			if (ow >= 0 && ow < g.ow)
+				s += base[((i64)(i * g.kw + j) * g.oh + oh) * g.ow + ow];
+		}
+	}
+	x[idx] = s;
 }
 
 // col2im overwrites x [N, C, H, W] with the sum of the col entries that
 // im2col reads from each element, taken in the order of (i, j).
 extern "C" __global__ void col2im(const float *col, float *x, Conv g)
 {
-	i64 total = (i64)g.n * g.c * g.h * g.w;
-	GRID_STRIDE(idx, total)
-	{
-		int w = idx % g.w, h = (idx / g.w) % g.h;
-		i64 nc = idx / ((i64)g.w * g.h);
-		const float *base = col + nc * g.kh * g.kw * g.oh * g.ow;
-		float s = 0;
-		for (int i = 0; i < g.kh; i++) {
-			int th = h + g.ph - i * g.dh;
-			if (th < 0 || th % g.sh != 0 || th / g.sh >= g.oh)
-				continue;
-			int oh = th / g.sh;
-			for (int j = 0; j < g.kw; j++) {
-				int tw = w + g.pw - j * g.dw;
-				if (tw < 0 || tw % g.sw != 0 || tw / g.sw >= g.ow)
-					continue;
-				s += base[((i64)(i * g.kw + j) * g.oh + oh) * g.ow + tw / g.sw];
-			}
-		}
-		x[idx] = s;
-	}
+	BY_INDEX(idx, (i64)g.n * g.c * g.h * g.w, col2im_at(idx, col, x, g));
 }
 
 // Pool is a pooling geometry (backend.PoolGeom) with its output size; planes
@@ -65,30 +94,35 @@ struct Pool {
 	int planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
 };
 
+// maxpool_at writes y and arg element idx (see maxpool).
+template <typename I> __device__ __forceinline__ void maxpool_at(I idx, const float *x, float *y, float *arg, const Pool &g)
+{
+	I r = idx / g.ow;
+	int ow = idx - r * g.ow;
+	I plane = r / g.oh;
+	int oh = r - plane * g.oh;
+	const float *in = x + (i64)plane * g.h * g.w;
+	int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
+	int h1 = min(h0 + g.kh, g.h), w1 = min(w0 + g.kw, g.w);
+	h0 = max(h0, 0);
+	w0 = max(w0, 0);
+	int best = h0 * g.w + w0;
+	float m = in[best];
+	for (int h = h0; h < h1; h++)
+		for (int w = w0; w < w1; w++)
+			if (in[h * g.w + w] > m) {
+				m = in[h * g.w + w];
+				best = h * g.w + w;
+			}
+	y[idx] = m;
+	arg[idx] = (float)best;
+}
+
 // maxpool writes y with the maximum of each window of x and arg with the
 // in-plane index h·W+w of the first element (row-major) that holds it.
 extern "C" __global__ void maxpool(const float *x, float *y, float *arg, Pool g)
 {
-	i64 total = (i64)g.planes * g.oh * g.ow;
-	GRID_STRIDE(idx, total)
-	{
-		int ow = idx % g.ow, oh = (idx / g.ow) % g.oh;
-		const float *in = x + idx / ((i64)g.ow * g.oh) * g.h * g.w;
-		int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
-		int h1 = min(h0 + g.kh, g.h), w1 = min(w0 + g.kw, g.w);
-		h0 = max(h0, 0);
-		w0 = max(w0, 0);
-		int best = h0 * g.w + w0;
-		float m = in[best];
-		for (int h = h0; h < h1; h++)
-			for (int w = w0; w < w1; w++)
-				if (in[h * g.w + w] > m) {
-					m = in[h * g.w + w];
-					best = h * g.w + w;
-				}
-		y[idx] = m;
-		arg[idx] = (float)best;
-	}
+	BY_INDEX(idx, (i64)g.planes * g.oh * g.ow, maxpool_at(idx, x, y, arg, g));
 }
 
 // pool_windows sets [*o0, *o1) to the outputs along one axis whose windows
@@ -100,64 +134,79 @@ __device__ __forceinline__ void pool_windows(int v, int k, int s, int p, int o, 
 	*o1 = min(hi / s + 1, o);
 }
 
+// maxpool_backward_at writes dx element idx (see maxpool_backward).
+template <typename I>
+__device__ __forceinline__ void maxpool_backward_at(I idx, const float *dy, const float *arg, float *dx, const Pool &g)
+{
+	I r = idx / g.w;
+	int w = idx - r * g.w;
+	I plane = r / g.h;
+	int h = r - plane * g.h;
+	const float *d = dy + (i64)plane * g.oh * g.ow, *a = arg + (i64)plane * g.oh * g.ow;
+	float self = (float)(h * g.w + w);
+	int oh0, oh1, ow0, ow1;
+	pool_windows(h, g.kh, g.sh, g.ph, g.oh, &oh0, &oh1);
+	pool_windows(w, g.kw, g.sw, g.pw, g.ow, &ow0, &ow1);
+	float s = 0;
+	for (int oh = oh0; oh < oh1; oh++)
+		for (int ow = ow0; ow < ow1; ow++)
+			if (a[oh * g.ow + ow] == self)
+				s += d[oh * g.ow + ow];
+	dx[idx] = s;
+}
+
 // maxpool_backward overwrites dx with, for each element, the sum of the dy
 // whose arg names it, in the order of the outputs (row-major).
 extern "C" __global__ void maxpool_backward(const float *dy, const float *arg, float *dx, Pool g)
 {
-	i64 total = (i64)g.planes * g.h * g.w;
-	GRID_STRIDE(idx, total)
-	{
-		int w = idx % g.w, h = (idx / g.w) % g.h;
-		i64 plane = idx / ((i64)g.w * g.h);
-		const float *d = dy + plane * g.oh * g.ow, *a = arg + plane * g.oh * g.ow;
-		float self = (float)(h * g.w + w);
-		int oh0, oh1, ow0, ow1;
-		pool_windows(h, g.kh, g.sh, g.ph, g.oh, &oh0, &oh1);
-		pool_windows(w, g.kw, g.sw, g.pw, g.ow, &ow0, &ow1);
-		float s = 0;
-		for (int oh = oh0; oh < oh1; oh++)
-			for (int ow = ow0; ow < ow1; ow++)
-				if (a[oh * g.ow + ow] == self)
-					s += d[oh * g.ow + ow];
-		dx[idx] = s;
-	}
+	BY_INDEX(idx, (i64)g.planes * g.h * g.w, maxpool_backward_at(idx, dy, arg, dx, g));
+}
+
+// avgpool_at writes y element idx (see avgpool).
+template <typename I> __device__ __forceinline__ void avgpool_at(I idx, const float *x, float *y, const Pool &g, float inv)
+{
+	I r = idx / g.ow;
+	int ow = idx - r * g.ow;
+	I plane = r / g.oh;
+	int oh = r - plane * g.oh;
+	const float *in = x + (i64)plane * g.h * g.w;
+	int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
+	int h1 = min(h0 + g.kh, g.h), w1 = min(w0 + g.kw, g.w);
+	float s = 0;
+	for (int h = max(h0, 0); h < h1; h++)
+		for (int w = max(w0, 0); w < w1; w++)
+			s += in[h * g.w + w];
+	y[idx] = s * inv;
 }
 
 // avgpool writes y with the sum of each window of x (row-major, padding
 // left out) times inv = 1/(KH·KW).
 extern "C" __global__ void avgpool(const float *x, float *y, Pool g, float inv)
 {
-	i64 total = (i64)g.planes * g.oh * g.ow;
-	GRID_STRIDE(idx, total)
-	{
-		int ow = idx % g.ow, oh = (idx / g.ow) % g.oh;
-		const float *in = x + idx / ((i64)g.ow * g.oh) * g.h * g.w;
-		int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
-		int h1 = min(h0 + g.kh, g.h), w1 = min(w0 + g.kw, g.w);
-		float s = 0;
-		for (int h = max(h0, 0); h < h1; h++)
-			for (int w = max(w0, 0); w < w1; w++)
-				s += in[h * g.w + w];
-		y[idx] = s * inv;
-	}
+	BY_INDEX(idx, (i64)g.planes * g.oh * g.ow, avgpool_at(idx, x, y, g, inv));
+}
+
+// avgpool_backward_at writes dx element idx (see avgpool_backward).
+template <typename I> __device__ __forceinline__ void avgpool_backward_at(I idx, const float *dy, float *dx, const Pool &g, float inv)
+{
+	I r = idx / g.w;
+	int w = idx - r * g.w;
+	I plane = r / g.h;
+	int h = r - plane * g.h;
+	const float *d = dy + (i64)plane * g.oh * g.ow;
+	int oh0, oh1, ow0, ow1;
+	pool_windows(h, g.kh, g.sh, g.ph, g.oh, &oh0, &oh1);
+	pool_windows(w, g.kw, g.sw, g.pw, g.ow, &ow0, &ow1);
+	float s = 0;
+	for (int oh = oh0; oh < oh1; oh++)
+		for (int ow = ow0; ow < ow1; ow++)
+			s += d[oh * g.ow + ow] * inv;
+	dx[idx] = s;
 }
 
 // avgpool_backward overwrites dx with, for each element, the sum of
 // dy·inv over the windows that cover it, in the order of the outputs.
 extern "C" __global__ void avgpool_backward(const float *dy, float *dx, Pool g, float inv)
 {
-	i64 total = (i64)g.planes * g.h * g.w;
-	GRID_STRIDE(idx, total)
-	{
-		int w = idx % g.w, h = (idx / g.w) % g.h;
-		const float *d = dy + idx / ((i64)g.w * g.h) * g.oh * g.ow;
-		int oh0, oh1, ow0, ow1;
-		pool_windows(h, g.kh, g.sh, g.ph, g.oh, &oh0, &oh1);
-		pool_windows(w, g.kw, g.sw, g.pw, g.ow, &ow0, &ow1);
-		float s = 0;
-		for (int oh = oh0; oh < oh1; oh++)
-			for (int ow = ow0; ow < ow1; ow++)
-				s += d[oh * g.ow + ow] * inv;
-		dx[idx] = s;
-	}
+	BY_INDEX(idx, (i64)g.planes * g.h * g.w, avgpool_backward_at(idx, dy, dx, g, inv));
 }

@@ -78,6 +78,7 @@ const (
 	SumPartial
 	SumPartialF64
 	SumFinal
+	BiasGradPart
 	BiasGrad
 	BatchSum
 	Softmax
@@ -119,6 +120,7 @@ var entries = [Count]struct{ module, name string }{
 	SumPartial:       {"reduce", "sum_partial"},
 	SumPartialF64:    {"reduce", "sum_partial_f64"},
 	SumFinal:         {"reduce", "sum_final"},
+	BiasGradPart:     {"reduce", "bias_grad_part"},
 	BiasGrad:         {"reduce", "bias_grad"},
 	BatchSum:         {"reduce", "batch_sum"},
 	Softmax:          {"reduce", "softmax"},

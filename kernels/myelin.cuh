@@ -13,6 +13,28 @@ typedef long long i64;
 #define GRID_STRIDE(i, n) \
 	for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
 
+// ROW_LOOP gives each warp of the grid one row r of rows at a time, and
+// each lane the columns lane, lane+32, … of it.
+#define ROW_LOOP(r, rows)                                                                                   \
+	for (i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32; r < (rows);                         \
+	     r += (i64)gridDim.x * blockDim.x / 32)
+
+// BY_INDEX evaluates call, an expression in idx, for every idx in [0, n)
+// across the grid; idx is an unsigned 32-bit index when n fits in 31 bits,
+// so that the divisions in call are 32-bit, and a 64-bit one otherwise.
+#define BY_INDEX(idx, n, call)                                                                              \
+	do {                                                                                                \
+		i64 n_ = (n);                                                                               \
+		if (n_ <= 0x7fffffff) {                                                                     \
+			for (unsigned idx = blockIdx.x * blockDim.x + threadIdx.x; idx < (unsigned)n_;      \
+			     idx += blockDim.x * gridDim.x)                                                 \
+				call;                                                                       \
+		} else {                                                                                    \
+			GRID_STRIDE(idx, n_)                                                                \
+			call;                                                                               \
+		}                                                                                           \
+	} while (0)
+
 // warp_sum returns, in lane 0, the sum of v over the warp, added in a
 // fixed order.
 template <typename T> __device__ __forceinline__ T warp_sum(T v)

@@ -44,20 +44,34 @@ extern "C" __global__ void sum_final(const double *part, int parts, double scale
 	}
 }
 
-// bias_grad writes db[c] = Σ over n and space of dy[n, c, s], one block
-// per channel, for dy [batch, C, spatial].
-extern "C" __global__ void bias_grad(const float *dy, float *db, int batch, int c, i64 spatial)
+// bias_grad_part writes part[r] = Σ_s dy[r, s] in double for each row r
+// = n·C + c of dy [batch·C, spatial], one warp per row.
+extern "C" __global__ void bias_grad_part(const float *dy, double *part, i64 rows, i64 spatial)
 {
-	int ch = blockIdx.x;
-	double s = 0;
-	for (int n = 0; n < batch; n++) {
-		const float *p = dy + ((i64)n * c + ch) * spatial;
-		for (i64 k = threadIdx.x; k < spatial; k += THREADS)
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, rows)
+	{
+		const float *p = dy + r * spatial;
+		double s = 0;
+		for (i64 k = lane; k < spatial; k += 32)
 			s += p[k];
+		s = warp_sum(s);
+		if (lane == 0)
+			part[r] = s;
 	}
-	s = block_sum(s);
-	if (threadIdx.x == 0)
+}
+
+// bias_grad writes db[c] = Σ_n part[n·C + c], n in order, for part from
+// bias_grad_part.
+extern "C" __global__ void bias_grad(const double *part, float *db, int batch, int c)
+{
+	GRID_STRIDE(ch, c)
+	{
+		double s = 0;
+		for (int n = 0; n < batch; n++)
+			s += part[(i64)n * c + ch];
 		db[ch] = (float)s;
+	}
 }
 
 // batch_sum writes out[i] = Σ_b part[b·len + i], b in order, for i < len.
@@ -71,12 +85,6 @@ extern "C" __global__ void batch_sum(const float *part, float *out, int batch, i
 		out[i] = s;
 	}
 }
-
-// ROW_LOOP gives each warp of the grid one row r of rows at a time, and
-// each lane the columns lane, lane+32, … of it.
-#define ROW_LOOP(r, rows)                                                                                   \
-	for (i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32; r < (rows);                         \
-	     r += (i64)gridDim.x * blockDim.x / 32)
 
 // softmax writes each row of y [rows, cols] with the softmax of the row of
 // x, the row maximum subtracted first. One warp per row.

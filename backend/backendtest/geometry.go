@@ -23,6 +23,8 @@ func convGeoms(rng *rand.Rand) []backend.ConvGeom {
 		conv(1, 2, 4, 4, 3, 3, 3, 3, 2, 2, 1, 1),  // padding 2, stride 3
 		conv(1, 1, 1, 7, 1, 3, 1, 2, 0, 1, 1, 3),  // single row, dilation 3
 		conv(2, 3, 5, 7, 3, 1, 1, 3, 1, 0, 2, 1),  // 3×1 kernel, mixed stride and dilation
+		conv(1, 2, 3, 37, 3, 3, 1, 1, 1, 1, 1, 1), // rows wider than a warp of 32
+		conv(2, 1, 4, 75, 2, 3, 1, 2, 0, 1, 1, 1), // wide rows, stride 2: 37 outputs per row
 	}
 	random := 30
 	if testing.Short() {
@@ -52,14 +54,15 @@ func conv(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw int) backend.ConvGeom {
 // padding, non-square windows and odd sizes, then random valid ones.
 func poolGeoms(rng *rand.Rand) []backend.PoolGeom {
 	geoms := []backend.PoolGeom{
-		pool(2, 3, 8, 8, 2, 2, 2, 2, 0, 0), // the usual 2×2 stride 2
-		pool(1, 2, 7, 7, 3, 3, 2, 2, 1, 1), // overlapping with padding
-		pool(2, 1, 6, 9, 2, 3, 1, 2, 1, 1), // non-square, overlapping
-		pool(1, 1, 5, 5, 3, 3, 1, 1, 1, 1), // heavy overlap, padding
-		pool(1, 2, 1, 6, 1, 2, 1, 1, 0, 1), // single row
-		pool(1, 1, 4, 4, 4, 4, 1, 1, 0, 0), // one window
-		pool(3, 2, 9, 7, 3, 3, 3, 3, 2, 2), // padding 2, stride 3
-		pool(2, 2, 7, 5, 3, 2, 2, 3, 0, 0), // stride larger than the window width
+		pool(2, 3, 8, 8, 2, 2, 2, 2, 0, 0),  // the usual 2×2 stride 2
+		pool(1, 2, 7, 7, 3, 3, 2, 2, 1, 1),  // overlapping with padding
+		pool(2, 1, 6, 9, 2, 3, 1, 2, 1, 1),  // non-square, overlapping
+		pool(1, 1, 5, 5, 3, 3, 1, 1, 1, 1),  // heavy overlap, padding
+		pool(1, 2, 1, 6, 1, 2, 1, 1, 0, 1),  // single row
+		pool(1, 1, 4, 4, 4, 4, 1, 1, 0, 0),  // one window
+		pool(3, 2, 9, 7, 3, 3, 3, 3, 2, 2),  // padding 2, stride 3
+		pool(2, 2, 7, 5, 3, 2, 2, 3, 0, 0),  // stride larger than the window width
+		pool(1, 2, 3, 70, 2, 2, 2, 2, 0, 0), // rows wider than a warp of 32
 	}
 	random := 24
 	if testing.Short() {

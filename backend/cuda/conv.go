@@ -33,8 +33,7 @@ func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 }
 
 func (b *Backend) im2col(x, col uint64, g backend.ConvGeom) {
-	n := g.N * g.C * g.KH * g.KW * g.OutH() * g.OutW()
-	b.launch("Im2Col", kernels.Im2Col, b.grid(n), new(args).addr(x).addr(col).conv(g))
+	b.launch("Im2Col", kernels.Im2Col, b.rowGrid(g.N*g.C*g.KH*g.KW), new(args).addr(x).addr(col).conv(g))
 }
 
 func (b *Backend) col2im(col, x uint64, g backend.ConvGeom) {

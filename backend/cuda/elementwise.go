@@ -46,12 +46,16 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 	b.launch("AddBias", kernels.AddBias, b.grid(n), new(args).ptr(ty).ptr(tb).i64(n).i32(c).i64(spatial))
 }
 
-// BiasGrad overwrites db[c] with Σ over n and space of dy[n, c, …], one
-// block per channel summing in double in a fixed order.
+// BiasGrad overwrites db[c] with Σ over n and space of dy[n, c, …]: one
+// warp per (n, c) plane summing in double, then one thread per channel
+// adding the planes' sums in the order of n.
 func (b *Backend) BiasGrad(dy, db backend.Tensor) {
 	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
 	n, c, spatial := channels("BiasGrad", "dy", tdy, tdb)
-	b.launch("BiasGrad", kernels.BiasGrad, c, new(args).ptr(tdy).ptr(tdb).i32(n).i32(c).i64(spatial))
+	part, done := b.scratch("BiasGrad", uint64(8*n*c))
+	defer done()
+	b.launch("BiasGrad", kernels.BiasGradPart, b.rowGrid(n*c), new(args).ptr(tdy).addr(part).i64(n*c).i64(spatial))
+	b.launch("BiasGrad", kernels.BiasGrad, b.grid(c), new(args).addr(part).ptr(tdb).i32(n).i32(c))
 }
 
 // sumChunk is the number of elements one block of the sum kernels adds.
