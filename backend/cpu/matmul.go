@@ -44,8 +44,7 @@ const gemmGrain = 1 << 19
 // split, so the result does not depend on GOMAXPROCS.
 func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := gemm.Tile(b.level)
-	t := gemmTasks.Get()
-	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, m >= n, mr, nr, 0}
+	alongM := m >= n
 	units, cost := (n+nr-1)/nr, nr*m*k
 	if rest := n % nr; n > nr && rest > 0 && rest <= nr/2 {
 		// The last strip takes the narrow rest of N: a part of at most
@@ -53,11 +52,20 @@ func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		// product does not.
 		units--
 	}
-	if t.alongM {
+	if alongM {
 		units, cost = (m+mr-1)/mr, mr*n*k
 	}
-	t.units = units
-	parallelDo(units, max(1, gemmGrain/max(cost, 1)), t)
+	grain := max(1, gemmGrain/max(cost, 1))
+	if workers(units, grain) == 1 {
+		// The whole product on this goroutine, as the one range of a
+		// gemmTask would compute it, without the task's bookkeeping (a
+		// tenth of a microsecond-long product).
+		gemm.Sgemm(b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+		return
+	}
+	t := gemmTasks.Get()
+	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, alongM, mr, nr, units}
+	parallelDo(units, grain, t)
 	*t = gemmTask{}
 	gemmTasks.Put(t)
 }

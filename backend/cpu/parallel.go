@@ -24,11 +24,11 @@ const sumChunk = 1 << 12
 // workers returns the number of goroutines parallelDo uses for n items of
 // which each goroutine must get at least grain: at most GOMAXPROCS.
 func workers(n, grain int) int {
-	w := runtime.GOMAXPROCS(0)
-	if m := n / max(grain, 1); m < w {
-		w = m
+	m := n / max(grain, 1)
+	if m <= 1 {
+		return 1 // without asking the runtime, which takes a lock
 	}
-	return max(w, 1)
+	return min(m, runtime.GOMAXPROCS(0))
 }
 
 // A task is work over a range of items that parallelDo splits among

@@ -270,10 +270,11 @@ func TestDotsPath(t *testing.T) {
 
 // TestDotsKernels checks dotsGeneric and each level's dots kernel against
 // float64 dot products, |err| ≤ (k+2)·2⁻²³·(Σ|alpha·a·b| + |beta·c|), at
-// lengths around the vector width, with rows of A and B read dotRows
-// times (stride 0) too, one tile and three (A and C moving down dotRows
-// rows each), beta 0 on NaN C and several masks: C is written exactly
-// where the mask says, in every tile, with the bits of one call per tile.
+// lengths around the vector width, with 1 to 4 rows of B, with rows of A
+// and B read dotRows times (stride 0) too, one tile and three (A and C
+// moving down dotRows rows each), beta 0 on NaN C and several masks: C is
+// written exactly where the mask says, in every tile, with the bits of one
+// call per tile. B holds exactly the rows a call may read.
 func TestDotsKernels(t *testing.T) {
 	kernels := map[string]dotsFunc{"generic": dotsGeneric}
 	for _, l := range isa.Supported() {
@@ -284,55 +285,65 @@ func TestDotsKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 0))
 	for name, f := range kernels {
 		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 100} {
-			for _, stride := range []int{0, k + 3} {
-				for _, tiles := range []int{1, 3} {
-					if stride == 0 && tiles > 1 {
-						continue
-					}
-					for _, mask := range []uint16{0xffff, 0x0001, 0xeeee, 0x7310} {
-						for _, s := range [][2]float32{{1, 0}, {-1.5, 0.5}} {
-							alpha, beta := s[0], s[1]
-							rows := dotRows * tiles
-							a, _ := matrix(r, rows, k+3, 0, 0, false)
-							b, _ := matrix(r, dotRows, k+3, 0, 0, false)
-							c, ldc := matrix(r, rows+1, dotRows, 1, 2, beta == 0)
-							c0 := append([]float32(nil), c...)
-							f(k, a, stride, b, stride, alpha, beta, c[1:], ldc, mask, tiles)
-							g := append([]float32(nil), c0...)
-							for ti := 0; ti < tiles; ti++ {
-								f(k, a[ti*dotRows*stride:], stride, b, stride, alpha, beta, g[1+ti*dotRows*ldc:], ldc, mask, 1)
-							}
-							for x := range c {
-								if math.Float32bits(c[x]) != math.Float32bits(g[x]) {
-									t.Fatalf("%s, k=%d, stride %d, %d tiles, mask %#x: float %d is %g, %g from one tile per call", name, k, stride, tiles, mask, x, c[x], g[x])
-								}
-								i, j := (x-1)/ldc, (x-1)%ldc
-								ti := i % dotRows // row of the element in its tile
-								if x == 0 || i >= rows || j >= dotRows || mask&(1<<(dotRows*ti+j)) == 0 {
-									if math.Float32bits(c[x]) != math.Float32bits(c0[x]) {
-										t.Fatalf("%s, k=%d, stride %d, %d tiles, mask %#x: float %d changed", name, k, stride, tiles, mask, x)
-									}
-									continue
-								}
-								ar := i/dotRows*dotRows*stride + ti*stride // row i of A
-								var want, mag float64
-								for p := 0; p < k; p++ {
-									v := float64(alpha) * float64(a[ar+p]) * float64(b[j*stride+p])
-									want += v
-									mag += math.Abs(v)
-								}
-								if beta != 0 {
-									want += float64(beta) * float64(c0[x])
-									mag += math.Abs(float64(beta) * float64(c0[x]))
-								}
-								if got := float64(c[x]); !(math.Abs(got-want) <= float64(k+2)*eps*mag) {
-									t.Errorf("%s, k=%d, stride %d, %d tiles, mask %#x: C[%d,%d] = %g, want %g", name, k, stride, tiles, mask, i, j, got, want)
-								}
+			for cols := 1; cols <= dotRows; cols++ {
+				for _, stride := range []int{0, k + 3} {
+					for _, tiles := range []int{1, 3} {
+						if stride == 0 && tiles > 1 {
+							continue
+						}
+						for _, mask := range []uint16{0xffff, 0x0001, 0xeeee, 0x7310} {
+							mask &= 0x1111 * (1<<cols - 1)
+							for _, s := range [][2]float32{{1, 0}, {-1.5, 0.5}} {
+								checkDots(t, r, name, f, k, cols, stride, tiles, mask, s[0], s[1])
 							}
 						}
 					}
 				}
 			}
+		}
+	}
+}
+
+// checkDots runs one call of TestDotsKernels.
+func checkDots(t *testing.T, r *rand.Rand, name string, f dotsFunc, k, cols, stride, tiles int, mask uint16, alpha, beta float32) {
+	t.Helper()
+	rows := dotRows * tiles
+	a, _ := matrix(r, rows, k+3, 0, 0, false)
+	b, _ := matrix(r, cols, k+3, 0, 0, false)
+	b = b[:(cols-1)*stride+k]
+	c, ldc := matrix(r, rows+1, dotRows, 1, 2, beta == 0)
+	c0 := append([]float32(nil), c...)
+	f(k, a, stride, b, stride, cols, alpha, beta, c[1:], ldc, mask, tiles)
+	g := append([]float32(nil), c0...)
+	for ti := 0; ti < tiles; ti++ {
+		f(k, a[ti*dotRows*stride:], stride, b, stride, cols, alpha, beta, g[1+ti*dotRows*ldc:], ldc, mask, 1)
+	}
+	where := fmt.Sprintf("%s, k=%d, %d rows of B, stride %d, %d tiles, mask %#x", name, k, cols, stride, tiles, mask)
+	for x := range c {
+		if math.Float32bits(c[x]) != math.Float32bits(g[x]) {
+			t.Fatalf("%s: float %d is %g, %g from one tile per call", where, x, c[x], g[x])
+		}
+		i, j := (x-1)/ldc, (x-1)%ldc
+		ti := i % dotRows // row of the element in its tile
+		if x == 0 || i >= rows || j >= dotRows || mask&(1<<(dotRows*ti+j)) == 0 {
+			if math.Float32bits(c[x]) != math.Float32bits(c0[x]) {
+				t.Fatalf("%s: float %d changed", where, x)
+			}
+			continue
+		}
+		ar := i/dotRows*dotRows*stride + ti*stride // row i of A
+		var want, mag float64
+		for p := 0; p < k; p++ {
+			v := float64(alpha) * float64(a[ar+p]) * float64(b[j*stride+p])
+			want += v
+			mag += math.Abs(v)
+		}
+		if beta != 0 {
+			want += float64(beta) * float64(c0[x])
+			mag += math.Abs(float64(beta) * float64(c0[x]))
+		}
+		if got := float64(c[x]); !(math.Abs(got-want) <= float64(k+2)*eps*mag) {
+			t.Errorf("%s: C[%d,%d] = %g, want %g", where, i, j, got, want)
 		}
 	}
 }

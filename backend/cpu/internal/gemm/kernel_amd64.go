@@ -26,12 +26,13 @@ func transposeAVX(blocks int, alpha float32, src []float32, ld int, dst []float3
 
 // dotsAVX512 computes tiles tiles of dot products one after another,
 // as dotsGeneric does: for each, the dot products d(i, j) of rows 0
-// to 3 of A (lda apart) with rows 0 to 3 of B (ldb apart), each k
+// to 3 of A (lda apart) with rows 0 to cols−1 of B (ldb apart), each k
 // long, and C[i, j] = alpha·d(i, j) + beta·C[i, j] (c[i·ldc+j], C not
 // read when beta is 0) where bit 4·i+j of mask is set; tile t reads A
 // from a[4·t·lda:] and writes C from c[4·t·ldc:]. k and tiles must be
-// positive and the slices hold the rows of A, B and C that they use.
-func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, alpha float32, beta float32, c []float32, ldc int, mask uint16, tiles int)
+// positive, cols 1 to 4, mask clear at columns j ≥ cols, and the
+// slices hold the rows of A, B and C that they use.
+func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, cols int, alpha float32, beta float32, c []float32, ldc int, mask uint16, tiles int)
 
 // rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +
 // beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is

@@ -366,21 +366,22 @@ func transpose() {
 	RET()
 }
 
-// dots writes dotsAVX512: tiles of the 4×4 dot products of four rows of A
-// with four rows of B, 16 floats at a time in 16 ZMM accumulators, the last
+// dots writes dotsAVX512: tiles of the dot products of four rows of A with
+// one to four rows of B, 16 floats at a time in 16 ZMM accumulators, the last
 // partial vector loaded under a mask, then summed across lanes into one
 // vector that is scaled and stored into C under a mask; A and C move down
 // four rows from one tile to the next.
 func dots() {
-	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb int, alpha, beta float32, c []float32, ldc int, mask uint16, tiles int)")
+	TEXT("dotsAVX512", NOSPLIT, "func(k int, a []float32, lda int, b []float32, ldb, cols int, alpha, beta float32, c []float32, ldc int, mask uint16, tiles int)")
 	Doc(
 		"dotsAVX512 computes tiles tiles of dot products one after another,",
 		"as dotsGeneric does: for each, the dot products d(i, j) of rows 0",
-		"to 3 of A (lda apart) with rows 0 to 3 of B (ldb apart), each k",
+		"to 3 of A (lda apart) with rows 0 to cols−1 of B (ldb apart), each k",
 		"long, and C[i, j] = alpha·d(i, j) + beta·C[i, j] (c[i·ldc+j], C not",
 		"read when beta is 0) where bit 4·i+j of mask is set; tile t reads A",
 		"from a[4·t·lda:] and writes C from c[4·t·ldc:]. k and tiles must be",
-		"positive and the slices hold the rows of A, B and C that they use.",
+		"positive, cols 1 to 4, mask clear at columns j ≥ cols, and the",
+		"slices hold the rows of A, B and C that they use.",
 	)
 	abase := Load(Param("a").Base(), GP64())
 	lda := Load(Param("lda"), GP64())
@@ -438,42 +439,63 @@ func dots() {
 		return Mem{Base: base, Index: l3, Scale: 1}
 	}
 
+	cols := Load(Param("cols"), GP64())
 	Label("tile")
-	a0, b0 := GP64(), GP64()
+	a0, b0, n := GP64(), GP64(), GP64()
 	MOVQ(abase, a0)
 	Load(Param("b").Base(), b0)
+	Load(Param("k"), n)
+	SHRQ(U8(4), n)
 	for i := 0; i < 16; i++ {
 		VXORPS(zs[i], zs[i], zs[i])
 	}
-	step := func(masked bool) {
+	// step multiplies 16 floats of each row of A by 16 of each of the
+	// first cb rows of B; the accumulators of the other rows stay 0.
+	step := func(cb int, masked bool) {
 		for i := 0; i < 4; i++ {
 			if masked {
 				VMOVUPS_Z(row(a0, lda, lda3, i), K5, av[i])
-				VMOVUPS_Z(row(b0, ldb, ldb3, i), K5, bv[i])
 			} else {
 				VMOVUPS(row(a0, lda, lda3, i), av[i])
-				VMOVUPS(row(b0, ldb, ldb3, i), bv[i])
+			}
+		}
+		for j := 0; j < cb; j++ {
+			if masked {
+				VMOVUPS_Z(row(b0, ldb, ldb3, j), K5, bv[j])
+			} else {
+				VMOVUPS(row(b0, ldb, ldb3, j), bv[j])
 			}
 		}
 		for i := 0; i < 4; i++ {
-			for j := 0; j < 4; j++ {
+			for j := 0; j < cb; j++ {
 				VFMADD231PS(av[i], bv[j], acc(i, j))
 			}
 		}
 	}
-	n := Load(Param("k"), GP64())
-	SHRQ(U8(4), n)
-	JZ(LabelRef("tail"))
-	Label("loop")
-	step(false)
-	ADDQ(U8(64), a0)
-	ADDQ(U8(64), b0)
-	DECQ(n)
-	JNZ(LabelRef("loop"))
-	Label("tail")
-	KORTESTW(K5, K5)
-	JZ(LabelRef("sum"))
-	step(true)
+	// One loop per number of rows of B.
+	for cb := 3; cb >= 1; cb-- {
+		CMPQ(cols, U8(cb))
+		JE(LabelRef(fmt.Sprintf("cols%d", cb)))
+	}
+	for cb := 4; cb >= 1; cb-- {
+		label := func(name string) string { return fmt.Sprintf("%s%d", name, cb) }
+		Label(label("cols"))
+		TESTQ(n, n)
+		JZ(LabelRef(label("tail")))
+		Label(label("loop"))
+		step(cb, false)
+		ADDQ(U8(64), a0)
+		ADDQ(U8(64), b0)
+		DECQ(n)
+		JNZ(LabelRef(label("loop")))
+		Label(label("tail"))
+		KORTESTW(K5, K5)
+		JZ(LabelRef("sum"))
+		step(cb, true)
+		if cb > 1 {
+			JMP(LabelRef("sum"))
+		}
+	}
 	// The 16 accumulators are summed across lanes and transposed at once,
 	// halving the vectors at each level: pairs of 256-bit halves (lanes l
 	// and l+8), of 128-bit quarters (l and l+4), then of lanes 0 and 1 and
