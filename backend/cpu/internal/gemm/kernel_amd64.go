@@ -36,7 +36,6 @@ func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, cols int, alp
 
 // rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +
 // beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is
-// a[o(i)+p·sap] with o = 0, s1, s2, s3 for i = 0 to 3) and rows of B
-// ldb apart. k, n and mr (at most 4) must be positive; the offsets of
-// rows past mr are not used, and the slices hold the matrices.
-func rowsAVX512(k int, n int, alpha float32, a []float32, s1 int, s2 int, s3 int, sap int, b []float32, ldb int, beta float32, c []float32, ldc int, mr int)
+// a[i·sai+p·sap]) and rows of B ldb apart. k, n and mr (at most 5) must
+// be positive and the slices hold the matrices.
+func rowsAVX512(k int, n int, alpha float32, a []float32, sai int, sap int, b []float32, ldb int, beta float32, c []float32, ldc int, mr int)

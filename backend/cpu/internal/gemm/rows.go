@@ -3,10 +3,10 @@ package gemm
 // rowsFunc is the signature of the kernels that compute up to rowsTile
 // rows of C from A and B read in place; rowsGeneric documents what they
 // compute.
-type rowsFunc func(k, n int, alpha float32, a []float32, s1, s2, s3, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)
+type rowsFunc func(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)
 
 // rowsTile is the most rows of C that one call of a rows kernel computes.
-const rowsTile = 4
+const rowsTile = 5
 
 // rowsMaxK is the longest k for which Sgemm reads A and an untransposed B
 // in place through a rows kernel: with short k, packing and the setup of
@@ -20,22 +20,20 @@ const rowsMaxK = 64
 const rowsMaxB = 16 << 10
 
 // rowsGeneric computes rows 0 to mr−1 of the mr×n matrix
-// C = (alpha·A)·B + beta·C from A read in place (A[i, p] is a[o(i)+p·sap]
-// with o = 0, s1, s2, s3 for i = 0 to 3) and rows of B ldb apart
-// (B[p, j] is b[p·ldb+j]). Each element is the sum over p, in order of p
-// and starting from zero, of alpha·A[i, p] (rounded) times B[p, j], then
-// added to beta·C[i, j], as the micro-kernels sum a single block of k with
-// alpha packed into A; with beta 0, C is not read. k, n and mr (at most
-// 4) must be positive; the offsets of rows past mr are not used, and the
+// C = (alpha·A)·B + beta·C from A read in place (A[i, p] is
+// a[i·sai+p·sap]) and rows of B ldb apart (B[p, j] is b[p·ldb+j]). Each
+// element is the sum over p, in order of p and starting from zero, of
+// alpha·A[i, p] (rounded) times B[p, j], then added to beta·C[i, j], as
+// the micro-kernels sum a single block of k with alpha packed into A; with
+// beta 0, C is not read. k, n and mr (at most 5) must be positive and the
 // slices hold the matrices.
-func rowsGeneric(k, n int, alpha float32, a []float32, s1, s2, s3, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int) {
-	offsets := [rowsTile]int{0, s1, s2, s3}
+func rowsGeneric(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int) {
 	for i := 0; i < mr; i++ {
 		row := c[i*ldc : i*ldc+n]
 		for j := range row {
 			var s float32
 			for p := 0; p < k; p++ {
-				s += alpha * a[offsets[i]+p*sap] * b[p*ldb+j]
+				s += alpha * a[i*sai+p*sap] * b[p*ldb+j]
 			}
 			if beta == 0 {
 				row[j] = s
@@ -55,6 +53,6 @@ func (kn *kernel) gemmRows(transA bool, m, n, k int, alpha float32, a []float32,
 		sai, sap = 1, lda
 	}
 	for i0 := 0; i0 < m; i0 += rowsTile {
-		kn.rows(k, n, alpha, a[i0*sai:], sai, 2*sai, 3*sai, sap, b, ldb, beta, c[i0*ldc:], ldc, min(rowsTile, m-i0))
+		kn.rows(k, n, alpha, a[i0*sai:], sai, sap, b, ldb, beta, c[i0*ldc:], ldc, min(rowsTile, m-i0))
 	}
 }

@@ -551,24 +551,21 @@ func dots() {
 }
 
 // rowsKernel writes rowsAVX512: mr rows of C, 64 columns at a time in
-// up to 16 ZMM accumulators (a row by four vectors each), from elements of
+// up to 20 ZMM accumulators (a row by four vectors each), from elements of
 // A broadcast in place and rows of B loaded in place, the columns past n
 // masked with K1 to K4. Each row count has its own loop.
 func rowsKernel() {
-	TEXT("rowsAVX512", NOSPLIT, "func(k, n int, alpha float32, a []float32, s1, s2, s3, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)")
+	TEXT("rowsAVX512", NOSPLIT, "func(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)")
 	Doc(
 		"rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +",
 		"beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is",
-		"a[o(i)+p·sap] with o = 0, s1, s2, s3 for i = 0 to 3) and rows of B",
-		"ldb apart. k, n and mr (at most 4) must be positive; the offsets of",
-		"rows past mr are not used, and the slices hold the matrices.",
+		"a[i·sai+p·sap]) and rows of B ldb apart. k, n and mr (at most 5) must",
+		"be positive and the slices hold the matrices.",
 	)
-	s1 := Load(Param("s1"), GP64())
-	SHLQ(U8(2), s1)
-	s2 := Load(Param("s2"), GP64())
-	SHLQ(U8(2), s2)
-	s3 := Load(Param("s3"), GP64())
-	SHLQ(U8(2), s3)
+	sai := Load(Param("sai"), GP64())
+	SHLQ(U8(2), sai)
+	s3 := GP64()
+	LEAQ(Mem{Base: sai, Index: sai, Scale: 2}, s3)
 	sap := Load(Param("sap"), GP64())
 	SHLQ(U8(2), sap)
 	ldb := Load(Param("ldb"), GP64())
@@ -577,13 +574,13 @@ func rowsKernel() {
 	ccol := Load(Param("c").Base(), GP64())
 	left := Load(Param("n"), GP64())
 	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
-		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25}
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27}
 	acc := func(i, v int) VecPhysical { return zs[4*i+v] }
-	bv, av, alpha, beta, t := zs[16:20], zs[20], zs[21], zs[22], zs[23]
+	bv, av, alpha, beta, t := zs[20:24], zs[24], zs[25], zs[26], zs[27]
 	ks := []OpmaskPhysical{K1, K2, K3, K4}
 	VBROADCASTSS(paramAddr("alpha"), alpha)
 	VBROADCASTSS(betaAddr(), beta)
-	for r := 1; r < 4; r++ {
+	for r := 1; r < 5; r++ {
 		CMPQ(paramAddr("mr"), U32(r))
 		JE(LabelRef(fmt.Sprintf("rows%d", r)))
 	}
@@ -592,13 +589,15 @@ func rowsKernel() {
 		case 0:
 			return Mem{Base: ap}
 		case 1:
-			return Mem{Base: ap, Index: s1, Scale: 1}
+			return Mem{Base: ap, Index: sai, Scale: 1}
 		case 2:
-			return Mem{Base: ap, Index: s2, Scale: 1}
+			return Mem{Base: ap, Index: sai, Scale: 2}
+		case 3:
+			return Mem{Base: ap, Index: s3, Scale: 1}
 		}
-		return Mem{Base: ap, Index: s3, Scale: 1}
+		return Mem{Base: ap, Index: sai, Scale: 4}
 	}
-	for rows := 4; rows >= 1; rows-- {
+	for rows := 5; rows >= 1; rows-- {
 		label := func(name string) string { return fmt.Sprintf("%s%d", name, rows) }
 		Label(label("rows"))
 		Label(label("chunk"))
