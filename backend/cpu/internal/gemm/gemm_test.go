@@ -423,9 +423,9 @@ func TestRowsSamePacked(t *testing.T) {
 
 // TestRowsKernels checks rowsGeneric and each level's rows kernel against
 // float64 sums, |err| ≤ (k+2)·2⁻²³·(Σ|alpha·a·b| + |beta·c|), for every
-// row count up to rowsTile (A holding only those rows), n around the
-// 64-column chunks and both layouts of A, without writing past the rows
-// and columns of C.
+// row count up to two groups of rowsTile and one more (A holding only
+// those rows), n around the 64-column chunks and both layouts of A,
+// without writing past the rows and columns of C.
 func TestRowsKernels(t *testing.T) {
 	kernels := map[string]rowsFunc{"generic": rowsGeneric}
 	for _, l := range isa.Supported() {
@@ -438,7 +438,7 @@ func TestRowsKernels(t *testing.T) {
 	for name, f := range kernels {
 		for _, k := range []int{1, 2, 10} {
 			for _, n := range []int{1, 15, 64, 65, 129} {
-				for mr := 1; mr <= rowsTile; mr++ {
+				for mr := 1; mr <= 2*rowsTile+1; mr++ {
 					for _, transA := range []bool{false, true} {
 						ar, ac := mr, k
 						if transA {
@@ -450,7 +450,7 @@ func TestRowsKernels(t *testing.T) {
 							sai, sap = 1, lda
 						}
 						b, ldb := matrix(r, k, n, 0, 2, false)
-						c, ldc := matrix(r, rowsTile, n, 0, 3, false)
+						c, ldc := matrix(r, 2*rowsTile+2, n, 0, 3, false)
 						c0 := append([]float32(nil), c...)
 						f(k, n, alpha, a, sai, sap, b, ldb, beta, c, ldc, mr)
 						for x := range c {

@@ -34,8 +34,8 @@ func transposeAVX(blocks int, alpha float32, src []float32, ld int, dst []float3
 // slices hold the rows of A, B and C that they use.
 func dotsAVX512(k int, a []float32, lda int, b []float32, ldb int, cols int, alpha float32, beta float32, c []float32, ldc int, mask uint16, tiles int)
 
-// rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +
-// beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is
-// a[i·sai+p·sap]) and rows of B ldb apart. k, n and mr (at most 5) must
-// be positive and the slices hold the matrices.
-func rowsAVX512(k int, n int, alpha float32, a []float32, sai int, sap int, b []float32, ldb int, beta float32, c []float32, ldc int, mr int)
+// rowsAVX512 computes the m×n matrix C = (alpha·A)·B + beta·C, summed as
+// rowsGeneric does, from A read in place (A[i, p] is a[i·sai+p·sap]) and
+// rows of B ldb apart, five rows of C at a time. k, n and m must be
+// positive and the slices hold the matrices.
+func rowsAVX512(k int, n int, alpha float32, a []float32, sai int, sap int, b []float32, ldb int, beta float32, c []float32, ldc int, m int)

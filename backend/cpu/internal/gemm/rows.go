@@ -1,11 +1,12 @@
 package gemm
 
-// rowsFunc is the signature of the kernels that compute up to rowsTile
-// rows of C from A and B read in place; rowsGeneric documents what they
+// rowsFunc is the signature of the kernels that compute C from A and B
+// read in place, rowsTile rows at a time; rowsGeneric documents what they
 // compute.
-type rowsFunc func(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)
+type rowsFunc func(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, m int)
 
-// rowsTile is the most rows of C that one call of a rows kernel computes.
+// rowsTile is the number of rows of C that a rows kernel computes together
+// (reading B once for them).
 const rowsTile = 5
 
 // rowsMaxK is the longest k for which Sgemm reads A and an untransposed B
@@ -19,16 +20,15 @@ const rowsMaxK = 64
 // the nearer caches.
 const rowsMaxB = 16 << 10
 
-// rowsGeneric computes rows 0 to mr−1 of the mr×n matrix
-// C = (alpha·A)·B + beta·C from A read in place (A[i, p] is
-// a[i·sai+p·sap]) and rows of B ldb apart (B[p, j] is b[p·ldb+j]). Each
-// element is the sum over p, in order of p and starting from zero, of
-// alpha·A[i, p] (rounded) times B[p, j], then added to beta·C[i, j], as
-// the micro-kernels sum a single block of k with alpha packed into A; with
-// beta 0, C is not read. k, n and mr (at most 5) must be positive and the
-// slices hold the matrices.
-func rowsGeneric(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int) {
-	for i := 0; i < mr; i++ {
+// rowsGeneric computes the m×n matrix C = (alpha·A)·B + beta·C from A
+// read in place (A[i, p] is a[i·sai+p·sap]) and rows of B ldb apart
+// (B[p, j] is b[p·ldb+j]). Each element is the sum over p, in order of p
+// and starting from zero, of alpha·A[i, p] (rounded) times B[p, j], then
+// added to beta·C[i, j], as the micro-kernels sum a single block of k with
+// alpha packed into A; with beta 0, C is not read. k, n and m must be
+// positive and the slices hold the matrices.
+func rowsGeneric(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, m int) {
+	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
 		for j := range row {
 			var s float32
@@ -45,14 +45,12 @@ func rowsGeneric(k, n int, alpha float32, a []float32, sai, sap int, b []float32
 }
 
 // gemmRows computes C = alpha·op(A)·B + beta·C (op(A) m×k, B k×n) with
-// the rows kernel, rowsTile rows of C per call and the rest in the last.
-// A is read along its rows unless transA is set.
+// one call of the rows kernel. A is read along its rows unless transA is
+// set.
 func (kn *kernel) gemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sai, sap := lda, 1
 	if transA {
 		sai, sap = 1, lda
 	}
-	for i0 := 0; i0 < m; i0 += rowsTile {
-		kn.rows(k, n, alpha, a[i0*sai:], sai, sap, b, ldb, beta, c[i0*ldc:], ldc, min(rowsTile, m-i0))
-	}
+	kn.rows(k, n, alpha, a, sai, sap, b, ldb, beta, c, ldc, m)
 }

@@ -96,6 +96,15 @@ func paramAddr(name string) Mem {
 	return p.Addr
 }
 
+// sliceAddr returns the address of the pointer of the named slice argument.
+func sliceAddr(name string) Mem {
+	p, err := Param(name).Base().Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return p.Addr
+}
+
 // betaIsZero jumps to label when beta is +0 or −0.
 func betaIsZero(label string) {
 	bits := GP32()
@@ -550,17 +559,17 @@ func dots() {
 	RET()
 }
 
-// rowsKernel writes rowsAVX512: mr rows of C, 64 columns at a time in
-// up to 20 ZMM accumulators (a row by four vectors each), from elements of
-// A broadcast in place and rows of B loaded in place, the columns past n
-// masked with K1 to K4. Each row count has its own loop.
+// rowsKernel writes rowsAVX512: C in groups of up to five rows, 64 columns
+// at a time in up to 20 ZMM accumulators (a row by four vectors each), from
+// elements of A broadcast in place and rows of B loaded in place, the
+// columns past n masked with K1 to K4. Each row count has its own loop.
 func rowsKernel() {
-	TEXT("rowsAVX512", NOSPLIT, "func(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, mr int)")
+	TEXT("rowsAVX512", NOSPLIT, "func(k, n int, alpha float32, a []float32, sai, sap int, b []float32, ldb int, beta float32, c []float32, ldc, m int)")
 	Doc(
-		"rowsAVX512 computes rows 0 to mr−1 of the mr×n matrix C = (alpha·A)·B +",
-		"beta·C, summed as rowsGeneric does, from A read in place (A[i, p] is",
-		"a[i·sai+p·sap]) and rows of B ldb apart. k, n and mr (at most 5) must",
-		"be positive and the slices hold the matrices.",
+		"rowsAVX512 computes the m×n matrix C = (alpha·A)·B + beta·C, summed as",
+		"rowsGeneric does, from A read in place (A[i, p] is a[i·sai+p·sap]) and",
+		"rows of B ldb apart, five rows of C at a time. k, n and m must be",
+		"positive and the slices hold the matrices.",
 	)
 	sai := Load(Param("sai"), GP64())
 	SHLQ(U8(2), sai)
@@ -580,10 +589,15 @@ func rowsKernel() {
 	ks := []OpmaskPhysical{K1, K2, K3, K4}
 	VBROADCASTSS(paramAddr("alpha"), alpha)
 	VBROADCASTSS(betaAddr(), beta)
-	for r := 1; r < 5; r++ {
-		CMPQ(paramAddr("mr"), U32(r))
-		JE(LabelRef(fmt.Sprintf("rows%d", r)))
+	// The rows left, and the first of them in A and C, are kept in the
+	// arguments m, a and c, which move on by five rows after each group.
+	dispatch := func() {
+		for r := 1; r < 5; r++ {
+			CMPQ(paramAddr("m"), U32(r))
+			JE(LabelRef(fmt.Sprintf("rows%d", r)))
+		}
 	}
+	dispatch()
 	aRow := func(ap Register, i int) Mem {
 		switch i {
 		case 0:
@@ -686,8 +700,22 @@ func rowsKernel() {
 		ADDQ(U32(256), ccol)
 		SUBQ(U32(64), left)
 		JG(LabelRef(label("chunk")))
-		JMP(LabelRef("done"))
+		JMP(LabelRef("group"))
 	}
+	Label("group")
+	SUBQ(U8(5), paramAddr("m"))
+	JLE(LabelRef("done"))
+	step := GP64()
+	LEAQ(Mem{Base: sai, Index: sai, Scale: 4}, step)
+	ADDQ(step, sliceAddr("a"))
+	Load(Param("ldc"), step)
+	IMUL3Q(U8(20), step, step) // five rows in bytes
+	ADDQ(step, sliceAddr("c"))
+	Load(Param("b").Base(), bcol)
+	Load(Param("c").Base(), ccol)
+	Load(Param("n"), left)
+	dispatch()
+	JMP(LabelRef("rows5"))
 	Label("done")
 	VZEROUPPER()
 	RET()
