@@ -43,36 +43,33 @@ const gemmGrain = 1 << 19
 // along N). Every element of C is computed the same way for any
 // split, so the result does not depend on GOMAXPROCS.
 func (b *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m*n*k < gemmGrain {
-		// Too small to share: the whole product here, without the
-		// divisions that plan a split (a few percent of a 1 µs product).
-		gemm.Sgemm(b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
-		return
+	// Products under gemmGrain multiply-adds are not shared, and skip the
+	// divisions that plan a split (a few percent of a 1 µs product).
+	if m*n*k >= gemmGrain {
+		mr, nr := gemm.Tile(b.level)
+		alongM := m >= n
+		units, cost := (n+nr-1)/nr, nr*m*k
+		if rest := n % nr; n > nr && rest > 0 && rest <= nr/2 {
+			// The last strip takes the narrow rest of N: a part of at most
+			// nr/2 columns would take gemm.Sgemm's narrow path, which the
+			// whole product does not.
+			units--
+		}
+		if alongM {
+			units, cost = (m+mr-1)/mr, mr*n*k
+		}
+		if grain := max(1, gemmGrain/max(cost, 1)); workers(units, grain) > 1 {
+			t := gemmTasks.Get()
+			*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, alongM, mr, nr, units}
+			parallelDo(units, grain, t)
+			*t = gemmTask{}
+			gemmTasks.Put(t)
+			return
+		}
 	}
-	mr, nr := gemm.Tile(b.level)
-	alongM := m >= n
-	units, cost := (n+nr-1)/nr, nr*m*k
-	if rest := n % nr; n > nr && rest > 0 && rest <= nr/2 {
-		// The last strip takes the narrow rest of N: a part of at most
-		// nr/2 columns would take gemm.Sgemm's narrow path, which the whole
-		// product does not.
-		units--
-	}
-	if alongM {
-		units, cost = (m+mr-1)/mr, mr*n*k
-	}
-	grain := max(1, gemmGrain/max(cost, 1))
-	if workers(units, grain) == 1 {
-		// The whole product on this goroutine, as the one range of a
-		// gemmTask would compute it, without the task's bookkeeping.
-		gemm.Sgemm(b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
-		return
-	}
-	t := gemmTasks.Get()
-	*t = gemmTask{b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, alongM, mr, nr, units}
-	parallelDo(units, grain, t)
-	*t = gemmTask{}
-	gemmTasks.Put(t)
+	// The whole product on this goroutine, as the one range of a gemmTask
+	// would compute it.
+	gemm.Sgemm(b.level, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 }
 
 // gemmTask is a matrix product whose ranges are strips of tiles of C: of
