@@ -41,10 +41,11 @@ type task interface {
 
 // parallelDo splits [0, n) into workers(n, grain) contiguous ranges and
 // runs t.run on each, range w = 0 on the caller and the others on the
-// package's persistent worker goroutines, and returns when all have
-// returned. A panic in any range is raised again on the caller once all
-// have returned. It allocates nothing in steady state. A task must not
-// call parallelDo itself: the worker goroutines would wait on each other.
+// package's worker goroutines (or on the caller, if it finishes its own
+// range while one is still queued), and returns when all have returned.
+// A panic in any range is raised again on the caller once all have
+// returned. It allocates nothing in steady state. A task must not call
+// parallelDo itself: the worker goroutines would wait on each other.
 func parallelDo(n, grain int, t task) {
 	nw := workers(n, grain)
 	if nw == 1 {
@@ -59,8 +60,16 @@ func parallelDo(n, grain int, t task) {
 	g.do(t, 0, 0, n/nw)
 	// Wait for the workers, yielding: the ranges are equal, so the wait is
 	// short, and blocking (a semaphore or channel) would cost a wake-up.
+	// A range still queued meanwhile, of this call or another, is run here:
+	// all workers may be busy with other calls, or may have retired after
+	// GOMAXPROCS was lowered.
 	for g.pending.Load() > 0 {
-		runtime.Gosched()
+		select {
+		case j := <-pool.jobs:
+			j.run()
+		default:
+			runtime.Gosched()
+		}
 	}
 	failure := g.failure
 	g.failure = nil
@@ -100,33 +109,47 @@ type job struct {
 	w, lo, hi int
 }
 
-// workerPool is a set of goroutines that live as long as the program and
-// run jobs; it grows to GOMAXPROCS−1 goroutines as calls need them.
+// run runs the job's range and counts it done.
+func (j job) run() {
+	j.g.do(j.t, j.w, j.lo, j.hi)
+	j.g.pending.Add(-1)
+}
+
+// workerPool is a set of goroutines that run jobs: it grows to GOMAXPROCS−1
+// goroutines as calls need them, and shrinks to that number when
+// GOMAXPROCS is lowered, so that idle workers, which poll for a while
+// (see spinTime), never outnumber the processors the busy ones need.
 type workerPool struct {
-	mu      sync.Mutex
-	started int
-	jobs    chan job
+	mu    sync.Mutex
+	alive int // worker goroutines started and not retired
+	jobs  chan job
 }
 
 var pool = workerPool{jobs: make(chan job, 256)}
 
 // submit queues j, first starting worker goroutines up to GOMAXPROCS−1.
 func (p *workerPool) submit(j job) {
-	if want := runtime.GOMAXPROCS(0) - 1; p.startedLess(want) {
-		p.mu.Lock()
-		for p.started < want {
-			p.started++
-			go p.work()
-		}
-		p.mu.Unlock()
+	want := runtime.GOMAXPROCS(0) - 1
+	p.mu.Lock()
+	for p.alive < want {
+		p.alive++
+		go p.work()
 	}
+	p.mu.Unlock()
 	p.jobs <- j
 }
 
-func (p *workerPool) startedLess(n int) bool {
+// retire reports whether the calling worker is one too many for
+// GOMAXPROCS, counting it out of the pool if so; it must then exit.
+func (p *workerPool) retire() bool {
+	want := runtime.GOMAXPROCS(0) - 1
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.started < n
+	if p.alive <= want {
+		return false
+	}
+	p.alive--
+	return true
 }
 
 // An idle worker waits for its next job in three phases: for spinTime it
@@ -143,31 +166,45 @@ const (
 	napTime  = 20 * time.Millisecond
 )
 
-// work runs queued jobs forever.
+// work runs queued jobs until the worker retires.
 func (p *workerPool) work() {
 	for {
-		j := p.next()
-		j.g.do(j.t, j.w, j.lo, j.hi)
-		j.g.pending.Add(-1)
+		j, ok := p.next()
+		if !ok {
+			return
+		}
+		j.run()
 	}
 }
 
-// next returns the next job, waiting for it as described at spinTime.
-func (p *workerPool) next() job {
-	start := time.Now()
+// next returns the next job, waiting for it as described at spinTime, or
+// false when the worker is to exit: it checks whether it is one too many
+// (retire) before it waits and again when it stops spinning.
+func (p *workerPool) next() (job, bool) {
+	if p.retire() {
+		return job{}, false
+	}
+	start, spinning := time.Now(), true
 	for {
 		select {
 		case j := <-p.jobs:
-			return j
+			return j, true
 		default:
 		}
-		switch idle := time.Since(start); {
+		idle := time.Since(start)
+		if spinning && idle >= spinTime {
+			if p.retire() {
+				return job{}, false
+			}
+			spinning = false
+		}
+		switch {
 		case idle < spinTime:
 			runtime.Gosched()
 		case idle < napTime:
 			time.Sleep(napStep)
 		default:
-			return <-p.jobs
+			return <-p.jobs, true
 		}
 	}
 }
