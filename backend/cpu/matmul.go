@@ -13,22 +13,22 @@ import (
 // disagree or if c is a or b.
 func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tensor, beta float32, c backend.Tensor) {
 	ta, tb, tc := b.tensor("MatMul", a), b.tensor("MatMul", bt), b.tensor("MatMul", c)
-	m, k := ta.shape.Rows(), ta.shape.Cols()
+	m, k := ta.rows, ta.cols
 	if transA {
 		m, k = k, m
 	}
-	kb, n := tb.shape.Rows(), tb.shape.Cols()
+	kb, n := tb.rows, tb.cols
 	if transB {
 		kb, n = n, kb
 	}
-	if k != kb || tc.shape.Rows() != m || tc.shape.Cols() != n {
+	if k != kb || tc.rows != m || tc.cols != n {
 		panic(fmt.Sprintf("cpu: MatMul: op(A) %d×%d (A %v, transA %t), op(B) %d×%d (B %v, transB %t), C %v: want C %d×%d and equal inner dimensions",
 			m, k, ta.shape, transA, kb, n, tb.shape, transB, tc.shape, m, n))
 	}
 	if tc == ta || tc == tb {
 		panic(fmt.Sprintf("cpu: MatMul: C %v is also an operand", tc.shape))
 	}
-	b.sgemm(transA, transB, m, n, k, alpha, ta.data, ta.shape.Cols(), tb.data, tb.shape.Cols(), beta, tc.data, n)
+	b.sgemm(transA, transB, m, n, k, alpha, ta.data, ta.cols, tb.data, tb.cols, beta, tc.data, n)
 }
 
 // gemmGrain is the fewest multiply-adds of a matrix product worth handing

@@ -101,7 +101,7 @@ func putRowTask(t *rowTask) {
 func (b *Backend) Softmax(x, y backend.Tensor) {
 	tx, ty := b.tensor("Softmax", x), b.tensor("Softmax", y)
 	checkSameShape("Softmax", []string{"x", "y"}, tx, ty)
-	rows, cols := tx.shape.Rows(), tx.shape.Cols()
+	rows, cols := tx.rows, tx.cols
 	t := b.getRowTask(rowSoftmax, rows, cols)
 	t.x, t.y = tx.data, ty.data
 	parallelDo(rows, grainFor(cols*mathCost), t)
@@ -113,7 +113,7 @@ func (b *Backend) Softmax(x, y backend.Tensor) {
 func (b *Backend) SoftmaxBackward(y, dy, dx backend.Tensor) {
 	ty, tdy, tdx := b.tensor("SoftmaxBackward", y), b.tensor("SoftmaxBackward", dy), b.tensor("SoftmaxBackward", dx)
 	checkSameShape("SoftmaxBackward", []string{"y", "dy", "dx"}, ty, tdy, tdx)
-	rows, cols := ty.shape.Rows(), ty.shape.Cols()
+	rows, cols := ty.rows, ty.cols
 	t := b.getRowTask(rowSoftmaxBackward, rows, cols)
 	t.x, t.y, t.g = ty.data, tdy.data, tdx.data
 	parallelDo(rows, grainFor(2*cols), t)
@@ -129,7 +129,7 @@ func (b *Backend) SoftmaxCrossEntropy(logits, target, grad, loss backend.Tensor)
 	tx, tt, tg, tl := b.tensor(op, logits), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
 	checkSameShape(op, []string{"logits", "target", "grad"}, tx, tt, tg)
 	checkScalar(op, "loss", tl)
-	rows, cols := tx.shape.Rows(), tx.shape.Cols()
+	rows, cols := tx.rows, tx.cols
 	t := b.getRowTask(rowSoftmaxXent, rows, cols)
 	t.x, t.t, t.g, t.invN = tx.data, tt.data, tg.data, 1/float32(rows)
 	sum := sumChunks(rows, t.chunk, cols*mathCost, t)
@@ -143,7 +143,7 @@ func (b *Backend) CountCorrect(pred, target, count backend.Tensor) {
 	tp, tt, tc := b.tensor("CountCorrect", pred), b.tensor("CountCorrect", target), b.tensor("CountCorrect", count)
 	checkSameShape("CountCorrect", []string{"pred", "target"}, tp, tt)
 	checkScalar("CountCorrect", "count", tc)
-	rows, cols := tp.shape.Rows(), tp.shape.Cols()
+	rows, cols := tp.rows, tp.cols
 	t := b.getRowTask(rowCountCorrect, rows, cols)
 	t.x, t.t = tp.data, tt.data
 	n := sumChunks(rows, t.chunk, 2*cols, t)

@@ -118,12 +118,18 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 // checkMatrix panics unless x holds a rows×cols matrix with leading
 // dimension ld; rows and cols are positive.
 func checkMatrix(name string, rows, cols int, x []float32, ld int) {
+	if ld < cols || len(x) < (rows-1)*ld+cols {
+		badMatrix(name, rows, cols, len(x), ld)
+	}
+}
+
+// badMatrix panics with checkMatrix's message for a matrix of n floats
+// (checkMatrix is kept small enough to be inlined).
+func badMatrix(name string, rows, cols, n, ld int) {
 	if ld < cols {
 		panic(fmt.Sprintf("gemm: Sgemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
 	}
-	if need := (rows-1)*ld + cols; len(x) < need {
-		panic(fmt.Sprintf("gemm: Sgemm: %s has %d elements, %d×%d with leading dimension %d needs %d", name, len(x), rows, cols, ld, need))
-	}
+	panic(fmt.Sprintf("gemm: Sgemm: %s has %d elements, %d×%d with leading dimension %d needs %d", name, n, rows, cols, ld, (rows-1)*ld+cols))
 }
 
 // scale sets C = beta·C, writing zeros without reading C when beta is 0.
