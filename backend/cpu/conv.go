@@ -140,20 +140,43 @@ func (p *convPlan) outputs(yn []float32, j0, j1 int, buf *floatBuf, gather bool)
 // moveRows copies, for every filter, the outputs of the columns [j0, j1)
 // of a shifted plan between grid, F rows of j1−j0 columns of the input's
 // grid ld apart, and yn [F, OH·OW]: to grid, with zeros in the columns
-// between output rows, when toGrid is set, else from grid to yn.
+// between output rows, when toGrid is set, else from grid to yn. The grid
+// rows whose outputs all lie in the block move for all filters at once,
+// with the vector kernels; the rows cut by the block's ends, row by row.
 func (p *convPlan) moveRows(grid []float32, ld int, yn []float32, j0, j1 int, toGrid bool) {
 	w, ow, width := p.g.W, p.g.OutW(), j1-j0
-	for f := 0; f < p.f; f++ {
-		gf, yf := grid[f*ld:f*ld+width], yn[f*p.ohw:(f+1)*p.ohw]
-		for y := j0 / w; y*w < j1; y++ {
-			// Columns [a, b) of the block are outputs x0.. of row y.
-			a, b := max(j0, y*w), min(j1, y*w+w)
-			x0 := a - y*w
-			valid := max(0, min(b, y*w+ow)-a)
-			g, out := gf[a-j0:b-j0], yf[y*ow+x0:y*ow+x0+valid]
+	if toGrid {
+		for f := 0; f < p.f; f++ {
+			clear(grid[f*ld : f*ld+width])
+		}
+	}
+	// Grid rows [ya, yb) have their outputs, columns y·W to y·W+OW, inside
+	// the block.
+	ya, yb := (j0+w-1)/w, 0
+	if j1 >= ow {
+		yb = max(ya, (j1-ow)/w+1)
+	}
+	if yb > ya {
+		rows := vec.RowBlocks{Blocks: p.f, Rows: yb - ya, Width: ow, LD: w, Packed: p.ohw, Strided: ld}
+		g, out := grid[ya*w-j0:], yn[ya*ow:]
+		if toGrid {
+			p.k.AddRows(g, out, rows) // onto the zeros
+		} else {
+			p.k.CopyRows(out, g, rows)
+		}
+	}
+	for y := j0 / w; y*w < j1; y++ {
+		if y >= ya && y < yb {
+			continue
+		}
+		// Columns [a, b) of the block are outputs x0.. of row y.
+		a, b := max(j0, y*w), min(j1, y*w+w)
+		x0 := a - y*w
+		valid := max(0, min(b, y*w+ow)-a)
+		for f := 0; f < p.f; f++ {
+			g, out := grid[f*ld+a-j0:f*ld+a-j0+valid], yn[f*p.ohw+y*ow+x0:f*p.ohw+y*ow+x0+valid]
 			if toGrid {
-				copyRow(g[:valid], out)
-				clear(g[valid:])
+				copyRow(g, out)
 			} else {
 				copyRow(out, g)
 			}
