@@ -1,0 +1,127 @@
+package backend
+
+// The package-level functions below call an optional op on b: b's own
+// implementation when it has the op's interface, else a fallback built from
+// core ops where one exists, else a panic with an *UnimplementedError.
+
+func unimplemented(b Backend, op, iface string) *UnimplementedError {
+	return &UnimplementedError{Op: op, Backend: b.Name(), Interface: "backend." + iface}
+}
+
+func viewer(b Backend, op string) Viewer {
+	if v, ok := b.(Viewer); ok {
+		return v
+	}
+	panic(unimplemented(b, op, "Viewer"))
+}
+
+// Reshape calls b's Viewer.Reshape.
+func Reshape(b Backend, t Tensor, shape ...int) Tensor { return viewer(b, "Reshape").Reshape(t, shape...) }
+
+// Slice calls b's Viewer.Slice.
+func Slice(b Backend, t Tensor, start, end int) Tensor { return viewer(b, "Slice").Slice(t, start, end) }
+
+// SliceInto calls b's Viewer.SliceInto.
+func SliceInto(b Backend, view, t Tensor, start, end int) {
+	viewer(b, "SliceInto").SliceInto(view, t, start, end)
+}
+
+// CopyRegion calls b's Viewer.CopyRegion.
+func CopyRegion(b Backend, dst Tensor, dr Region, src Tensor, sr Region, size [4]int, accumulate bool) {
+	viewer(b, "CopyRegion").CopyRegion(dst, dr, src, sr, size, accumulate)
+}
+
+func math(b Backend, op string) Math {
+	if m, ok := b.(Math); ok {
+		return m
+	}
+	panic(unimplemented(b, op, "Math"))
+}
+
+// Binary calls b's Math.Binary.
+func Binary(b Backend, op BinaryOp, x, y, z Tensor) { math(b, "Binary").Binary(op, x, y, z) }
+
+// Unary calls b's Math.Unary.
+func Unary(b Backend, op UnaryOp, x, y Tensor) { math(b, "Unary").Unary(op, x, y) }
+
+// Affine calls b's Math.Affine.
+func Affine(b Backend, alpha, beta float32, x, y Tensor) { math(b, "Affine").Affine(alpha, beta, x, y) }
+
+// Clamp calls b's Math.Clamp.
+func Clamp(b Backend, lo, hi float32, x, y Tensor) { math(b, "Clamp").Clamp(lo, hi, x, y) }
+
+func reducer(b Backend, op string) Reducer {
+	if r, ok := b.(Reducer); ok {
+		return r
+	}
+	panic(unimplemented(b, op, "Reducer"))
+}
+
+// Reduce calls b's Reducer.Reduce.
+func Reduce(b Backend, op ReduceOp, x Tensor, axis int, y Tensor, beta float32) {
+	reducer(b, "Reduce").Reduce(op, x, axis, y, beta)
+}
+
+// ArgMax calls b's Reducer.ArgMax.
+func ArgMax(b Backend, x Tensor, axis int, values, indices Tensor) {
+	reducer(b, "ArgMax").ArgMax(x, axis, values, indices)
+}
+
+// BiasGradAdd calls b's Reducer.BiasGradAdd.
+func BiasGradAdd(b Backend, dy Tensor, beta float32, db Tensor) {
+	reducer(b, "BiasGradAdd").BiasGradAdd(dy, beta, db)
+}
+
+// ActivateBackwardAdd calls b's Reducer.ActivateBackwardAdd.
+func ActivateBackwardAdd(b Backend, a Activation, x, y, dy Tensor, beta float32, dx Tensor) {
+	reducer(b, "ActivateBackwardAdd").ActivateBackwardAdd(a, x, y, dy, beta, dx)
+}
+
+func indexer(b Backend, op string) Indexer {
+	if i, ok := b.(Indexer); ok {
+		return i
+	}
+	panic(unimplemented(b, op, "Indexer"))
+}
+
+// AllocInt32 calls b's Indexer.AllocInt32.
+func AllocInt32(b Backend, shape ...int) Tensor { return indexer(b, "AllocInt32").AllocInt32(shape...) }
+
+// UploadInt32 calls b's Indexer.UploadInt32.
+func UploadInt32(b Backend, dst Tensor, src []int32) { indexer(b, "UploadInt32").UploadInt32(dst, src) }
+
+// DownloadInt32 calls b's Indexer.DownloadInt32.
+func DownloadInt32(b Backend, dst []int32, src Tensor) {
+	indexer(b, "DownloadInt32").DownloadInt32(dst, src)
+}
+
+// Gather calls b's Indexer.Gather.
+func Gather(b Backend, table, idx, out Tensor) { indexer(b, "Gather").Gather(table, idx, out) }
+
+// ScatterAdd calls b's Indexer.ScatterAdd.
+func ScatterAdd(b Backend, src, idx, table Tensor) { indexer(b, "ScatterAdd").ScatterAdd(src, idx, table) }
+
+// OneHot calls b's Indexer.OneHot.
+func OneHot(b Backend, labels, out Tensor) { indexer(b, "OneHot").OneHot(labels, out) }
+
+// CountCorrectLabels calls b's Indexer.CountCorrectLabels.
+func CountCorrectLabels(b Backend, pred, labels, count Tensor) {
+	indexer(b, "CountCorrectLabels").CountCorrectLabels(pred, labels, count)
+}
+
+// BatchMatMul calls b's BatchMatMuler.BatchMatMul.
+func BatchMatMul(b Backend, transA, transB bool, alpha float32, x, y Tensor, beta float32, z Tensor) {
+	if m, ok := b.(BatchMatMuler); ok {
+		m.BatchMatMul(transA, transB, alpha, x, y, beta, z)
+		return
+	}
+	panic(unimplemented(b, "BatchMatMul", "BatchMatMuler"))
+}
+
+// TryAlloc calls b's Allocator.TryAlloc.
+func TryAlloc(b Backend, shape ...int) (Tensor, error) {
+	if a, ok := b.(Allocator); ok {
+		return a.TryAlloc(shape...)
+	}
+	panic(unimplemented(b, "TryAlloc", "Allocator"))
+}
