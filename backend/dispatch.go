@@ -16,10 +16,14 @@ func viewer(b Backend, op string) Viewer {
 }
 
 // Reshape calls b's Viewer.Reshape.
-func Reshape(b Backend, t Tensor, shape ...int) Tensor { return viewer(b, "Reshape").Reshape(t, shape...) }
+func Reshape(b Backend, t Tensor, shape ...int) Tensor {
+	return viewer(b, "Reshape").Reshape(t, shape...)
+}
 
 // Slice calls b's Viewer.Slice.
-func Slice(b Backend, t Tensor, start, end int) Tensor { return viewer(b, "Slice").Slice(t, start, end) }
+func Slice(b Backend, t Tensor, start, end int) Tensor {
+	return viewer(b, "Slice").Slice(t, start, end)
+}
 
 // SliceInto calls b's Viewer.SliceInto.
 func SliceInto(b Backend, view, t Tensor, start, end int) {
@@ -99,7 +103,9 @@ func DownloadInt32(b Backend, dst []int32, src Tensor) {
 func Gather(b Backend, table, idx, out Tensor) { indexer(b, "Gather").Gather(table, idx, out) }
 
 // ScatterAdd calls b's Indexer.ScatterAdd.
-func ScatterAdd(b Backend, src, idx, table Tensor) { indexer(b, "ScatterAdd").ScatterAdd(src, idx, table) }
+func ScatterAdd(b Backend, src, idx, table Tensor) {
+	indexer(b, "ScatterAdd").ScatterAdd(src, idx, table)
+}
 
 // OneHot calls b's Indexer.OneHot.
 func OneHot(b Backend, labels, out Tensor) { indexer(b, "OneHot").OneHot(labels, out) }
