@@ -101,9 +101,17 @@ func (b *Backend) Level() Level { return b.level }
 type tensor struct {
 	shape      backend.Shape
 	rows, cols int
-	data       []float32
+	data       []float32 // the elements of a float32 tensor
+	ints       []int32   // the elements of an int32 tensor
+	dtype      backend.DType
 	owner      *Backend
 }
+
+// DType returns the tensor's element type.
+func (t *tensor) DType() backend.DType { return t.dtype }
+
+// freed reports whether t has been freed (or its backend closed).
+func (t *tensor) freed() bool { return t.data == nil && t.ints == nil }
 
 // Shape returns the tensor's dimensions.
 func (t *tensor) Shape() backend.Shape { return t.shape }
@@ -135,11 +143,11 @@ func (b *Backend) Free(t backend.Tensor) {
 	if t == nil {
 		return
 	}
-	ct := b.tensor("Free", t)
+	ct := b.anyTensor("Free", t)
 	b.mu.Lock()
 	delete(b.live, ct)
 	b.mu.Unlock()
-	ct.data = nil
+	ct.data, ct.ints = nil, nil
 }
 
 // Upload copies src into dst.
@@ -191,7 +199,7 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	for t := range b.live {
-		t.data = nil
+		t.data, t.ints = nil, nil
 	}
 	b.live = nil
 	return nil
@@ -209,9 +217,29 @@ func (b *Backend) checkOpen(op string) {
 	}
 }
 
-// tensor returns t as a tensor of b, panicking with the op's name if t is
-// nil, of another backend, freed, or b is closed.
+// tensor returns t as a float32 tensor of b, panicking with the op's name
+// if t is nil, of another backend, freed, not float32, or b is closed.
 func (b *Backend) tensor(op string, t backend.Tensor) *tensor {
+	ct := b.anyTensor(op, t)
+	if ct.dtype != backend.Float32 {
+		panic(fmt.Sprintf("cpu: %s: tensor of shape %v holds %v, want float32", op, ct.shape, ct.dtype))
+	}
+	return ct
+}
+
+// int32Tensor returns t as an int32 tensor of b, panicking with the op's
+// name if t is nil, of another backend, freed, not int32, or b is closed.
+func (b *Backend) int32Tensor(op string, t backend.Tensor) *tensor {
+	ct := b.anyTensor(op, t)
+	if ct.dtype != backend.Int32 {
+		panic(fmt.Sprintf("cpu: %s: tensor of shape %v holds %v, want int32", op, ct.shape, ct.dtype))
+	}
+	return ct
+}
+
+// anyTensor returns t as a tensor of b of any element type, panicking with
+// the op's name if t is nil, of another backend, freed, or b is closed.
+func (b *Backend) anyTensor(op string, t backend.Tensor) *tensor {
 	ct, ok := t.(*tensor)
 	switch {
 	case t == nil:
@@ -220,7 +248,7 @@ func (b *Backend) tensor(op string, t backend.Tensor) *tensor {
 		panic(fmt.Sprintf("cpu: %s: tensor of shape %v belongs to another backend (%T)", op, t.Shape(), t))
 	case ct.owner != b:
 		panic(fmt.Sprintf("cpu: %s: tensor of shape %v belongs to another cpu backend", op, ct.shape))
-	case ct.data == nil:
+	case ct.freed():
 		if b.isClosed() {
 			panic(fmt.Sprintf("cpu: %s: backend is closed (tensor of shape %v)", op, ct.shape))
 		}
