@@ -1,4 +1,4 @@
-package backend_test
+package backendtest_test
 
 import (
 	"errors"
