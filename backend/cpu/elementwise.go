@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"fmt"
 
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
@@ -61,14 +60,14 @@ func (b *Backend) fill(d []float32, v float32) { b.elementwise(opFill, nil, nil,
 // Add writes c = a + b elementwise; c may be a or b.
 func (b *Backend) Add(a, bt, c backend.Tensor) {
 	ta, tb, tc := b.tensor("Add", a), b.tensor("Add", bt), b.tensor("Add", c)
-	checkSameLen("Add", []string{"a", "b", "c"}, ta, tb, tc)
+	check.SameLen("Add", []string{"a", "b", "c"}, ta.shape, tb.shape, tc.shape)
 	b.elementwise(opAdd, ta.data, tb.data, tc.data, 0)
 }
 
 // Mul writes c = a∘b elementwise; c may be a or b.
 func (b *Backend) Mul(a, bt, c backend.Tensor) {
 	ta, tb, tc := b.tensor("Mul", a), b.tensor("Mul", bt), b.tensor("Mul", c)
-	checkSameLen("Mul", []string{"a", "b", "c"}, ta, tb, tc)
+	check.SameLen("Mul", []string{"a", "b", "c"}, ta.shape, tb.shape, tc.shape)
 	b.elementwise(opMul, ta.data, tb.data, tc.data, 0)
 }
 
@@ -80,19 +79,10 @@ func (b *Backend) Scale(alpha float32, x backend.Tensor) {
 // Axpy sets y = alpha·x + y (fused multiply-add on the assembly levels).
 func (b *Backend) Axpy(alpha float32, x, y backend.Tensor) {
 	tx, ty := b.tensor("Axpy", x), b.tensor("Axpy", y)
-	checkSameLen("Axpy", []string{"x", "y"}, tx, ty)
+	check.SameLen("Axpy", []string{"x", "y"}, tx.shape, ty.shape)
 	b.elementwise(opAxpy, tx.data, nil, ty.data, alpha)
 }
 
-// channels returns the batch size, channels and per-channel spatial size
-// of y read as [N, C, spatial…], after checking that b has C elements.
-func channels(op, yName string, y, b *tensor) (n, c, spatial int) {
-	if len(y.shape) < 2 || len(b.data) != y.shape[1] {
-		panic(fmt.Sprintf("cpu: %s: %s has shape %v and the bias %v: want %s at least 2-D with Shape[1] equal to the bias length", op, yName, y.shape, b.shape, yName))
-	}
-	n, c = y.shape[0], y.shape[1]
-	return n, c, len(y.data) / (n * c)
-}
 
 // biasTask adds or sums per-channel values over a range of items: planes
 // (n, c) for AddBias with a spatial extent, rows n without one, channels
@@ -131,7 +121,7 @@ var biasTasks freelist.List[biasTask]
 // AddBias adds b[c] to every y[n, c, …].
 func (b *Backend) AddBias(y, bias backend.Tensor) {
 	ty, tb := b.tensor("AddBias", y), b.tensor("AddBias", bias)
-	n, c, spatial := channels("AddBias", "y", ty, tb)
+	n, c, spatial := check.Channels("AddBias", "y", ty.shape, tb.shape)
 	t := biasTasks.Get()
 	*t = biasTask{k: vec.For(b.level), y: ty.data, b: tb.data, n: n, c: c, spatial: spatial}
 	if spatial == 1 {
@@ -147,7 +137,7 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 // float64 by the level's Sum kernel, the planes added in order of n.
 func (b *Backend) BiasGrad(dy, db backend.Tensor) {
 	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
-	n, c, spatial := channels("BiasGrad", "dy", tdy, tdb)
+	n, c, spatial := check.Channels("BiasGrad", "dy", tdy.shape, tdb.shape)
 	t := biasTasks.Get()
 	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true}
 	parallelDo(c, max(1, elemGrain/(n*spatial)), t)
@@ -170,7 +160,7 @@ var sumAllTasks freelist.List[sumAllTask]
 // sums added in order.
 func (b *Backend) Sum(x, dst backend.Tensor) {
 	tx, td := b.tensor("Sum", x), b.tensor("Sum", dst)
-	checkScalar("Sum", "dst", td)
+	check.Scalar("Sum", "dst", td.shape)
 	t := sumAllTasks.Get()
 	*t = sumAllTask{k: vec.For(b.level), x: tx.data}
 	s := sumChunks(len(tx.data), sumChunk, 1, t)

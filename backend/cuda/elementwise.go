@@ -10,7 +10,7 @@ import (
 // Add writes c = a + b elementwise; c may be a or b.
 func (b *Backend) Add(a, bt, c backend.Tensor) {
 	ta, tb, tc := b.tensor("Add", a), b.tensor("Add", bt), b.tensor("Add", c)
-	checkSameLen("Add", []string{"a", "b", "c"}, ta, tb, tc)
+	check.SameLen("Add", []string{"a", "b", "c"}, ta.shape, tb.shape, tc.shape)
 	n := ta.len()
 	b.launch("Add", kernels.Add, b.grid(n), new(args).ptr(ta).ptr(tb).ptr(tc).i64(n))
 }
@@ -18,7 +18,7 @@ func (b *Backend) Add(a, bt, c backend.Tensor) {
 // Mul writes c = a∘b elementwise; c may be a or b.
 func (b *Backend) Mul(a, bt, c backend.Tensor) {
 	ta, tb, tc := b.tensor("Mul", a), b.tensor("Mul", bt), b.tensor("Mul", c)
-	checkSameLen("Mul", []string{"a", "b", "c"}, ta, tb, tc)
+	check.SameLen("Mul", []string{"a", "b", "c"}, ta.shape, tb.shape, tc.shape)
 	n := ta.len()
 	b.launch("Mul", kernels.Mul, b.grid(n), new(args).ptr(ta).ptr(tb).ptr(tc).i64(n))
 }
@@ -33,7 +33,7 @@ func (b *Backend) Scale(alpha float32, x backend.Tensor) {
 // Axpy sets y = alpha·x + y, rounding alpha·x before the addition.
 func (b *Backend) Axpy(alpha float32, x, y backend.Tensor) {
 	tx, ty := b.tensor("Axpy", x), b.tensor("Axpy", y)
-	checkSameLen("Axpy", []string{"x", "y"}, tx, ty)
+	check.SameLen("Axpy", []string{"x", "y"}, tx.shape, ty.shape)
 	n := tx.len()
 	b.launch("Axpy", kernels.Axpy, b.grid(n), new(args).f32(alpha).ptr(tx).ptr(ty).i64(n))
 }
@@ -41,7 +41,7 @@ func (b *Backend) Axpy(alpha float32, x, y backend.Tensor) {
 // AddBias adds b[c] to every y[n, c, …].
 func (b *Backend) AddBias(y, bias backend.Tensor) {
 	ty, tb := b.tensor("AddBias", y), b.tensor("AddBias", bias)
-	_, c, spatial := channels("AddBias", "y", ty, tb)
+	_, c, spatial := check.Channels("AddBias", "y", ty.shape, tb.shape)
 	n := ty.len()
 	b.launch("AddBias", kernels.AddBias, b.grid(n), new(args).ptr(ty).ptr(tb).i64(n).i32(c).i64(spatial))
 }
@@ -51,7 +51,7 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 // adding the planes' sums in the order of n.
 func (b *Backend) BiasGrad(dy, db backend.Tensor) {
 	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
-	n, c, spatial := channels("BiasGrad", "dy", tdy, tdb)
+	n, c, spatial := check.Channels("BiasGrad", "dy", tdy.shape, tdb.shape)
 	part, done := b.scratch("BiasGrad", uint64(8*n*c))
 	defer done()
 	b.launch("BiasGrad", kernels.BiasGradPart, b.rowGrid(n*c), new(args).ptr(tdy).addr(part).i64(n*c).i64(spatial))
@@ -85,6 +85,6 @@ func (b *Backend) reduce(op string, x uint64, wide bool, n int, scale float64, d
 // double over fixed chunks whose sums are added in a fixed order.
 func (b *Backend) Sum(x, dst backend.Tensor) {
 	tx, td := b.tensor("Sum", x), b.tensor("Sum", dst)
-	checkScalar("Sum", "dst", td)
+	check.Scalar("Sum", "dst", td.shape)
 	b.reduce("Sum", tx.ptr, false, tx.len(), 1, td, false)
 }

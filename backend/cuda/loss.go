@@ -12,8 +12,8 @@ import (
 func (b *Backend) SigmoidCrossEntropy(logits, target, grad, loss backend.Tensor) {
 	const op = "SigmoidCrossEntropy"
 	tz, tt, tg, tl := b.tensor(op, logits), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameLen(op, []string{"logits", "target", "grad"}, tz, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameLen(op, []string{"logits", "target", "grad"}, tz.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	b.meanLoss(op, kernels.SigmoidXent, tz, tt, tg, tl)
 }
 
@@ -22,8 +22,8 @@ func (b *Backend) SigmoidCrossEntropy(logits, target, grad, loss backend.Tensor)
 func (b *Backend) MeanAbsError(pred, target, grad, loss backend.Tensor) {
 	const op = "MeanAbsError"
 	tp, tt, tg, tl := b.tensor(op, pred), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameLen(op, []string{"pred", "target", "grad"}, tp, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameLen(op, []string{"pred", "target", "grad"}, tp.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	b.meanLoss(op, kernels.AbsError, tp, tt, tg, tl)
 }
 

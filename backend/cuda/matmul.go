@@ -21,19 +21,8 @@ func (b *Backend) gemm(op string, transA, transB bool, m, n, k int, alpha float3
 // in FP32, or TF32 when the backend was opened with Options.TF32.
 func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tensor, beta float32, c backend.Tensor) {
 	ta, tb, tc := b.tensor("MatMul", a), b.tensor("MatMul", bt), b.tensor("MatMul", c)
-	ar, ac := ta.shape.Rows(), ta.shape.Cols()
-	br, bc := tb.shape.Rows(), tb.shape.Cols()
-	m, k := ar, ac
-	if transA {
-		m, k = ac, ar
-	}
-	kb, n := br, bc
-	if transB {
-		kb, n = bc, br
-	}
-	if k != kb || tc.shape.Rows() != m || tc.shape.Cols() != n {
-		panic(fmt.Sprintf("cuda: MatMul: op(A) %d×%d (A %v, transA %v) times op(B) %d×%d (B %v, transB %v) into C %v", m, k, ta.shape, transA, kb, n, tb.shape, transB, tc.shape))
-	}
+	m, n, k := check.MatMul("MatMul", transA, transB, ta.shape, tb.shape, tc.shape)
+	ac, bc := ta.shape.Cols(), tb.shape.Cols()
 	if tc.ptr == ta.ptr || tc.ptr == tb.ptr {
 		panic(fmt.Sprintf("cuda: MatMul: C %v shares memory with A or B", tc.shape))
 	}
