@@ -27,6 +27,7 @@ func main() {
 		emitPool(l)
 		emitRows(l, false)
 		emitRows(l, true)
+		emitAddWide(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
