@@ -118,10 +118,17 @@ func finite(got []float32, want []float64) []float64 {
 	return w
 }
 
-// expectElementwise checks an elementwise result: NaN and infinities
-// exactly where the reference has them (a reference beyond the float32
-// range counting as infinite), the rest to rel·|want| + abs.
+// expectElementwise checks an elementwise result with expectWithSpecials,
+// to rel·|want| + abs.
 func expectElementwise(t testing.TB, what string, got []float32, want []float64, rel, abs float64) {
+	t.Helper()
+	expectWithSpecials(t, what, got, want, relBounds(want, rel, constant(len(want), abs)))
+}
+
+// expectWithSpecials checks a result that may hold NaNs and infinities:
+// those exactly where the reference has them (a reference beyond the
+// float32 range counting as infinite), the rest to bound.
+func expectWithSpecials(t testing.TB, what string, got []float32, want, bound []float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: got %d values, want %d", what, len(got), len(want))
@@ -142,8 +149,13 @@ func expectElementwise(t testing.TB, what string, got []float32, want []float64,
 			g[i] = 0
 		}
 	}
-	w := finite(got, want)
-	expectClose(t, what, g, w, relBounds(w, rel, constant(len(w), abs)))
+	b := append([]float64(nil), bound...)
+	for i := range b {
+		if math.IsNaN(b[i]) || math.IsInf(b[i], 0) {
+			b[i] = 0
+		}
+	}
+	expectClose(t, what, g, finite(got, want), b)
 }
 
 // checkBinaryMath checks Math.Binary for every operation and broadcast
