@@ -32,13 +32,14 @@ type actTask struct {
 	backward     bool
 	beta         float32 // ActivateBackwardAdd's factor of the old dx
 	x, y, dy, dx []float32
+	scratch      [][]float32 // per worker: actChunk gradients for beta ≠ 0
 }
 
 // actChunk is the number of gradient elements ActivateBackwardAdd computes
-// into a stack buffer before adding them to dx.
+// into a worker's scratch buffer before adding them to dx.
 const actChunk = 1024
 
-func (t *actTask) run(_, lo, hi int) {
+func (t *actTask) run(w, lo, hi int) {
 	x, y := t.x[lo:hi], t.y[lo:hi]
 	switch {
 	case !t.backward:
@@ -46,10 +47,9 @@ func (t *actTask) run(_, lo, hi int) {
 	case t.beta == 0:
 		activateBackward(t.k, t.a, x, y, t.dy[lo:hi], t.dx[lo:hi])
 	default:
-		var buf [actChunk]float32
 		for i := lo; i < hi; i += actChunk {
 			j := min(i+actChunk, hi)
-			g := buf[:j-i]
+			g := t.scratch[w][:j-i]
 			activateBackward(t.k, t.a, t.x[i:j], t.y[i:j], t.dy[i:j], g)
 			t.k.Axpy(g, t.dx[i:j], t.beta)
 			copy(t.dx[i:j], g)
@@ -69,9 +69,9 @@ func (b *Backend) Activate(a backend.Activation, x, y backend.Tensor) {
 	}
 	grain := actGrain("Activate", a.Kind)
 	t := actTasks.Get()
-	*t = actTask{k: vec.For(b.level), a: a, x: tx.data, y: ty.data}
+	*t = actTask{k: vec.For(b.level), a: a, x: tx.data, y: ty.data, scratch: t.scratch}
 	parallelDo(len(tx.data), grain, t)
-	*t = actTask{}
+	*t = actTask{scratch: t.scratch}
 	actTasks.Put(t)
 }
 
@@ -96,9 +96,15 @@ func (b *Backend) activateBackward(op string, a backend.Activation, x, y, dy bac
 		grain = mathGrain
 	}
 	t := actTasks.Get()
-	*t = actTask{k: vec.For(b.level), a: a, backward: true, beta: beta, x: tx.data, y: ty.data, dy: tdy.data, dx: tdx.data}
+	scratch := t.scratch
+	if beta != 0 {
+		for len(scratch) < workers(n, grain) {
+			scratch = append(scratch, make([]float32, actChunk))
+		}
+	}
+	*t = actTask{k: vec.For(b.level), a: a, backward: true, beta: beta, x: tx.data, y: ty.data, dy: tdy.data, dx: tdx.data, scratch: scratch}
 	parallelDo(n, grain, t)
-	*t = actTask{}
+	*t = actTask{scratch: scratch}
 	actTasks.Put(t)
 }
 
