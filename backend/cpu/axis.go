@@ -15,6 +15,11 @@ var _ backend.Reducer = (*Backend)(nil)
 // in the level-1 cache while the reduced axis streams past it.
 const axisBlock = 2048
 
+// axisRows is the number of rows of the reduced axis an axis sum adds to
+// its accumulator per pass: few enough streams for the prefetchers, enough
+// to keep the accumulator's loads and stores off the critical path.
+const axisRows = 8
+
 // axisDims splits x's shape around axis into the elements before it
 // (outer), along it (n) and after it (inner), panicking with the op's name
 // unless axis is one of x's, and unless out (named name) has
@@ -154,8 +159,9 @@ func (t *axisTask) columns(w, o, i0 int) {
 	}
 	acc := t.wide[w][:bw]
 	clear(acc)
-	for j := range t.n {
-		t.k.AddWide(acc, rowAt(j))
+	for j := 0; j < t.n; j += axisRows {
+		rows := min(axisRows, t.n-j)
+		t.k.AddWideRows(acc, t.x[base+j*t.inner:base+(j+rows-1)*t.inner+bw], t.inner, rows)
 	}
 	y := t.y[out : out+bw]
 	for i, s := range acc {

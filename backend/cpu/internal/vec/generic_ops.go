@@ -214,11 +214,16 @@ func clampGeneric(dst, x []float32, lo, hi float32) {
 	}
 }
 
-// addWideGeneric sets acc[i] += float64(x[i]) for i < len(x): the float64
-// accumulation of the axis reductions, exact in each addition's operands.
-func addWideGeneric(acc []float64, x []float32) {
-	acc = acc[:len(x)]
-	for i, v := range x {
-		acc[i] += float64(v)
+// addWideRowsGeneric adds rows rows of len(acc) floats, ld apart in x, to the
+// float64 accumulator acc, in row order for every column:
+// acc[i] = (…(acc[i] + x[i]) + x[ld+i]) + … + x[(rows−1)·ld+i], each
+// addition in float64 (exact in its operands): the accumulation of the
+// axis reductions, which reads each acc vector once per call.
+func addWideRowsGeneric(acc []float64, x []float32, ld, rows int) {
+	for r := range rows {
+		row := x[r*ld : r*ld+len(acc)]
+		for i, v := range row {
+			acc[i] += float64(v)
+		}
 	}
 }

@@ -1,5 +1,7 @@
 package vec
 
+import "fmt"
+
 // BinOp is an elementwise binary operation of Binary, BinaryScalar and
 // ScalarBinary.
 type BinOp int
@@ -87,9 +89,17 @@ func (k *Kernels) Clamp(dst, x []float32, lo, hi float32) {
 	k.clamp(dst, x, lo, hi)
 }
 
-// AddWide sets acc[i] += float64(x[i]) for i < len(x): the float64
-// accumulator of a sum of float32 rows.
-func (k *Kernels) AddWide(acc []float64, x []float32) {
-	check("AddWide", len(x), len(acc))
-	k.addWide(acc, x)
+// AddWideRows adds rows rows of len(acc) floats, ld ≥ len(acc) apart in x,
+// to acc in row order for every column: acc[i] += float64(x[r·ld+i]) for
+// r = 0, 1, …, rows−1, each addition in float64. Adding the rows of a
+// reduced axis a few at a time gives the same bits as one at a time.
+func (k *Kernels) AddWideRows(acc []float64, x []float32, ld, rows int) {
+	if rows <= 0 || len(acc) == 0 {
+		return
+	}
+	if ld < len(acc) {
+		panic(fmt.Sprintf("vec: AddWideRows: rows %d apart, want at least len(acc) = %d", ld, len(acc)))
+	}
+	check("AddWideRows", (rows-1)*ld+len(acc), len(x))
+	k.addWideRows(acc, x, ld, rows)
 }

@@ -190,29 +190,36 @@ func TestLogErrors(t *testing.T) {
 	}
 }
 
-// TestAddWide checks AddWide at every level against float64 sums, exactly
-// (float64 adds float32 values exactly at these magnitudes), with acc
-// longer than x left alone past len(x).
-func TestAddWide(t *testing.T) {
+// TestAddWideRows checks AddWideRows at every level against float64 sums
+// taken row after row, bit for bit, for every length of lengths and 0 to
+// 9 rows, with acc's guard elements (past len(acc)) and x's elements
+// between rows left alone.
+func TestAddWideRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, l := range isa.Supported() {
 		k := For(l)
 		for _, n := range lengths() {
-			x := make([]float32, n)
-			acc := make([]float64, n+3)
-			want := make([]float64, n+3)
-			for i := range acc {
-				acc[i] = r.NormFloat64()
-				want[i] = acc[i]
-			}
-			for i := range x {
-				x[i] = float32(r.NormFloat64())
-				want[i] += float64(x[i])
-			}
-			k.AddWide(acc, x)
-			for i := range acc {
-				if acc[i] != want[i] {
-					t.Fatalf("%v n=%d: acc[%d] = %v, want %v", l, n, i, acc[i], want[i])
+			for rows := range 10 {
+				ld := n + rows%3
+				x := make([]float32, max(0, (rows-1)*ld+n))
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				buf := make([]float64, n+3)
+				for i := range buf {
+					buf[i] = r.NormFloat64()
+				}
+				want := append([]float64(nil), buf...)
+				for j := range rows {
+					for i := range n {
+						want[i] += float64(x[j*ld+i])
+					}
+				}
+				k.AddWideRows(buf[:n], x, ld, rows)
+				for i := range buf {
+					if buf[i] != want[i] {
+						t.Fatalf("%v n=%d rows=%d: acc[%d] = %v, want %v", l, n, rows, i, buf[i], want[i])
+					}
 				}
 			}
 		}

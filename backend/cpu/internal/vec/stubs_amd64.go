@@ -242,9 +242,12 @@ func copyRowsAVX512(dst []float32, src []float32, blocks int, rows int, width in
 // dst[b·db+r·ld+j] += src[b·sb+r·width+j].
 func addRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
 
-// addWideAVX512 sets acc[i] += float64(x[i]) for i < len(x): the float64
-// accumulation of the axis reductions, exact in each addition's operands.
-func addWideAVX512(acc []float64, x []float32)
+// addWideRowsAVX512 adds rows rows of len(acc) floats, ld apart in x, to the
+// float64 accumulator acc, in row order for every column:
+// acc[i] = (…(acc[i] + x[i]) + x[ld+i]) + … + x[(rows−1)·ld+i], each
+// addition in float64 (exact in its operands): the accumulation of the
+// axis reductions, which reads each acc vector once per call.
+func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
 
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
@@ -484,6 +487,9 @@ func copyRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int,
 // dst[b·db+r·ld+j] += src[b·sb+r·width+j].
 func addRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
 
-// addWideAVX2 sets acc[i] += float64(x[i]) for i < len(x): the float64
-// accumulation of the axis reductions, exact in each addition's operands.
-func addWideAVX2(acc []float64, x []float32)
+// addWideRowsAVX2 adds rows rows of len(acc) floats, ld apart in x, to the
+// float64 accumulator acc, in row order for every column:
+// acc[i] = (…(acc[i] + x[i]) + x[ld+i]) + … + x[(rows−1)·ld+i], each
+// addition in float64 (exact in its operands): the accumulation of the
+// axis reductions, which reads each acc vector once per call.
+func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)

@@ -48,7 +48,7 @@ var generic = Kernels{
 		addScalarGeneric, subScalarGeneric, rsubScalarGeneric, mulScalarGeneric,
 		divScalarGeneric, rdivScalarGeneric, maxScalarGeneric, minScalarGeneric,
 	},
-	unary:   [numUnOps]func(dst, x []float32){expGeneric, logGeneric, sqrtGeneric, rsqrtGeneric, absGeneric, squareGeneric, recipGeneric, negGeneric},
-	clamp:   clampGeneric,
-	addWide: addWideGeneric,
+	unary:       [numUnOps]func(dst, x []float32){expGeneric, logGeneric, sqrtGeneric, rsqrtGeneric, absGeneric, squareGeneric, recipGeneric, negGeneric},
+	clamp:       clampGeneric,
+	addWideRows: addWideRowsGeneric,
 }

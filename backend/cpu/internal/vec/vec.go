@@ -72,7 +72,7 @@ type Kernels struct {
 	scalar        [numScalarOps]func(dst, x []float32, s float32)
 	unary         [numUnOps]func(dst, x []float32)
 	clamp         func(dst, x []float32, lo, hi float32)
-	addWide       func(acc []float64, x []float32)
+	addWideRows   func(acc []float64, x []float32, ld, rows int)
 }
 
 // tables holds the kernel table of every level this build has; the

@@ -55,9 +55,9 @@ var avx2 = Kernels{
 		addScalarAVX2, subScalarAVX2, rsubScalarAVX2, mulScalarAVX2,
 		divScalarAVX2, rdivScalarAVX2, maxScalarAVX2, minScalarAVX2,
 	},
-	unary:   [numUnOps]func(dst, x []float32){expAVX2, logAVX2, sqrtAVX2, rsqrtAVX2, absAVX2, squareAVX2, recipAVX2, negAVX2},
-	clamp:   clampAVX2,
-	addWide: addWideAVX2,
+	unary:       [numUnOps]func(dst, x []float32){expAVX2, logAVX2, sqrtAVX2, rsqrtAVX2, absAVX2, squareAVX2, recipAVX2, negAVX2},
+	clamp:       clampAVX2,
+	addWideRows: addWideRowsAVX2,
 }
 
 // avx512 is the kernel table of the AVX-512 assembly.
@@ -106,7 +106,7 @@ var avx512 = Kernels{
 		addScalarAVX512, subScalarAVX512, rsubScalarAVX512, mulScalarAVX512,
 		divScalarAVX512, rdivScalarAVX512, maxScalarAVX512, minScalarAVX512,
 	},
-	unary:   [numUnOps]func(dst, x []float32){expAVX512, logAVX512, sqrtAVX512, rsqrtAVX512, absAVX512, squareAVX512, recipAVX512, negAVX512},
-	clamp:   clampAVX512,
-	addWide: addWideAVX512,
+	unary:       [numUnOps]func(dst, x []float32){expAVX512, logAVX512, sqrtAVX512, rsqrtAVX512, absAVX512, squareAVX512, recipAVX512, negAVX512},
+	clamp:       clampAVX512,
+	addWideRows: addWideRowsAVX512,
 }

@@ -6241,45 +6241,95 @@ done_addRowsAVX512:
 	VZEROUPPER
 	RET
 
-// func addWideAVX512(acc []float64, x []float32)
+// func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
 // Requires: AVX, AVX512F
-TEXT ·addWideAVX512(SB), NOSPLIT, $0-48
+TEXT ·addWideRowsAVX512(SB), NOSPLIT, $0-64
 	MOVQ acc_base+0(FP), AX
 	MOVQ x_base+24(FP), CX
-	MOVQ x_len+32(FP), DX
+	MOVQ acc_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_addWideRowsAVX512
 
-loop_addWideAVX512:
-	CMPQ      DX, $0x00000020
-	JL        tail_addWideAVX512
-	VCVTPS2PD (CX), Z0
-	VADDPD    (AX), Z0, Z0
+pair_addWideRowsAVX512:
+	CMPQ    DX, $0x00000020
+	JL      pair_done_addWideRowsAVX512
+	VMOVUPD (AX), Z0
+	VMOVUPD 64(AX), Z1
+	VMOVUPD 128(AX), Z2
+	VMOVUPD 192(AX), Z3
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_addWideRowsAVX512:
+	VCVTPS2PD (DI), Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(DI), Z4
+	VADDPD    Z4, Z1, Z1
+	VCVTPS2PD 64(DI), Z4
+	VADDPD    Z4, Z2, Z2
+	VCVTPS2PD 96(DI), Z4
+	VADDPD    Z4, Z3, Z3
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_addWideRowsAVX512
 	VMOVUPD   Z0, (AX)
-	VCVTPS2PD 32(CX), Z0
-	VADDPD    64(AX), Z0, Z0
-	VMOVUPD   Z0, 64(AX)
-	VCVTPS2PD 64(CX), Z0
-	VADDPD    128(AX), Z0, Z0
-	VMOVUPD   Z0, 128(AX)
-	VCVTPS2PD 96(CX), Z0
-	VADDPD    192(AX), Z0, Z0
-	VMOVUPD   Z0, 192(AX)
+	VMOVUPD   Z1, 64(AX)
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   Z3, 192(AX)
 	ADDQ      $0x00000080, CX
 	ADDQ      $0x00000100, AX
 	SUBQ      $0x00000020, DX
-	JMP       loop_addWideAVX512
+	JMP       pair_addWideRowsAVX512
 
-tail_addWideAVX512:
-	CMPQ      DX, $0x00000000
-	JE        end_addWideAVX512
-	VCVTSS2SD (CX), X1, X1
-	VADDSD    (AX), X1, X1
-	VMOVSD    X1, (AX)
+pair_done_addWideRowsAVX512:
+single_addWideRowsAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_addWideRowsAVX512
+	VMOVUPD (AX), Z0
+	VMOVUPD 64(AX), Z1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_addWideRowsAVX512:
+	VCVTPS2PD (DI), Z2
+	VADDPD    Z2, Z0, Z0
+	VCVTPS2PD 32(DI), Z2
+	VADDPD    Z2, Z1, Z1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_addWideRowsAVX512
+	VMOVUPD   Z0, (AX)
+	VMOVUPD   Z1, 64(AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000010, DX
+	JMP       single_addWideRowsAVX512
+
+single_done_addWideRowsAVX512:
+column_addWideRowsAVX512:
+	CMPQ   DX, $0x00000001
+	JL     column_done_addWideRowsAVX512
+	VMOVSD (AX), X0
+	MOVQ   CX, DI
+	MOVQ   SI, R8
+
+column_rows_addWideRowsAVX512:
+	VCVTSS2SD (DI), X5, X5
+	VADDSD    X5, X0, X0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       column_rows_addWideRowsAVX512
+	VMOVSD    X0, (AX)
 	ADDQ      $0x00000004, CX
 	ADDQ      $0x00000008, AX
-	DECQ      DX
-	JMP       tail_addWideAVX512
+	SUBQ      $0x00000001, DX
+	JMP       column_addWideRowsAVX512
 
-end_addWideAVX512:
+column_done_addWideRowsAVX512:
+end_addWideRowsAVX512:
 	VZEROUPPER
 	RET
 
@@ -11065,44 +11115,94 @@ done_addRowsAVX2:
 	VZEROUPPER
 	RET
 
-// func addWideAVX2(acc []float64, x []float32)
+// func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)
 // Requires: AVX
-TEXT ·addWideAVX2(SB), NOSPLIT, $0-48
+TEXT ·addWideRowsAVX2(SB), NOSPLIT, $0-64
 	MOVQ acc_base+0(FP), AX
 	MOVQ x_base+24(FP), CX
-	MOVQ x_len+32(FP), DX
+	MOVQ acc_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_addWideRowsAVX2
 
-loop_addWideAVX2:
-	CMPQ      DX, $0x00000010
-	JL        tail_addWideAVX2
-	VCVTPS2PD (CX), Y0
-	VADDPD    (AX), Y0, Y0
+pair_addWideRowsAVX2:
+	CMPQ    DX, $0x00000010
+	JL      pair_done_addWideRowsAVX2
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 64(AX), Y2
+	VMOVUPD 96(AX), Y3
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_addWideRowsAVX2:
+	VCVTPS2PD (DI), Y4
+	VADDPD    Y4, Y0, Y0
+	VCVTPS2PD 16(DI), Y4
+	VADDPD    Y4, Y1, Y1
+	VCVTPS2PD 32(DI), Y4
+	VADDPD    Y4, Y2, Y2
+	VCVTPS2PD 48(DI), Y4
+	VADDPD    Y4, Y3, Y3
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_addWideRowsAVX2
 	VMOVUPD   Y0, (AX)
-	VCVTPS2PD 16(CX), Y0
-	VADDPD    32(AX), Y0, Y0
-	VMOVUPD   Y0, 32(AX)
-	VCVTPS2PD 32(CX), Y0
-	VADDPD    64(AX), Y0, Y0
-	VMOVUPD   Y0, 64(AX)
-	VCVTPS2PD 48(CX), Y0
-	VADDPD    96(AX), Y0, Y0
-	VMOVUPD   Y0, 96(AX)
+	VMOVUPD   Y1, 32(AX)
+	VMOVUPD   Y2, 64(AX)
+	VMOVUPD   Y3, 96(AX)
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000080, AX
 	SUBQ      $0x00000010, DX
-	JMP       loop_addWideAVX2
+	JMP       pair_addWideRowsAVX2
 
-tail_addWideAVX2:
-	CMPQ      DX, $0x00000000
-	JE        end_addWideAVX2
-	VCVTSS2SD (CX), X1, X1
-	VADDSD    (AX), X1, X1
-	VMOVSD    X1, (AX)
+pair_done_addWideRowsAVX2:
+single_addWideRowsAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_addWideRowsAVX2
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_addWideRowsAVX2:
+	VCVTPS2PD (DI), Y2
+	VADDPD    Y2, Y0, Y0
+	VCVTPS2PD 16(DI), Y2
+	VADDPD    Y2, Y1, Y1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_addWideRowsAVX2
+	VMOVUPD   Y0, (AX)
+	VMOVUPD   Y1, 32(AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000008, DX
+	JMP       single_addWideRowsAVX2
+
+single_done_addWideRowsAVX2:
+column_addWideRowsAVX2:
+	CMPQ   DX, $0x00000001
+	JL     column_done_addWideRowsAVX2
+	VMOVSD (AX), X0
+	MOVQ   CX, DI
+	MOVQ   SI, R8
+
+column_rows_addWideRowsAVX2:
+	VCVTSS2SD (DI), X5, X5
+	VADDSD    X5, X0, X0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       column_rows_addWideRowsAVX2
+	VMOVSD    X0, (AX)
 	ADDQ      $0x00000004, CX
 	ADDQ      $0x00000008, AX
-	DECQ      DX
-	JMP       tail_addWideAVX2
+	SUBQ      $0x00000001, DX
+	JMP       column_addWideRowsAVX2
 
-end_addWideAVX2:
+column_done_addWideRowsAVX2:
+end_addWideRowsAVX2:
 	VZEROUPPER
 	RET

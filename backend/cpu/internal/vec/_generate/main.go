@@ -27,7 +27,7 @@ func main() {
 		emitPool(l)
 		emitRows(l, false)
 		emitRows(l, true)
-		emitAddWide(l)
+		emitAddWideRows(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {

@@ -179,47 +179,84 @@ func init() {
 	})
 }
 
-var addWideDoc = []string{
-	"addWide sets acc[i] += float64(x[i]) for i < len(x): the float64",
-	"accumulation of the axis reductions, exact in each addition's operands.",
+var addWideRowsDoc = []string{
+	"addWideRows adds rows rows of len(acc) floats, ld apart in x, to the",
+	"float64 accumulator acc, in row order for every column:",
+	"acc[i] = (…(acc[i] + x[i]) + x[ld+i]) + … + x[(rows−1)·ld+i], each",
+	"addition in float64 (exact in its operands): the accumulation of the",
+	"axis reductions, which reads each acc vector once per call.",
 }
 
-// emitAddWide writes addWide for level l: a loop over vectors of x, each
-// widened to two float64 vectors added to acc, then a scalar tail.
-func emitAddWide(l *level) {
-	name := "addWide" + l.suffix
-	TEXT(name, NOSPLIT, "func(acc []float64, x []float32)")
-	Doc(append([]string{name + strings.TrimPrefix(addWideDoc[0], "addWide")}, addWideDoc[1:]...)...)
-	acc, x, n := GP64(), GP64(), GP64()
+// emitAddWideRows writes addWideRows for level l: for each block of two
+// vectors of columns (then one, then single columns), the accumulators are
+// loaded into registers, the rows added in order and the sums stored.
+func emitAddWideRows(l *level) {
+	name := "addWideRows" + l.suffix
+	TEXT(name, NOSPLIT, "func(acc []float64, x []float32, ld, rows int)")
+	Doc(append([]string{name + strings.TrimPrefix(addWideRowsDoc[0], "addWideRows")}, addWideRowsDoc[1:]...)...)
+	acc, x, n, ld, rows := GP64(), GP64(), GP64(), GP64(), GP64()
 	Load(Param("acc").Base(), acc)
 	Load(Param("x").Base(), x)
-	Load(Param("x").Len(), n)
+	Load(Param("acc").Len(), n)
+	Load(Param("ld"), ld)
+	Load(Param("rows"), rows)
+	SHLQ(U8(2), ld)
 	half := l.bytes() / 2 // bytes of x widened into one float64 vector
-	const u = 2           // vectors of x per iteration
-	Label("loop_" + name)
-	CMPQ(n, U32(u*l.lanes))
-	JL(LabelRef("tail_" + name))
-	for j := range 2 * u {
-		w := l.vec()
-		VCVTPS2PD(Mem{Base: x, Disp: j * half}, w)
-		VADDPD(Mem{Base: acc, Disp: j * l.bytes()}, w, w)
-		VMOVUPD(w, Mem{Base: acc, Disp: j * l.bytes()})
+
+	// block adds the rows to cols columns at acc and x, vectors of them
+	// when vectors is set, else one column.
+	block := func(label string, cols int, vectors bool) {
+		Label(label + "_" + name)
+		CMPQ(n, U32(cols))
+		JL(LabelRef(label + "_done_" + name))
+		var a []reg.VecVirtual
+		if vectors {
+			for j := range 2 * cols / l.lanes {
+				r := l.vec()
+				VMOVUPD(Mem{Base: acc, Disp: j * l.bytes()}, r)
+				a = append(a, r)
+			}
+		} else {
+			r := XMM()
+			VMOVSD(Mem{Base: acc}, r)
+			a = append(a, r)
+		}
+		p, r := GP64(), GP64()
+		MOVQ(x, p)
+		MOVQ(rows, r)
+		Label(label + "_rows_" + name)
+		for j, v := range a {
+			if vectors {
+				w := l.vec()
+				VCVTPS2PD(Mem{Base: p, Disp: j * half}, w)
+				VADDPD(w, v, v)
+			} else {
+				w := XMM()
+				VCVTSS2SD(Mem{Base: p}, w, w)
+				VADDSD(w, v, v)
+			}
+		}
+		ADDQ(ld, p)
+		DECQ(r)
+		JNZ(LabelRef(label + "_rows_" + name))
+		for j, v := range a {
+			if vectors {
+				VMOVUPD(v, Mem{Base: acc, Disp: j * l.bytes()})
+			} else {
+				VMOVSD(v, Mem{Base: acc})
+			}
+		}
+		ADDQ(U32(4*cols), x)
+		ADDQ(U32(8*cols), acc)
+		SUBQ(U32(cols), n)
+		JMP(LabelRef(label + "_" + name))
+		Label(label + "_done_" + name)
 	}
-	ADDQ(U32(u*l.bytes()), x)
-	ADDQ(U32(2*u*l.bytes()), acc)
-	SUBQ(U32(u*l.lanes), n)
-	JMP(LabelRef("loop_" + name))
-	Label("tail_" + name)
-	CMPQ(n, U32(0))
+	CMPQ(rows, U32(0))
 	JE(LabelRef("end_" + name))
-	s := XMM()
-	VCVTSS2SD(Mem{Base: x}, s, s)
-	VADDSD(Mem{Base: acc}, s, s)
-	VMOVSD(s, Mem{Base: acc})
-	ADDQ(U32(4), x)
-	ADDQ(U32(8), acc)
-	DECQ(n)
-	JMP(LabelRef("tail_" + name))
+	block("pair", 2*l.lanes, true)
+	block("single", l.lanes, true)
+	block("column", 1, false)
 	Label("end_" + name)
 	VZEROUPPER()
 	RET()
