@@ -161,7 +161,9 @@ func expectWithSpecials(t testing.TB, what string, got []float32, want, bound []
 // checkBinaryMath checks Math.Binary for every operation and broadcast
 // form into a NaN-poisoned tensor, with c aliasing each operand of c's
 // shape, with NaNs among the inputs of Max and Min, and the inputs left
-// unchanged. Every result is one rounded operation: 2u relative.
+// unchanged. Every result is one rounded operation: 2u relative. Shapes
+// that do not broadcast, or a c of another shape, must panic naming the
+// op.
 func checkBinaryMath(t *testing.T, b backend.Backend) {
 	m := need[backend.Math](t, b)
 	rng := newRand(40)
@@ -201,6 +203,13 @@ func checkBinaryMath(t *testing.T, b backend.Backend) {
 			})
 		}
 	}
+	t.Run("misuse", func(t *testing.T) {
+		a, c := b.Alloc(2, 3), b.Alloc(2, 3)
+		b.Fill(a, 1)
+		expectPanic(t, "Binary", "shapes 2×3 and 4, which do not broadcast", func() { m.Binary(backend.OpAdd, a, b.Alloc(4), c) })
+		expectPanic(t, "Binary", "c of 3×2 for the broadcast shape 2×3", func() { m.Binary(backend.OpAdd, a, b.Alloc(3), b.Alloc(3, 2)) })
+		expectPanic(t, "Unary", "x of 6 elements and y of 5", func() { m.Unary(backend.OpExp, a, b.Alloc(5)) })
+	})
 	t.Run("scale by a device scalar", func(t *testing.T) {
 		x := uniform(rng, 35, -2, 2)
 		tx, ts := upload(t, b, x, 5, 7), upload(t, b, []float32{-1.5}, 1)
