@@ -60,20 +60,6 @@ func rowSum(k *vec.Kernels, x []float32) float64 {
 	return s
 }
 
-// rowMaxNaN returns the maximum of a non-empty row, or its first NaN.
-func rowMaxNaN(x []float32) float32 {
-	m := x[0]
-	for _, v := range x {
-		if v != v {
-			return v
-		}
-		if v > m {
-			m = v
-		}
-	}
-	return m
-}
-
 // axisTask runs Reduce or ArgMax over a range of items: rows of x when
 // inner is 1 (the reduced axis is the last), else blocks of up to
 // axisBlock columns of one outer index.
@@ -126,7 +112,7 @@ func (t *axisTask) row(o int) {
 	case backend.ReduceMean:
 		r = rowSum(t.k, x) / float64(t.n)
 	case backend.ReduceMax:
-		r = float64(rowMaxNaN(x))
+		r = float64(t.k.MaxRow(x))
 	}
 	t.y[o] = accumulate(r, t.beta, t.y[o])
 }
@@ -215,7 +201,8 @@ func runAxis(t *axisTask, outer int) {
 // along the last axis by the level's Sum kernel over fixed chunks of
 // sumChunk elements, as Sum; along any other, by adding the rows of the
 // axis in order into a float64 accumulator of up to axisBlock columns. Max
-// is NaN where any element is. Work is split by output position only, so
+// (the level's MaxRow kernel along the last axis, its Max kernel row after
+// row along any other) is NaN where any element is. Work is split by output position only, so
 // the result is the same bits for any GOMAXPROCS.
 func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y backend.Tensor, beta float32) {
 	if op < backend.ReduceSum || op > backend.ReduceMax {

@@ -227,3 +227,19 @@ func addWideRowsGeneric(acc []float64, x []float32, ld, rows int) {
 		}
 	}
 }
+
+// maxRowGeneric returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v != v {
+			return quietNaN
+		}
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}

@@ -103,3 +103,8 @@ func (k *Kernels) AddWideRows(acc []float64, x []float32, ld, rows int) {
 	check("AddWideRows", (rows-1)*ld+len(acc), len(x))
 	k.addWideRows(acc, x, ld, rows)
 }
+
+// MaxRow returns the largest element of x, −Inf if x is empty, and a NaN if
+// any element is NaN (torch.amax); when +0 and −0 tie, either may be
+// returned.
+func (k *Kernels) MaxRow(x []float32) float32 { return k.maxRow(x) }

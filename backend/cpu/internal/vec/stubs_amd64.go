@@ -249,6 +249,11 @@ func addRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int
 // axis reductions, which reads each acc vector once per call.
 func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
 
+// maxRowAVX512 returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowAVX512(x []float32) float32
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -493,3 +498,8 @@ func addRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, 
 // addition in float64 (exact in its operands): the accumulation of the
 // axis reductions, which reads each acc vector once per call.
 func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)
+
+// maxRowAVX2 returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowAVX2(x []float32) float32

@@ -28,6 +28,7 @@ func main() {
 		emitRows(l, false)
 		emitRows(l, true)
 		emitAddWideRows(l)
+		emitMaxRow(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
