@@ -15,8 +15,8 @@ var _ backend.Reducer = (*Backend)(nil)
 // in the level-1 cache while the reduced axis streams past it.
 const axisBlock = 2048
 
-// axisRows is the number of rows of the reduced axis an axis sum adds to
-// its accumulator per pass: few enough streams for the prefetchers, enough
+// axisRows is the number of rows of the reduced axis an axis sum or
+// maximum folds into its accumulator per pass: few enough streams for the prefetchers, enough
 // to keep the accumulator's loads and stores off the critical path.
 const axisRows = 8
 
@@ -134,8 +134,9 @@ func (t *axisTask) columns(w, o, i0 int) {
 			}
 			return
 		}
-		for j := 1; j < t.n; j++ {
-			t.k.Binary(vec.Max, m, m, rowAt(j))
+		for j := 1; j < t.n; j += axisRows {
+			rows := min(axisRows, t.n-j)
+			t.k.MaxRows(m, t.x[base+j*t.inner:base+(j+rows-1)*t.inner+bw], t.inner, rows)
 		}
 		y := t.y[out : out+bw]
 		for i, v := range m {
@@ -201,8 +202,8 @@ func runAxis(t *axisTask, outer int) {
 // along the last axis by the level's Sum kernel over fixed chunks of
 // sumChunk elements, as Sum; along any other, by adding the rows of the
 // axis in order into a float64 accumulator of up to axisBlock columns. Max
-// (the level's MaxRow kernel along the last axis, its Max kernel row after
-// row along any other) is NaN where any element is. Work is split by output position only, so
+// (the level's MaxRow kernel along the last axis, its MaxRows kernel along
+// any other) is NaN where any element is. Work is split by output position only, so
 // the result is the same bits for any GOMAXPROCS.
 func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y backend.Tensor, beta float32) {
 	if op < backend.ReduceSum || op > backend.ReduceMax {

@@ -243,3 +243,15 @@ func maxRowGeneric(x []float32) float32 {
 	}
 	return m
 }
+
+// maxRowsGeneric sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsGeneric(m, x []float32, ld, rows int) {
+	for r := range rows {
+		row := x[r*ld : r*ld+len(m)]
+		for i, v := range row {
+			m[i] = maxProp(m[i], v)
+		}
+	}
+}

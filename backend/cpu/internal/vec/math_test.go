@@ -262,3 +262,33 @@ func TestMaxRow(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxRows checks MaxRows at every level against the generic kernel bit
+// for bit (NaN payloads aside), for every length of lengths and 0 to 9
+// rows, with specials among the values, and with m's elements past len(m)
+// left alone.
+func TestMaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, l := range isa.Supported() {
+		k := For(l)
+		for _, n := range lengths() {
+			for rows := range 10 {
+				ld := n + rows%3
+				x := mixed(r, max(0, (rows-1)*ld+n))
+				m := mixed(r, n+3)
+				want := append([]float32(nil), m...)
+				for j := range rows {
+					for i := range n {
+						want[i] = maxProp(want[i], x[j*ld+i])
+					}
+				}
+				k.MaxRows(m[:n], x, ld, rows)
+				for i := range m {
+					if !sameBits(m[i], want[i]) {
+						t.Fatalf("%v n=%d rows=%d: m[%d] = %v, want %v", l, n, rows, i, m[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

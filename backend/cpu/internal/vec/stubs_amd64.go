@@ -254,6 +254,11 @@ func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
 // and −0 it returns when they tie is unspecified.
 func maxRowAVX512(x []float32) float32
 
+// maxRowsAVX512 sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -503,3 +508,8 @@ func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)
 // quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
 // and −0 it returns when they tie is unspecified.
 func maxRowAVX2(x []float32) float32
+
+// maxRowsAVX2 sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsAVX2(m []float32, x []float32, ld int, rows int)

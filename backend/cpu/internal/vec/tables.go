@@ -52,4 +52,5 @@ var generic = Kernels{
 	clamp:       clampGeneric,
 	addWideRows: addWideRowsGeneric,
 	maxRow:      maxRowGeneric,
+	maxRows:     maxRowsGeneric,
 }

@@ -59,6 +59,7 @@ var avx2 = Kernels{
 	clamp:       clampAVX2,
 	addWideRows: addWideRowsAVX2,
 	maxRow:      maxRowAVX2,
+	maxRows:     maxRowsAVX2,
 }
 
 // avx512 is the kernel table of the AVX-512 assembly.
@@ -111,4 +112,5 @@ var avx512 = Kernels{
 	clamp:       clampAVX512,
 	addWideRows: addWideRowsAVX512,
 	maxRow:      maxRowAVX512,
+	maxRows:     maxRowsAVX512,
 }

@@ -6427,6 +6427,93 @@ done_maxRowAVX512:
 	VZEROUPPER
 	RET
 
+// func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
+// Requires: AVX, AVX512F
+TEXT ·maxRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ m_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ m_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_maxRowsAVX512
+
+pair_maxRowsAVX512:
+	CMPQ    DX, $0x00000020
+	JL      pair_done_maxRowsAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_maxRowsAVX512:
+	VMOVUPS   (DI), Z2
+	VMAXPS    Z2, Z0, Z2
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z2, K1, Z3
+	VMOVAPS   Z3, Z0
+	VMOVUPS   64(DI), Z2
+	VMAXPS    Z2, Z1, Z2
+	VCMPPS    $0x03, Z1, Z1, K1
+	VBLENDMPS Z1, Z2, K1, Z4
+	VMOVAPS   Z4, Z1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_maxRowsAVX512
+	VMOVUPS   Z0, (AX)
+	VMOVUPS   Z1, 64(AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000020, DX
+	JMP       pair_maxRowsAVX512
+
+pair_done_maxRowsAVX512:
+single_maxRowsAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_maxRowsAVX512
+	VMOVUPS (AX), Z0
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_maxRowsAVX512:
+	VMOVUPS   (DI), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z5
+	VMOVAPS   Z5, Z0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_maxRowsAVX512
+	VMOVUPS   Z0, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       single_maxRowsAVX512
+
+single_done_maxRowsAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_maxRowsAVX512
+	LEAQ      tailmask16<>+0(SB), DI
+	KMOVW     (DI)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	MOVQ      SI, DX
+
+tail_rows_maxRowsAVX512:
+	VMOVUPS.Z (CX), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z6
+	VMOVAPS   Z6, Z0
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       tail_rows_maxRowsAVX512
+	VMOVUPS   Z0, K1, (AX)
+
+end_maxRowsAVX512:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
@@ -11390,5 +11477,94 @@ reduce_maxRowAVX2:
 
 done_maxRowAVX2:
 	MOVSS X2, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxRowsAVX2(m []float32, x []float32, ld int, rows int)
+// Requires: AVX
+TEXT ·maxRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ m_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ m_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_maxRowsAVX2
+
+pair_maxRowsAVX2:
+	CMPQ    DX, $0x00000010
+	JL      pair_done_maxRowsAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_maxRowsAVX2:
+	VMOVUPS   (DI), Y2
+	VMAXPS    Y2, Y0, Y2
+	VCMPPS    $0x03, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y2, Y0
+	VMOVAPS   Y0, Y0
+	VMOVUPS   32(DI), Y2
+	VMAXPS    Y2, Y1, Y2
+	VCMPPS    $0x03, Y1, Y1, Y3
+	VBLENDVPS Y3, Y1, Y2, Y1
+	VMOVAPS   Y1, Y1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_maxRowsAVX2
+	VMOVUPS   Y0, (AX)
+	VMOVUPS   Y1, 32(AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       pair_maxRowsAVX2
+
+pair_done_maxRowsAVX2:
+single_maxRowsAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_maxRowsAVX2
+	VMOVUPS (AX), Y0
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_maxRowsAVX2:
+	VMOVUPS   (DI), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVAPS   Y0, Y0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_maxRowsAVX2
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       single_maxRowsAVX2
+
+single_done_maxRowsAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_maxRowsAVX2
+	LEAQ       tailmask8<>+0(SB), DI
+	MOVQ       $0x00000008, R8
+	SUBQ       DX, R8
+	VMOVUPS    (DI)(R8*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	MOVQ       SI, DX
+
+tail_rows_maxRowsAVX2:
+	VMASKMOVPS (CX), Y0, Y2
+	VMAXPS     Y2, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+	VMOVAPS    Y1, Y1
+	ADDQ       BX, CX
+	DECQ       DX
+	JNZ        tail_rows_maxRowsAVX2
+	VMASKMOVPS Y1, Y0, (AX)
+
+end_maxRowsAVX2:
 	VZEROUPPER
 	RET

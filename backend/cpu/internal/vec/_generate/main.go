@@ -29,6 +29,7 @@ func main() {
 		emitRows(l, true)
 		emitAddWideRows(l)
 		emitMaxRow(l)
+		emitMaxRows(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {

@@ -351,3 +351,72 @@ func emitMaxRow(l *level) {
 	VZEROUPPER()
 	RET()
 }
+
+var maxRowsDoc = []string{
+	"maxRows sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for",
+	"every i < len(m), NaN where any of them is NaN (m's NaN first): the",
+	"axis maxima, which read each m vector once per call.",
+}
+
+// emitMaxRows writes maxRows for level l: for each block of two vectors of
+// columns (then one, then a masked vector of the last columns), the running
+// maxima are loaded into registers, the rows folded in with maxProp in
+// order and the maxima stored.
+func emitMaxRows(l *level) {
+	name := "maxRows" + l.suffix
+	TEXT(name, NOSPLIT, "func(m []float32, x []float32, ld, rows int)")
+	Doc(append([]string{name + strings.TrimPrefix(maxRowsDoc[0], "maxRows")}, maxRowsDoc[1:]...)...)
+	mp, x, n, ld, rows := GP64(), GP64(), GP64(), GP64(), GP64()
+	Load(Param("m").Base(), mp)
+	Load(Param("x").Base(), x)
+	Load(Param("m").Len(), n)
+	Load(Param("ld"), ld)
+	Load(Param("rows"), rows)
+	SHLQ(U8(2), ld)
+	CMPQ(rows, U32(0))
+	JE(LabelRef("end_" + name))
+
+	// block folds the rows into vectors vectors of columns at mp and x,
+	// under the mask k unless it is nil.
+	block := func(label string, vectors int, k mask) {
+		acc := make([]reg.VecVirtual, vectors)
+		for j := range acc {
+			acc[j] = l.vec()
+			l.load(Mem{Base: mp, Disp: j * l.bytes()}, acc[j], k)
+		}
+		p, r := GP64(), GP64()
+		MOVQ(x, p)
+		MOVQ(rows, r)
+		Label(label + "_rows_" + name)
+		for j := range acc {
+			v := l.vec()
+			l.load(Mem{Base: p, Disp: j * l.bytes()}, v, k)
+			VMOVAPS(l.maxProp(acc[j], v), acc[j]) // the same register on every pass
+		}
+		ADDQ(ld, p)
+		DECQ(r)
+		JNZ(LabelRef(label + "_rows_" + name))
+		for j := range acc {
+			l.store(acc[j], Mem{Base: mp, Disp: j * l.bytes()}, k)
+		}
+	}
+	loop := func(label string, vectors int) {
+		Label(label + "_" + name)
+		CMPQ(n, U32(vectors*l.lanes))
+		JL(LabelRef(label + "_done_" + name))
+		block(label, vectors, nil)
+		ADDQ(U32(vectors*l.bytes()), x)
+		ADDQ(U32(vectors*l.bytes()), mp)
+		SUBQ(U32(vectors*l.lanes), n)
+		JMP(LabelRef(label + "_" + name))
+		Label(label + "_done_" + name)
+	}
+	loop("pair", 2)
+	loop("single", 1)
+	CMPQ(n, U32(0))
+	JE(LabelRef("end_" + name))
+	block("tail", 1, l.tailMask(n))
+	Label("end_" + name)
+	VZEROUPPER()
+	RET()
+}
