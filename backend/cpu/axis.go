@@ -16,8 +16,9 @@ var _ backend.Reducer = (*Backend)(nil)
 const axisBlock = 2048
 
 // axisRows is the number of rows of the reduced axis an axis sum or
-// maximum folds into its accumulator per pass: few enough streams for the prefetchers, enough
-// to keep the accumulator's loads and stores off the critical path.
+// maximum folds into its accumulator per pass: few enough streams for the
+// prefetchers, enough to keep the accumulator's loads and stores off the
+// critical path.
 const axisRows = 8
 
 // axisDims splits x's shape around axis into the elements before it
@@ -64,15 +65,16 @@ func rowSum(k *vec.Kernels, x []float32) float64 {
 // inner is 1 (the reduced axis is the last), else blocks of up to
 // axisBlock columns of one outer index.
 type axisTask struct {
-	k               *vec.Kernels
-	op              backend.ReduceOp
-	argMax          bool
-	x, y            []float32 // y: the reduction, or ArgMax's values (nil if not asked for)
-	idx             []int32
-	n, inner, block int // blocks per outer index
-	beta            float32
-	wide            [][]float64 // per worker: the float64 accumulator of a block
-	narrow          [][]float32 // per worker: the running maximum of a block
+	k        *vec.Kernels
+	op       backend.ReduceOp
+	argMax   bool
+	x, y     []float32 // y: the reduction, or ArgMax's values (nil if not asked for)
+	idx      []int32
+	n, inner int // x as [outer, n, inner], reduced along n
+	block    int // column blocks per outer index
+	beta     float32
+	wide     [][]float64 // per worker: the float64 accumulator of a block
+	narrow   [][]float32 // per worker: the running maximum of a block
 }
 
 func (t *axisTask) run(w, lo, hi int) {
