@@ -84,23 +84,16 @@ func binaryInputs(rng *rand.Rand, op backend.BinaryOp, n int, divisor bool) []fl
 	return x
 }
 
-// expectSpecials fails t unless got is NaN exactly where want is, and
-// infinite exactly where want is, with want's sign; other elements are
-// left to expectClose.
-func expectSpecials(t testing.TB, what string, got []float32, want []float64) bool {
-	t.Helper()
+// specialMismatch returns the first index where got and want disagree on
+// being NaN, or on being infinite with a sign, or −1 if there is none.
+func specialMismatch(got []float32, want []float64) int {
 	for i, w := range want {
 		g := float64(got[i])
-		switch {
-		case math.IsNaN(w) != math.IsNaN(g):
-			t.Errorf("%s: index %d: got %v, want %v", what, i, g, w)
-			return false
-		case (math.IsInf(w, 0) || math.IsInf(g, 0)) && g != w:
-			t.Errorf("%s: index %d: got %v, want %v", what, i, g, w)
-			return false
+		if math.IsNaN(w) != math.IsNaN(g) || ((math.IsInf(w, 0) || math.IsInf(g, 0)) && g != w) {
+			return i
 		}
 	}
-	return true
+	return -1
 }
 
 // expectElementwise checks an elementwise result with expectWithSpecials,
@@ -111,8 +104,9 @@ func expectElementwise(t testing.TB, what string, got []float32, want []float64,
 }
 
 // expectWithSpecials checks a result that may hold NaNs and infinities:
-// those exactly where the reference has them (a reference beyond the
-// float32 range counting as infinite), the rest to bound.
+// those exactly where the reference has them, infinities with its sign (a
+// reference beyond the float32 range counting as infinite), the rest to
+// bound.
 func expectWithSpecials(t testing.TB, what string, got []float32, want, bound []float64) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -125,7 +119,8 @@ func expectWithSpecials(t testing.TB, what string, got []float32, want, bound []
 			want[i] = math.Copysign(math.Inf(1), w) // overflows float32
 		}
 	}
-	if !expectSpecials(t, what, got, want) {
+	if i := specialMismatch(got, want); i >= 0 {
+		t.Errorf("%s: index %d: got %v, want %v", what, i, got[i], want[i])
 		return
 	}
 	// The specials matched: compare the rest, the specials as zeros.
