@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeFile is a small IDX file with its table entry.
@@ -50,17 +52,32 @@ func table(fs []fakeFile) []File {
 // behaviour says, and counts the requests it gets.
 type mirror struct {
 	files    []fakeFile
-	behave   string // "good", "404", "short" (Content-Length too large), "cut" (gzip cut), "corrupt" (wrong content)
+	behave   string // see ServeHTTP
 	requests atomic.Int64
 	t        *testing.T
+
+	mu    sync.Mutex
+	tries map[string]int // requests per file
 }
 
+// ServeHTTP serves a file as m.behave says: "good"; "404"; "short"
+// (Content-Length too large); "cut" (gzip cut); "corrupt" (wrong content);
+// "flaky" (503 for the first two requests of each file, then good);
+// "stall" (headers and 100 bytes, then nothing until the client leaves);
+// "silent" (nothing at all until the client leaves).
 func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.requests.Add(1)
 	for _, f := range m.files {
 		if filepath.Base(r.URL.Path) != f.Name+".gz" {
 			continue
 		}
+		m.mu.Lock()
+		if m.tries == nil {
+			m.tries = make(map[string]int)
+		}
+		m.tries[f.Name]++
+		try := m.tries[f.Name]
+		m.mu.Unlock()
 		body := gz(m.t, f.data)
 		switch m.behave {
 		case "404":
@@ -74,6 +91,20 @@ func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			data := bytes.Clone(f.data)
 			data[len(data)-1] ^= 1
 			body = gz(m.t, data)
+		case "flaky":
+			if try <= 2 {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+		case "stall":
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)+1000))
+			w.Write(body[:min(100, len(body))])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		case "silent":
+			<-r.Context().Done()
+			return
 		}
 		w.Write(body)
 		return
@@ -160,16 +191,31 @@ func TestDownload(t *testing.T) {
 	checkDir(t, dir, files)
 }
 
-// TestDownloadReplaces checks that a file present but wrong is fetched again.
-func TestDownloadReplaces(t *testing.T) {
+// TestDownloadKeepsOthers checks that a file present under one of the
+// names but with other contents (another data set under MNIST's names) is
+// neither replaced nor joined by downloaded files, and that the error says
+// so without asking to delete anything.
+func TestDownloadKeepsOthers(t *testing.T) {
 	files := fakeFiles()
-	_, urls, client := serve(t, files, "good")
-	dir := t.TempDir()
-	writeFile(t, dir, files[1].Name, files[0].data)
-	if err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client}); err != nil {
-		t.Fatal(err)
+	ms, urls, client := serve(t, files, "good")
+	for _, name := range []string{files[1].Name, files[1].Name + ".gz"} {
+		dir := t.TempDir()
+		other := gz(t, files[0].data)
+		writeFile(t, dir, name, other)
+		err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client})
+		if err == nil || !strings.Contains(err.Error(), "does not replace them") || !strings.Contains(err.Error(), filepath.Join(dir, name)) || strings.Contains(err.Error(), "delete") {
+			t.Errorf("Download into a directory holding another %s: error %v, want one naming it and saying it is not replaced", name, err)
+		}
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(got, other) {
+			t.Errorf("Download changed %s (%v)", name, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("Download left %d entries, want the 1 file that was there", len(entries))
+		}
 	}
-	checkDir(t, dir, files)
+	if n := ms[0].requests.Load(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
 }
 
 func TestDownloadFailure(t *testing.T) {
@@ -178,7 +224,7 @@ func TestDownloadFailure(t *testing.T) {
 			files := fakeFiles()[:1]
 			_, urls, client := serve(t, files, b, b)
 			dir := t.TempDir()
-			err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client})
+			err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client, Backoff: time.Millisecond})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -198,12 +244,17 @@ func TestDownloadFallback(t *testing.T) {
 			files := fakeFiles()
 			ms, urls, client := serve(t, files, b, "good")
 			dir := t.TempDir()
-			if err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client}); err != nil {
+			if err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client, Backoff: time.Millisecond}); err != nil {
 				t.Fatal(err)
 			}
 			checkDir(t, dir, files)
-			if n := ms[0].requests.Load(); n != 2 {
-				t.Errorf("first mirror got %d requests, want 2", n)
+			// A body cut short by the connection is asked for again.
+			want := int64(2)
+			if b == "short" {
+				want *= 1 + DefaultRetries
+			}
+			if n := ms[0].requests.Load(); n != want {
+				t.Errorf("first mirror got %d requests, want %d", n, want)
 			}
 		})
 	}

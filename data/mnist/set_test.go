@@ -264,8 +264,9 @@ func TestLoadLimit(t *testing.T) {
 		t.Fatalf("LoadWith limit %d of a file declaring %d images: %v", limit, declared, err)
 	}
 	// The kept images (392 kB) and the smaller buffers that grew to them
-	// (less than as much again), and 256 kB for the decompressors.
-	const bound = 2*limit*28*28 + 256<<10
+	// (less than as much again), and 80 kB for each file's reader and
+	// decompressor.
+	const bound = 2*limit*28*28 + 4*80<<10
 	if got := after.TotalAlloc - before.TotalAlloc; got > bound {
 		t.Errorf("reading %d images of a file declaring %d allocated %d bytes, want at most %d", limit, declared, got, bound)
 	} else {

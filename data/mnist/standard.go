@@ -123,8 +123,11 @@ func verifyFile(path string, f File) error {
 	if err != nil {
 		return streamError(path, src != br, "data", err, s)
 	}
-	if n != f.Size {
+	if n < f.Size {
 		return fmt.Errorf("mnist: %s: %w (%d bytes, want %d)", path, errNotPublished, n, f.Size)
+	}
+	if n > f.Size {
+		return fmt.Errorf("mnist: %s: %w (more than %d bytes)", path, errNotPublished, f.Size)
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(sum, f.SHA256) {
 		return fmt.Errorf("mnist: %s: %w (SHA-256 %s, want %s)", path, errNotPublished, sum, f.SHA256)
