@@ -328,6 +328,7 @@ func (o *options) fromMirrors(ctx context.Context, dir string, f File) error {
 					err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
 				}
 				causes = append(causes, err)
+				o.say("mnist: %s.gz: %v; giving up on this mirror", f.Name, err)
 				break
 			}
 			wait := o.Backoff << attempt

