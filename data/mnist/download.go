@@ -365,9 +365,12 @@ func (o *options) fetch(ctx context.Context, url, dir string, f File) error {
 	o.say("mnist: %s: asking %s (waiting up to %v for an answer)", name, url, o.AnswerTimeout)
 	answer := time.AfterFunc(o.AnswerTimeout, func() { cancel(errNoAnswer) })
 	resp, err := o.Client.Do(req)
-	answer.Stop()
+	if !answer.Stop() && err == nil {
+		resp.Body.Close() // answered just as the timeout struck: the body is cut off
+		err = errNoAnswer
+	}
 	if err != nil {
-		if context.Cause(ctx) == errNoAnswer {
+		if err == errNoAnswer || context.Cause(ctx) == errNoAnswer {
 			return fmt.Errorf("GET %s: no answer within %v (the answer timeout)", url, o.AnswerTimeout)
 		}
 		return err

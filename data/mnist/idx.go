@@ -108,8 +108,8 @@ func readIDXFile(path string, magic uint32, limit int, hash bool) (*idx, error) 
 // length is checked against its header before anything is set aside, and
 // then exactly the kept samples are allocated. Decompressed data are read
 // into a buffer that doubles as they arrive, up to the size of the kept
-// samples, so a file costs less than twice the data it really holds or the
-// limit keeps, whichever is less, whatever its header declares.
+// samples, so whatever its header declares, a gzip file costs less than
+// twice the samples kept and at most three times the data it really holds.
 func decodeIDX(name string, r io.Reader, size int64, magic uint32, limit int, hash bool) (*idx, error) {
 	br := bufio.NewReader(r)
 	s := &stream{r: br}
