@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
@@ -49,8 +50,11 @@ func (b *Backend) BatchMatMul(transA, transB bool, alpha float32, a, bt backend.
 		b: tb.data, ldb: tb.shape[2], sb: tb.shape[1] * tb.shape[2],
 		beta: beta, c: tc.data, sc: m * n}
 	grain := max(1, gemmGrain/max(1, m*n*k))
-	if m*n*k < gemmGrain || workers(batch, grain) >= runtime.GOMAXPROCS(0) {
-		parallelDo(batch, grain, t)
+	if nw := workers(batch, grain); m*n*k < gemmGrain || nw >= runtime.GOMAXPROCS(0) {
+		// nw goroutines claim products one at a time: one whose thread the
+		// system deschedules holds up the others by one product at most.
+		t.batch = batch
+		parallelDo(nw, 1, t)
 	} else {
 		for i := range batch {
 			b.sgemm(transA, transB, m, n, k, alpha, t.a[i*t.sa:(i+1)*t.sa], t.lda, t.b[i*t.sb:(i+1)*t.sb], t.ldb, beta, t.c[i*t.sc:(i+1)*t.sc], n)
@@ -60,9 +64,12 @@ func (b *Backend) BatchMatMul(transA, transB bool, alpha float32, a, bt backend.
 	bmmTasks.Put(t)
 }
 
-// bmmTask computes a range of the products of a BatchMatMul, each on the
-// calling goroutine; sa, sb and sc are the elements per product.
+// bmmTask computes the products of a BatchMatMul, each on one goroutine:
+// every range claims the next product not yet claimed until none is left;
+// sa, sb and sc are the elements per product.
 type bmmTask struct {
+	next           int64 // products claimed
+	batch          int
 	level          Level
 	transA, transB bool
 	m, n, k        int
@@ -74,8 +81,12 @@ type bmmTask struct {
 
 var bmmTasks freelist.List[bmmTask]
 
-func (t *bmmTask) run(_, lo, hi int) {
-	for i := lo; i < hi; i++ {
+func (t *bmmTask) run(_, _, _ int) {
+	for {
+		i := int(atomic.AddInt64(&t.next, 1) - 1)
+		if i >= t.batch {
+			return
+		}
 		gemm.Sgemm(t.level, t.transA, t.transB, t.m, t.n, t.k, t.alpha,
 			t.a[i*t.sa:(i+1)*t.sa], t.lda, t.b[i*t.sb:(i+1)*t.sb], t.ldb, t.beta, t.c[i*t.sc:(i+1)*t.sc], t.n)
 	}
