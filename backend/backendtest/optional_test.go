@@ -6,20 +6,19 @@ import (
 	"github.com/myelin-go/myelin/backend"
 )
 
-// coreOnly has the core's method set and nothing more: every optional
-// family must skip it.
-type coreOnly struct{ backend.Backend }
+// bare has the core's method set and nothing more: every optional family
+// must skip it.
+type bare struct{ backend.Backend }
 
-func (coreOnly) Name() string { return "core-only" }
+func (bare) Name() string { return "bare" }
 
-// TestNeedSkips checks that need skips a family, naming the interface,
-// when the backend lacks it.
+// TestNeedSkips checks that need skips a family, rather than failing or
+// going on, when the backend lacks the interface.
 func TestNeedSkips(t *testing.T) {
-	var skipped bool
-	var reached bool
+	var skipped, reached bool
 	t.Run("family", func(t *testing.T) {
 		defer func() { skipped = t.Skipped() }()
-		need[backend.Viewer](t, coreOnly{}, "backend.Viewer")
+		need[backend.Viewer](t, bare{})
 		reached = true
 	})
 	if !skipped || reached {

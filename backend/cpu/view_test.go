@@ -177,7 +177,7 @@ func TestIndexMisuse(t *testing.T) {
 	mustPanic(t, "cpu: OneHot: labels [4], out [4 2 3]: want out with 4×3 elements", func() { b.OneHot(labels, b.Alloc(4, 2, 3)) })
 	mustPanic(t, "cpu: CountCorrectLabels: index 3 at position 2 is outside [0, 3) for table of shape [4 3]",
 		func() { b.CountCorrectLabels(b.Alloc(4, 3), labels, b.Alloc(1)) })
-	mustPanic(t, "cpu: CountCorrectLabels: pred [5 3], labels [4]: want one label per row of pred",
+	mustPanic(t, "cpu: CountCorrectLabels: pred [5 3], labels [4], count [1]: want one label per row of pred and one count",
 		func() { b.CountCorrectLabels(table, labels, b.Alloc(1)) })
 }
 
