@@ -60,15 +60,15 @@ func (b *Backend) Slice(t backend.Tensor, start, end int) backend.Tensor {
 	return v
 }
 
-// SliceInto re-aims view, a tensor Slice returned, at rows [start, end) of
-// t, as Slice(t, start, end) would make it: its shape, element type and
-// base become those of the new slice. It copies nothing and allocates
+// SliceInto re-aims view, a view Slice (or Reshape) returned, at rows
+// [start, end) of t, as Slice(t, start, end) would make it: its shape,
+// element type and base become those of the new slice. It copies nothing and allocates
 // nothing when t has at most four dimensions or no more than the view had.
 // view may be dead (its old base freed); t must not be.
 func (b *Backend) SliceInto(view, t backend.Tensor, start, end int) {
 	v, ok := view.(*tensor)
 	if !ok || v == nil || v.owner != b || v.base == nil {
-		panic(fmt.Sprintf("cpu: SliceInto: view %T is not a view this backend's Slice returned", view))
+		panic(fmt.Sprintf("cpu: SliceInto: view %T is not a view this backend's Slice or Reshape returned", view))
 	}
 	ct := b.anyTensor("SliceInto", t)
 	checkSlice("SliceInto", ct, start, end)
