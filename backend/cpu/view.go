@@ -14,7 +14,9 @@ import (
 // the view is made from another view. Every op takes views as inputs and
 // outputs, as it takes any tensor. A view is valid while its base is:
 // after the base is freed or the backend closed, using the view panics
-// (naming the view's and the base's shapes). Free of a view is a no-op.
+// (naming the view's and the base's shapes). Free of a view is a no-op. A
+// view holds on to its base's memory as far as the garbage collector is
+// concerned: a dead view that stays reachable keeps that memory alive.
 // An op's output may be a view of the same base as an input only where the
 // op allows the output to alias that input, and then only when the two
 // cover the same elements: a partial overlap gives unspecified results.
