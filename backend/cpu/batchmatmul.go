@@ -16,10 +16,10 @@ var _ backend.BatchMatMuler = (*Backend)(nil)
 // beta·C[i] (torch.baddbmm), for A [B, m, k] ([B, k, m] with transA), B
 // [B, k, n] ([B, n, k] with transB) and C [B, m, n]; op is as in MatMul,
 // and beta 0 ignores C's old contents. C must not share memory with A or
-// B. The products run on the packed SGEMM in one call: a batch that fills
-// the worker pool, or whose products are too small to split, is spread
-// over the pool a product per item; otherwise each product is split into
-// tiles, one product after the other. Every product is computed exactly as
+// B. The products run on the packed SGEMM in one call: a batch of
+// products too small to split, or of at least four products per thread,
+// is spread over the worker pool a product at a time; otherwise each
+// product is split into tiles, one product after the other. Every product is computed exactly as
 // MatMul computes it alone, whatever the split, so the result does not
 // depend on GOMAXPROCS. It panics, naming the shapes, if a tensor is not
 // three-dimensional or the dimensions disagree.
@@ -49,12 +49,13 @@ func (b *Backend) BatchMatMul(transA, transB bool, alpha float32, a, bt backend.
 		a: ta.data, lda: ta.shape[2], sa: ta.shape[1] * ta.shape[2],
 		b: tb.data, ldb: tb.shape[2], sb: tb.shape[1] * tb.shape[2],
 		beta: beta, c: tc.data, sc: m * n}
-	grain := max(1, gemmGrain/max(1, m*n*k))
-	if nw := workers(batch, grain); m*n*k < gemmGrain || nw >= runtime.GOMAXPROCS(0) {
-		// nw goroutines claim products one at a time: one whose thread the
-		// system deschedules holds up the others by one product at most.
+	if m*n*k < gemmGrain || batch >= 4*runtime.GOMAXPROCS(0) {
+		// The goroutines claim products one at a time: one whose thread the
+		// system deschedules holds up the others by one product at most,
+		// and a batch of at least four products per thread leaves them
+		// idle at the end for less than a quarter of the time.
 		t.batch = batch
-		parallelDo(nw, 1, t)
+		parallelDo(workers(batch, max(1, gemmGrain/max(1, m*n*k))), 1, t)
 	} else {
 		for i := range batch {
 			b.sgemm(transA, transB, m, n, k, alpha, t.a[i*t.sa:(i+1)*t.sa], t.lda, t.b[i*t.sb:(i+1)*t.sb], t.ldb, beta, t.c[i*t.sc:(i+1)*t.sc], n)
