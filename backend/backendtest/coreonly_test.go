@@ -21,6 +21,9 @@ func TestLacks(t *testing.T) {
 	if got := backend.Lacks(b); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Lacks(core only) = %v, want %v", got, want)
 	}
+	if got := backend.Lacks(b.Backend); got != nil {
+		t.Errorf("Lacks(cpu) = %v, want none", got)
+	}
 }
 
 // expectUnimplemented runs f and checks that it panics with an
