@@ -256,6 +256,25 @@ func TestSaveAtomic(t *testing.T) {
 	onlyFiles(t, dir, "blocked", "c")
 }
 
+// TestSaveToDirectory checks that saving weights, a checkpoint or a plot to
+// an existing directory (as SaveWeights("/tmp") would) says that the target
+// is a directory, and leaves nothing behind.
+func TestSaveToDirectory(t *testing.T) {
+	b := newCPU(t)
+	m := newNet(t, b, 1)
+	dir := t.TempDir()
+	opt := nn.NewAdam(b, nn.DefaultAdam(0.01))
+	for name, err := range map[string]error{
+		"SaveWeights":    nn.SaveWeights(m, dir),
+		"SaveCheckpoint": nn.SaveCheckpoint(dir, m, opt, nn.Checkpoint{}),
+	} {
+		if err == nil || !strings.Contains(err.Error(), dir+": it is a directory") {
+			t.Errorf("%s(%s): %v, want an error saying that %s is a directory", name, dir, err, dir)
+		}
+	}
+	onlyFiles(t, dir)
+}
+
 // optimizers are the optimizers the resume test runs, made fresh by each
 // function.
 var optimizers = []func(b backend.Backend) nn.Optimizer{
