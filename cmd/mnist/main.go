@@ -194,6 +194,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputs(c); err != nil {
+		return err
+	}
 	train, test, err := loadData(ctx, c, stderr)
 	if err != nil {
 		return err

@@ -64,6 +64,9 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 			tr.OnBatch = rep.progressBar(progress.New(stderr, "img"))
 		}
 	}
+	// A checkpoint that cannot be written is reported and training goes
+	// on: the error is returned at the end, unless a later one is written.
+	var ckErr error
 	tr.OnEpoch = func(s nn.EpochStats) error {
 		history = append(history, s)
 		if err := rep.epoch(s); err != nil {
@@ -72,7 +75,10 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		if c.checkpoint == "" {
 			return nil
 		}
-		return saveCheckpoint(c.checkpoint, c, tr, nn.Position{Epoch: s.Epoch}, history)
+		if ckErr = saveCheckpoint(c.checkpoint, c, tr, nn.Position{Epoch: s.Epoch}, history); ckErr != nil {
+			fmt.Fprintf(stderr, "mnist: %v; training goes on\n", ckErr)
+		}
+		return nil
 	}
 	_, pos, err := tr.FitContext(ctx, train, c.epochs, &eval)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -90,26 +96,26 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 	if err != nil {
 		return err
 	}
+	// Every output is attempted; the errors are returned together.
+	errs := []error{ckErr}
 	if es := tr.EarlyStopping; es != nil {
 		loss, acc, err := tr.Evaluate(test)
-		if err != nil {
-			return err
+		if err == nil {
+			err = rep.result(es, loss, acc)
 		}
-		if err := rep.result(es, loss, acc); err != nil {
-			return err
-		}
+		errs = append(errs, err)
 	}
 	if c.plot != "" {
 		if err := plot.Curves(c.plot, history, evalName); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("-plot: %w", err))
 		}
 	}
 	if c.save != "" {
 		if err := nn.SaveWeights(tr.Model, c.save); err != nil {
-			return fmt.Errorf("-save: %w", err)
+			errs = append(errs, fmt.Errorf("-save: %w", err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // evaluate prints the loss and accuracy of tr's model on the test set.
