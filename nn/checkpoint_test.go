@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -369,4 +370,48 @@ func TestCheckpointErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameBits(t, "output after LoadWeights of a checkpoint", evalOutput(target), evalOutput(m))
+}
+
+// TestCheckpointBadMetadata rewrites a checkpoint's metadata with values no
+// training can have written and checks that LoadCheckpoint names each one,
+// and that SaveCheckpoint refuses to write them.
+func TestCheckpointBadMetadata(t *testing.T) {
+	b := newCPU(t)
+	dir := t.TempDir()
+	m := newNet(t, b, 1)
+	adam := nn.NewAdam(b, nn.DefaultAdam(0.01))
+	good := filepath.Join(dir, "c.safetensors")
+	if err := nn.SaveCheckpoint(good, m, adam, nn.Checkpoint{Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tensors, meta, err := safetensors.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["myelin.lr"] != "0.01" {
+		t.Errorf("LR 0 saved as %q, want the optimizer's 0.01", meta["myelin.lr"])
+	}
+	for _, c := range []struct{ key, value string }{
+		{"myelin.lr", "NaN"}, {"myelin.lr", "-0.001"}, {"myelin.lr", "0"}, {"myelin.lr", "+Inf"}, {"myelin.lr", "1e39"},
+		{"myelin.epoch", "-1"}, {"myelin.batch", "-3"}, {"myelin.epoch", "1.5"},
+	} {
+		bad := map[string]string{}
+		for k, v := range meta {
+			bad[k] = v
+		}
+		bad[c.key] = c.value
+		path := filepath.Join(dir, "bad.safetensors")
+		if err := safetensors.WriteFile(path, tensors, bad); err != nil {
+			t.Fatal(err)
+		}
+		_, err := nn.LoadCheckpoint(path, newNet(t, b, 2), nn.NewAdam(b, nn.DefaultAdam(0.01)))
+		if want := fmt.Sprintf("%s %q is not", c.key, c.value); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s = %s: error %v, want one containing %q", c.key, c.value, err, want)
+		}
+	}
+	for _, c := range []nn.Checkpoint{{LR: float32(math.NaN())}, {LR: -1}, {LR: float32(math.Inf(1))}, {Epoch: -1}, {Batch: -1}} {
+		if err := nn.SaveCheckpoint(filepath.Join(dir, "x"), m, adam, c); err == nil {
+			t.Errorf("SaveCheckpoint of %+v: no error", c)
+		}
+	}
 }
