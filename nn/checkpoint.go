@@ -168,6 +168,22 @@ func (c Checkpoint) check() error {
 	return errors.Join(errs...)
 }
 
+// ReadCheckpoint returns the Checkpoint that SaveCheckpoint stored in the
+// file at path, checked as LoadCheckpoint checks it, without reading the
+// tensors: to see where a run stopped, or what its Extra says, before
+// building the model and optimizer to load it into.
+func ReadCheckpoint(path string) (Checkpoint, error) {
+	meta, err := safetensors.ReadMetadataFile(path)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("nn: ReadCheckpoint: %w", err)
+	}
+	c, err := parseCheckpointMeta(meta)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("nn: ReadCheckpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
 // optKind returns the name of an optimizer from its String, the part
 // before the parenthesis ("Adam" of "Adam(lr 0.001, …)").
 func optKind(s string) string {

@@ -317,6 +317,9 @@ func TestCheckpointResume(t *testing.T) {
 		if !reflect.DeepEqual(got, c) {
 			t.Errorf("%v: checkpoint %+v, want %+v", opt, got, c)
 		}
+		if read, err := nn.ReadCheckpoint(path); err != nil || !reflect.DeepEqual(read, c) {
+			t.Errorf("%v: ReadCheckpoint: %+v, %v; want %+v", opt, read, err, c)
+		}
 		if resumedOpt.LR() != c.LR {
 			t.Errorf("%v: learning rate %v after loading, want %v", opt, resumedOpt.LR(), c.LR)
 		}
@@ -405,8 +408,12 @@ func TestCheckpointBadMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := nn.LoadCheckpoint(path, newNet(t, b, 2), nn.NewAdam(b, nn.DefaultAdam(0.01)))
-		if want := fmt.Sprintf("%s %q is not", c.key, c.value); err == nil || !strings.Contains(err.Error(), want) {
+		want := fmt.Sprintf("%s %q is not", c.key, c.value)
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s = %s: error %v, want one containing %q", c.key, c.value, err, want)
+		}
+		if _, err := nn.ReadCheckpoint(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadCheckpoint, %s = %s: error %v, want one containing %q", c.key, c.value, err, want)
 		}
 	}
 	for _, c := range []nn.Checkpoint{{LR: float32(math.NaN())}, {LR: -1}, {LR: float32(math.Inf(1))}, {Epoch: -1}, {Batch: -1}} {
