@@ -93,13 +93,13 @@ func exitCode(err error, sig os.Signal, stderr io.Writer) int {
 
 // config holds the parsed command line.
 type config struct {
-	backend, data, model, optimizer, schedule string
-	plot, save, load, checkpoint, resume      string
-	epochs, batch, limit, shift, patience     int
-	lr, momentum, lrDecay, val, minDelta      float64
-	seed                                      int64
-	json, download, findLR, gradCheck         bool
-	gradCheckElems                            int
+	backend, data, model, optimizer, schedule  string
+	plot, save, load, checkpoint, resume       string
+	epochs, batch, limit, shift, patience      int
+	lr, momentum, lrDecay, val, minDelta       float64
+	seed                                       int64
+	json, download, findLR, gradCheck, verbose bool
+	gradCheckElems                             int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -132,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.load, "load", "", "start from the weights in FILE (safetensors, from -save or PyTorch)")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "write a training checkpoint to FILE after every epoch and on Ctrl-C")
 	fs.StringVar(&c.resume, "resume", "", "continue the run saved in the checkpoint FILE (with the same flags; -epochs counts the epochs done)")
+	fs.BoolVar(&c.verbose, "v", false, "verbose: also say which backends -backend auto passed over, and why")
 	fs.BoolVar(&c.json, "json", false, "print JSON objects on stdout instead of text, and no progress bar")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mnist [flags]\n\nTrains a network on MNIST and reports test accuracy per epoch.\n"+
@@ -206,8 +207,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	for _, why := range skipped {
-		fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+	// Why auto selection passed over a backend is news with -v, or in a
+	// build that has more than the CPU backend (built with -tags cuda: the
+	// user wants the GPU); a default build has no GPU backend to explain.
+	if c.verbose || len(backend.Names()) > 1 {
+		for _, why := range skipped {
+			fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+		}
 	}
 	layers, _ := models.ByName(c.model)
 	model, err := nn.NewSequential(b, train.XShape, c.seed, layers...)
