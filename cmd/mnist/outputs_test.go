@@ -89,3 +89,20 @@ func TestOutputFailuresIndependent(t *testing.T) {
 		t.Errorf("-save not written after -checkpoint and -plot failed: %v", err)
 	}
 }
+
+// TestInterruptPathNote checks that a run without -checkpoint says at the
+// start when Ctrl-C could not save its checkpoint in the current directory.
+func TestInterruptPathNote(t *testing.T) {
+	dir := synthetic(t)
+	t.Chdir(t.TempDir())
+	if _, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1"); err != nil || strings.Contains(stderr, "note:") {
+		t.Errorf("writable directory: %v, stderr %q; want no note", err, stderr)
+	}
+	if err := os.Mkdir(interruptedPath, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1")
+	if want := "note: Ctrl-C or SIGTERM could not save a checkpoint to " + interruptedPath + " (is a directory"; err != nil || !strings.Contains(stderr, want) {
+		t.Errorf("%s is a directory: %v, stderr %q; want %q", interruptedPath, err, stderr, want)
+	}
+}

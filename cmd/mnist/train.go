@@ -42,6 +42,11 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		evalName = "validation"
 		tr.EarlyStopping = &nn.EarlyStopping{Patience: c.patience, MinDelta: c.minDelta}
 	}
+	if c.checkpoint == "" {
+		if err := checkWritable(interruptedPath); err != nil {
+			fmt.Fprintf(stderr, "mnist: note: Ctrl-C or SIGTERM could not save a checkpoint to %s (%v); pass -checkpoint FILE to choose where\n", interruptedPath, err)
+		}
+	}
 	var history []nn.EpochStats
 	if c.resume != "" {
 		var err error
