@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,7 +79,7 @@ type Checkpoint struct {
 	Epoch int     // epochs finished
 	Batch int     // batches finished in epoch Epoch+1 (0 at an epoch boundary)
 	Seed  int64   // the Trainer's Seed
-	LR    float32 // the learning rate; LoadCheckpoint sets it on the optimizer
+	LR    float32 // the learning rate, positive (SaveCheckpoint: 0 for opt.LR()); LoadCheckpoint sets it on the optimizer
 	// Extra is free-form (e.g. flags, early-stopping state as JSON).
 	Extra map[string]string
 }
@@ -92,8 +93,15 @@ type Checkpoint struct {
 // opt.String() in the metadata ("myelin.epoch", "myelin.batch",
 // "myelin.seed", "myelin.lr", "myelin.optimizer", and "myelin.extra" as a
 // JSON object). PyTorch's load_state_dict takes the file after dropping the
-// "optimizer." and "dropout." entries.
+// "optimizer." and "dropout." entries. A c.LR of 0 saves opt.LR(); a
+// negative or non-finite c.LR, or a negative Epoch or Batch, is an error.
 func SaveCheckpoint(path string, m *Sequential, opt Optimizer, c Checkpoint) error {
+	if c.LR == 0 {
+		c.LR = opt.LR()
+	}
+	if err := c.check(); err != nil {
+		return fmt.Errorf("nn: SaveCheckpoint: %w", err)
+	}
 	extra, err := json.Marshal(c.Extra)
 	if err != nil {
 		return fmt.Errorf("nn: SaveCheckpoint: Extra: %w", err)
@@ -119,7 +127,10 @@ func SaveCheckpoint(path string, m *Sequential, opt Optimizer, c Checkpoint) err
 // returns c. The names, dtypes and shapes of the weights and of the
 // optimizer state must match m and opt exactly, and opt must be of the kind
 // that wrote the file (Adam, AdamW, SGD, RMSprop or Adadelta; its other
-// hyper-parameters may differ). It sets opt's learning rate to c.LR.
+// hyper-parameters may differ). It sets opt's learning rate to c.LR. A
+// file whose metadata no training can have written (a negative epoch or
+// batch count, a learning rate that is not a positive finite number) is
+// refused with an error naming the entry.
 // Nothing in m or opt changes unless the whole file fits.
 func LoadCheckpoint(path string, m *Sequential, opt Optimizer) (Checkpoint, error) {
 	tensors, meta, err := safetensors.ReadFile(path)
@@ -137,6 +148,39 @@ func LoadCheckpoint(path string, m *Sequential, opt Optimizer) (Checkpoint, erro
 		return Checkpoint{}, fmt.Errorf("nn: LoadCheckpoint %s: %w", path, err)
 	}
 	opt.SetLR(c.LR)
+	return c, nil
+}
+
+// check returns an error naming every field of c that no training can
+// have produced: a negative Epoch or Batch, a learning rate that is not a
+// positive finite number.
+func (c Checkpoint) check() error {
+	var errs []error
+	if c.Epoch < 0 {
+		errs = append(errs, fmt.Errorf("epoch %d is negative", c.Epoch))
+	}
+	if c.Batch < 0 {
+		errs = append(errs, fmt.Errorf("batch %d is negative", c.Batch))
+	}
+	if lr := float64(c.LR); !(lr > 0) || math.IsInf(lr, 0) {
+		errs = append(errs, fmt.Errorf("learning rate %g: want a positive finite rate", lr))
+	}
+	return errors.Join(errs...)
+}
+
+// ReadCheckpoint returns the Checkpoint that SaveCheckpoint stored in the
+// file at path, checked as LoadCheckpoint checks it, without reading the
+// tensors: to see where a run stopped, or what its Extra says, before
+// building the model and optimizer to load it into.
+func ReadCheckpoint(path string) (Checkpoint, error) {
+	meta, err := safetensors.ReadMetadataFile(path)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("nn: ReadCheckpoint: %w", err)
+	}
+	c, err := parseCheckpointMeta(meta)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("nn: ReadCheckpoint %s: %w", path, err)
+	}
 	return c, nil
 }
 
@@ -162,17 +206,17 @@ func parseCheckpointMeta(meta map[string]string) (Checkpoint, error) {
 	var errs []error
 	var err error
 	if c.Epoch, err = strconv.Atoi(meta[metaEpoch]); err != nil || c.Epoch < 0 {
-		errs = append(errs, fmt.Errorf("%s %q is not an epoch count", metaEpoch, meta[metaEpoch]))
+		errs = append(errs, fmt.Errorf("%s %q is not an epoch count (a whole number ≥ 0)", metaEpoch, meta[metaEpoch]))
 	}
 	if c.Batch, err = strconv.Atoi(meta[metaBatch]); err != nil || c.Batch < 0 {
-		errs = append(errs, fmt.Errorf("%s %q is not a batch count", metaBatch, meta[metaBatch]))
+		errs = append(errs, fmt.Errorf("%s %q is not a batch count (a whole number ≥ 0)", metaBatch, meta[metaBatch]))
 	}
 	if c.Seed, err = strconv.ParseInt(meta[metaSeed], 10, 64); err != nil {
 		errs = append(errs, fmt.Errorf("%s %q is not an integer", metaSeed, meta[metaSeed]))
 	}
 	lr, err := strconv.ParseFloat(meta[metaLR], 32)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s %q is not a number", metaLR, meta[metaLR]))
+	if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
+		errs = append(errs, fmt.Errorf("%s %q is not a learning rate (a positive finite number)", metaLR, meta[metaLR]))
 	}
 	c.LR = float32(lr)
 	if err := json.Unmarshal([]byte(meta[metaExtra]), &c.Extra); err != nil {

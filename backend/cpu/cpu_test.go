@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -47,10 +48,18 @@ func TestDeviceNamesCPU(t *testing.T) {
 	if strings.Contains(d, "\n") {
 		t.Errorf("Device() spans several lines: %q", d)
 	}
-	for _, want := range []string{"GOMAXPROCS", " kernels, GEMM "} {
+	// The threads the backend uses first; the processor's count of logical
+	// cores (cpuid's, 254 on a 2-vCPU virtual machine) not at all.
+	if want := fmt.Sprintf("%d threads (GOMAXPROCS), ", runtime.GOMAXPROCS(0)); !strings.HasPrefix(d, want) {
+		t.Errorf("Device() = %q, want it to begin with %q", d, want)
+	}
+	for _, want := range []string{" kernels, GEMM ", fmt.Sprintf(", %d logical CPUs available, ", runtime.NumCPU())} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Device() = %q, missing %q", d, want)
 		}
+	}
+	if strings.Contains(d, "logical cores") {
+		t.Errorf("Device() = %q reports cpuid's count of logical cores", d)
 	}
 	brand := strings.TrimSpace(cpuid.CPU.BrandName)
 	if brand == "" {

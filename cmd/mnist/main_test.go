@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/data/mnist"
 )
 
@@ -148,5 +152,28 @@ func TestLeNetOnMNIST(t *testing.T) {
 	// and backends' rounding while still failing for a network that does not learn.
 	if *rec.TestAcc < 0.95 {
 		t.Errorf("test accuracy %.4f, want ≥ 0.95", *rec.TestAcc)
+	}
+}
+
+// TestBanner checks the start-up lines: the threads the CPU backend uses
+// and not cpuid's count of logical cores, and, in a build without a GPU
+// backend, no word on stderr about the cuda backend unless -v asks.
+func TestBanner(t *testing.T) {
+	dir := synthetic(t)
+	stdout, _, err := runCtx(t, context.Background(), dir, "-epochs", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("backend cpu: %d threads (GOMAXPROCS), ", runtime.GOMAXPROCS(0)); !strings.Contains(stdout, want) || strings.Contains(stdout, "logical cores") {
+		t.Errorf("banner %q, want %q and no count of logical cores", stdout, want)
+	}
+	if slices.Contains(backend.Names(), "cuda") {
+		t.Skip("this build has the cuda backend: auto selection reports why it skips it")
+	}
+	if _, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-backend", "auto"); err != nil || strings.Contains(stderr, "cuda") {
+		t.Errorf("-backend auto: %v, stderr %q; want nothing about cuda", err, stderr)
+	}
+	if _, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-backend", "auto", "-v"); err != nil || !strings.Contains(stderr, "backend auto: skipped cuda") {
+		t.Errorf("-backend auto -v: %v, stderr %q; want the reason cuda was skipped", err, stderr)
 	}
 }
