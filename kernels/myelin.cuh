@@ -1,6 +1,8 @@
 // Shared definitions of Myelin's CUDA kernels. All kernels are extern "C",
 // so their PTX names are the names the Go side launches.
 
+#pragma once
+
 typedef long long i64;
 
 // THREADS is the block size every kernel is launched with.
