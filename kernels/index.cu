@@ -13,12 +13,12 @@
 
 // gather_at writes element e of out for gather, with index type I.
 template <typename I>
-__device__ __forceinline__ void gather_at(I e, const float *table, const int *idx, float *out, I cols, int rows,
-					  int *err)
+__device__ __forceinline__ void gather_at(I e, const unsigned *table, const int *idx, unsigned *out, I cols,
+					  int rows, int *err)
 {
 	I i = e / cols, d = e - i * cols;
 	int r = idx[i];
-	float v = 0;
+	unsigned v = 0;
 	if (r >= 0 && r < rows)
 		v = table[(i64)r * cols + d];
 	else if (d == 0)
@@ -27,9 +27,10 @@ __device__ __forceinline__ void gather_at(I e, const float *table, const int *id
 }
 
 // gather writes out[i, d] = table[idx[i], d] for out [n, cols] and table
-// [rows, cols]; a row whose index is outside [0, rows) gets zeros.
-extern "C" __global__ void gather(const float *table, const int *idx, float *out, i64 n, i64 cols, int rows,
-				  int *err)
+// [rows, cols] of 32-bit elements (float32 or int32: the bits are moved);
+// a row whose index is outside [0, rows) gets zeros.
+extern "C" __global__ void gather(const unsigned *table, const int *idx, unsigned *out, i64 n, i64 cols,
+				  int rows, int *err)
 {
 	BY_INDEX(e, n * cols, gather_at(e, table, idx, out, (decltype(e))cols, rows, err));
 }

@@ -5,6 +5,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/myelin-go/myelin/backend"
@@ -157,6 +158,13 @@ func (b *Backend) alloc(op string, dt backend.DType, shape []int) (*tensor, erro
 		}
 	}
 	s := append(backend.Shape(nil), shape...)
+	n := uint64(4) // bytes
+	for _, d := range shape {
+		if n > math.MaxInt64/uint64(d) {
+			return nil, fmt.Errorf("cuda: %s: shape %v: more than 2⁶³ bytes: %w", op, shape, backend.ErrOutOfMemory)
+		}
+		n *= uint64(d)
+	}
 	t := &tensor{shape: s, dtype: dt, owner: b}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -164,7 +172,7 @@ func (b *Backend) alloc(op string, dt backend.DType, shape []int) (*tensor, erro
 		panic("cuda: " + op + ": backend is closed")
 	}
 	var err error
-	t.ptr, t.size, err = b.allocLocked(op+" "+s.String(), uint64(4*s.Len()))
+	t.ptr, t.size, err = b.allocLocked(op+" "+s.String(), n)
 	if err != nil {
 		return nil, err
 	}

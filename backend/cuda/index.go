@@ -96,11 +96,16 @@ func bound(rows int) int { return min(rows, math.MaxInt32) }
 
 // Gather writes out[i, :] = table[idx[i], :], reading table as a matrix
 // [V, D] and out, of len(idx)·D elements, as [len(idx), D]
-// (torch.nn.functional.embedding, torch.index_select(table, 0, idx)). An
-// index outside [0, V) gives a row of zeros and an *IndexError from Sync.
+// (torch.nn.functional.embedding, torch.index_select(table, 0, idx)).
+// table and out are both float32 or both int32 (labels picked out of a
+// data set). An index outside [0, V) gives a row of zeros and an
+// *IndexError from Sync.
 func (b *Backend) Gather(table, idx, out backend.Tensor) {
 	const op = "Gather"
-	tt, ti, to := b.tensor(op, table), b.int32Tensor(op, idx), b.tensor(op, out)
+	tt, ti, to := b.anyTensor(op, table), b.int32Tensor(op, idx), b.anyTensor(op, out)
+	if tt.dtype != to.dtype {
+		panic(fmt.Sprintf("cuda: Gather: table %v holds %v but out %v holds %v", tt.shape, tt.dtype, to.shape, to.dtype))
+	}
 	v, d, n := tt.shape.Rows(), tt.shape.Cols(), ti.len()
 	if to.len() != n*d {
 		panic(fmt.Sprintf("cuda: Gather: out has shape %v, want %d×%d elements for idx %v and table %v", to.shape, n, d, ti.shape, tt.shape))

@@ -155,9 +155,13 @@ void test_index() {
 	auto table = rnd(V * D);
 	std::vector<float> out(N * D, NAN);
 	int err[4] = {0, 0, 0, 0};
-	launch(3, [&] { gather(table.data(), idx.data(), out.data(), N, D, V, err); });
+	launch(3, [&] { gather((const unsigned *)table.data(), idx.data(), (unsigned *)out.data(), N, D, V, err); });
 	for (int i = 0; i < N; i++) for (int d = 0; d < D; d++) CHECK(out[i * D + d] == table[idx[i] * D + d], "gather");
 	CHECK(err[0] == 0, "gather err");
+	// an int32 table
+	int labels[5] = {-3, 7, 2147483647, 0, 5}, got[4] = {9, 9, 9, 9}, pick[4] = {2, 0, 4, 2};
+	launch(1, [&] { gather((const unsigned *)labels, pick, (unsigned *)got, 4, 1, 5, err); });
+	for (int i = 0; i < 4; i++) CHECK(got[i] == labels[pick[i]], "gather int32");
 	// scatter
 	for (int trial = 0; trial < 3; trial++) {
 		int v = trial == 2 ? 1000 : V, n = trial == 1 ? 300 : N;
@@ -185,7 +189,7 @@ void test_index() {
 	int bad[3] = {1, 9, 0};
 	std::vector<float> o2(12, NAN), t2(20, 1);
 	int e2[4] = {0};
-	launch(1, [&] { gather(t2.data(), bad, o2.data(), 3, 4, 5, e2); });
+	launch(1, [&] { gather((const unsigned *)t2.data(), bad, (unsigned *)o2.data(), 3, 4, 5, e2); });
 	for (int d = 0; d < 4; d++) CHECK(o2[4 + d] == 0 && o2[d] == 1, "gather zeros");
 	CHECK(e2[0] == ERR_GATHER && e2[1] == 9 && e2[2] == 5, "gather err %d %d %d", e2[0], e2[1], e2[2]);
 	// one hot
