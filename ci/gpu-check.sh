@@ -55,7 +55,7 @@ summary() {
 	printf '%-34s %s\n' "check" "result"
 	for p in backend/cuda kernels; do
 		local r
-		r="$(grep -E "^(ok|FAIL|---)[[:space:]].*myelin/$p([[:space:]]|$)" "$logs/test.log" | tail -1 | awk '{print $1}')"
+		r="$(grep -E "^(ok|FAIL|---)[[:space:]].*myelin/$p([[:space:]]|$)" "$logs/test.log" | tail -1 | awk '{print $1}' || true)"
 		printf '%-34s %s\n' "package $p" "${r:-no result}"
 	done
 	local t
@@ -63,8 +63,15 @@ summary() {
 		TestUnaryAffineClamp TestReduceAxes TestArgMax TestGatherScatterAdd TestOneHotCountCorrectLabels \
 		TestIndexOutOfRange TestBatchMatMul TestAccumulatingGradients TestSameLossAsCPU TestSteadyStateAllocs; do
 		local r
-		r="$(grep -E "^--- (PASS|FAIL|SKIP): $t " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d :)"
+		r="$(grep -E "^--- (PASS|FAIL|SKIP): $t " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
 		printf '%-34s %s\n' "$t" "${r:-not run}"
+	done
+	local f
+	for f in Views CopyRegion Binary Unary Affine Clamp Reduce ArgMax BiasGradAdd ActivateBackwardAdd Gather ScatterAdd \
+		OneHot CountCorrectLabels BatchMatMul TryAlloc; do
+		local r
+		r="$(grep -E "^[[:space:]]+--- (PASS|FAIL|SKIP): TestConformance/$f " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
+		printf '%-34s %s\n' "  conformance $f" "${r:-not run}"
 	done
 	local failed
 	failed="$(grep -cE '^[[:space:]]*--- FAIL' "$logs/test.log" || true)"
@@ -84,7 +91,7 @@ summary() {
 			r = (b != "" && c != "" && c > 0) ? sprintf("%.3f", b / c) : "-"
 			printf "%-10s %12s %12s %8s\n", s, b, c, r
 		}
-	}' "$logs/bench.log"
+	}' "$logs/bench.log" 2>/dev/null || echo "(no benchmark log)"
 }
 
 run() {
