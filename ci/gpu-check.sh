@@ -55,7 +55,7 @@ summary() {
 	printf '%-34s %s\n' "check" "result"
 	for p in backend/cuda kernels; do
 		local r
-		r="$(grep -E "^(ok|FAIL|---)[[:space:]].*myelin/$p([[:space:]]|$)" "$logs/test.log" | tail -1 | awk '{print $1}' || true)"
+		r="$(grep -sE "^(ok|FAIL|---)[[:space:]].*myelin/$p([[:space:]]|$)" "$logs/test.log" | tail -1 | awk '{print $1}' || true)"
 		printf '%-34s %s\n' "package $p" "${r:-no result}"
 	done
 	local t
@@ -63,20 +63,20 @@ summary() {
 		TestUnaryAffineClamp TestReduceAxes TestArgMax TestGatherScatterAdd TestOneHotCountCorrectLabels \
 		TestIndexOutOfRange TestBatchMatMul TestAccumulatingGradients TestSameLossAsCPU TestSteadyStateAllocs; do
 		local r
-		r="$(grep -E "^--- (PASS|FAIL|SKIP): $t " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
+		r="$(grep -sE "^--- (PASS|FAIL|SKIP): $t " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
 		printf '%-34s %s\n' "$t" "${r:-not run}"
 	done
 	local f
 	for f in Views CopyRegion Binary Unary Affine Clamp Reduce ArgMax BiasGradAdd ActivateBackwardAdd Gather ScatterAdd \
 		OneHot CountCorrectLabels BatchMatMul TryAlloc; do
 		local r
-		r="$(grep -E "^[[:space:]]+--- (PASS|FAIL|SKIP): TestConformance/$f " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
+		r="$(grep -sE "^[[:space:]]+--- (PASS|FAIL|SKIP): TestConformance/$f " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
 		printf '%-34s %s\n' "  conformance $f" "${r:-not run}"
 	done
 	local failed
-	failed="$(grep -cE '^[[:space:]]*--- FAIL' "$logs/test.log" || true)"
+	failed="$(grep -scE '^[[:space:]]*--- FAIL' "$logs/test.log" || true)"
 	printf '%-34s %s\n' "failed tests and subtests" "$failed"
-	grep -E 'allocated before out of memory' "$logs/test.log" | sed 's/^[[:space:]]*/  /' | sed -n 1p || true
+	grep -sE 'allocated before out of memory' "$logs/test.log" | sed 's/^[[:space:]]*/  /' | sed -n 1p || true
 	echo
 	echo "BatchMatMul (GFLOP/s; target backend/cublas >= 0.90)"
 	printf '%-10s %12s %12s %8s\n' "size" "backend" "cublas" "ratio"
