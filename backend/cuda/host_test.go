@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -165,4 +166,70 @@ func mustPanic(t *testing.T, want string, f func()) {
 		}
 	}()
 	f()
+}
+
+// hostBackend returns a Backend with no device, enough for the ops that
+// only keep books (views, Free), and a live float32 tensor of the given
+// shape at a made-up device address.
+func hostBackend(shape ...int) (*Backend, *tensor) {
+	b := &Backend{cache: cache{free: map[uint64][]uint64{}}, live: map[*tensor]struct{}{}}
+	t := &tensor{shape: shape, ptr: 0x10000, size: sizeClass(uint64(4 * backend.Shape(shape).Len())), owner: b}
+	b.live[t] = struct{}{}
+	b.cache.inUse = t.size
+	return b, t
+}
+
+// TestViewBookkeeping checks, without a GPU, the addresses and shapes of
+// views, that SliceInto allocates nothing, that Free of a view is a no-op
+// and that views die with their base.
+func TestViewBookkeeping(t *testing.T) {
+	b, x := hostBackend(5, 3, 2)
+	r := b.Reshape(x, 10, 3).(*tensor)
+	s := b.Slice(r, 4, 9).(*tensor)
+	ss := b.Slice(s, 1, 3).(*tensor)
+	for _, c := range []struct {
+		v     *tensor
+		shape backend.Shape
+		ptr   uint64
+	}{{r, backend.Shape{10, 3}, 0x10000}, {s, backend.Shape{5, 3}, 0x10000 + 4*12}, {ss, backend.Shape{2, 3}, 0x10000 + 4*15}} {
+		if !c.v.shape.Equal(c.shape) || c.v.ptr != c.ptr || c.v.base != x {
+			t.Errorf("view: shape %v at %#x, base %p; want %v at %#x, base %p", c.v.shape, c.v.ptr, c.v.base, c.shape, c.ptr, x)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { b.SliceInto(s, x, 1, 4) }); n != 0 {
+		t.Errorf("SliceInto: %v allocations, want 0", n)
+	}
+	if !s.shape.Equal(backend.Shape{3, 3, 2}) || s.ptr != 0x10000+4*6 {
+		t.Errorf("SliceInto(x, 1, 4): shape %v at %#x, want [3 3 2] at %#x", s.shape, s.ptr, 0x10000+4*6)
+	}
+	mustPanic(t, "not a view", func() { b.SliceInto(x, x, 0, 1) })
+	mustPanic(t, "want 0 ≤ start < end ≤ 5", func() { b.Slice(x, 3, 6) })
+	mustPanic(t, "to shape [7]", func() { b.Reshape(x, 7) })
+	b.Free(s) // a no-op
+	if x.ptr == 0 || len(b.live) != 1 {
+		t.Fatal("Free of a view freed its base")
+	}
+	b.Free(x)
+	mustPanic(t, "used after its base [5 3 2] was freed", func() { b.Slice(ss, 0, 1) })
+	mustPanic(t, "used after its base", func() { b.Reshape(r, 30) })
+	b.Free(r) // still a no-op
+	mustPanic(t, "freed twice", func() { b.Free(x) })
+	i32 := &tensor{shape: backend.Shape{4}, ptr: 0x20000, size: 256, dtype: backend.Int32, owner: b}
+	b.live[i32] = struct{}{}
+	if v := b.Slice(i32, 1, 3); backend.DTypeOf(v) != backend.Int32 {
+		t.Errorf("Slice of an int32 tensor holds %v", backend.DTypeOf(v))
+	}
+	mustPanic(t, "holds int32, want float32", func() { b.tensor("Fill", i32) })
+}
+
+// TestTryAllocTooLarge checks, without a GPU, that a shape whose bytes
+// overflow is out of memory, not a small allocation.
+func TestTryAllocTooLarge(t *testing.T) {
+	b, _ := hostBackend(1)
+	for _, shape := range [][]int{{1 << 40, 1 << 40}, {1 << 20, 1 << 20, 1 << 20, 1 << 20}, {1 << 62}} {
+		if x, err := b.TryAlloc(shape...); !errors.Is(err, backend.ErrOutOfMemory) {
+			t.Errorf("TryAlloc(%v) = %v, %v; want an error wrapping ErrOutOfMemory", shape, x, err)
+		}
+	}
+	mustPanic(t, "non-positive dimension", func() { b.TryAlloc(3, 0) })
 }
