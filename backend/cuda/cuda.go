@@ -182,9 +182,10 @@ func (b *Backend) alloc(op string, dt backend.DType, shape []int) (*tensor, erro
 
 // allocLocked returns a block of at least n bytes and its size class,
 // from the cache if it can. When the device is out of memory it returns
-// the cache to the device and tries once more; if that fails too, the
-// error wraps backend.ErrOutOfMemory. Other failures are recorded for Sync
-// as well. b.mu must be held.
+// the cache to the device and tries once more; if that fails too, or the
+// request is larger than the device's memory, the error wraps
+// backend.ErrOutOfMemory. Other failures are recorded for Sync as well.
+// b.mu must be held.
 func (b *Backend) allocLocked(op string, n uint64) (uint64, uint64, error) {
 	size := sizeClass(n)
 	if p, ok := b.cache.take(size); ok {
@@ -198,7 +199,9 @@ func (b *Backend) allocLocked(op string, n uint64) (uint64, uint64, error) {
 	if err != nil {
 		free, total, _ := b.d.memInfo()
 		msg := fmt.Sprintf("cuda: %s: cannot allocate %d bytes (%d of %d bytes free, %d in use by this backend)", op, size, free, total, b.cache.inUse)
-		if isOOM(err) {
+		// A request beyond the device's memory is out of memory whatever
+		// the driver calls it.
+		if isOOM(err) || size > b.d.info.mem {
 			return 0, 0, fmt.Errorf("%s: %w: %w", msg, backend.ErrOutOfMemory, err)
 		}
 		err = fmt.Errorf("%s: %w", msg, err)
