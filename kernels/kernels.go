@@ -10,7 +10,9 @@
 //	go generate ./kernels
 //
 // which needs CUDA 11.8's nvcc (Debian: apt-get install nvidia-cuda-toolkit
-// from non-free) and refuses any other release.
+// from non-free) and refuses any other release. Where there is no GPU,
+// ci/kernel-emu.sh runs the kernels of the optional op groups on the CPU
+// (kernels/emu) against references.
 package kernels
 
 //go:generate ./generate.sh
