@@ -3,7 +3,8 @@
 # with CUDA but no Go and no network. Three commands:
 #
 #   ci/gpu-check.sh kit       on the build machine: writes the offline kit
-#                             .gpu/ (Go toolchain and vendored modules)
+#                             .gpu/ (Go toolchain and vendored modules,
+#                             and the CUDA headers the build includes)
 #                             with shared/gpu/kit.sh (found as
 #                             shared/gpu/kit.sh, ../shared/gpu/kit.sh or
 #                             ../../shared/gpu/kit.sh, or at $KIT)
@@ -19,6 +20,26 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# kitHeaders copies the CUDA headers the cuda build includes (cuda.h,
+# cublas_v2.h and the CUDA headers they include; not the C library's)
+# into .gpu/cuda/include, for a GPU machine whose CUDA_HOME has no headers
+# (a driver without the toolkit).
+kitHeaders() {
+	local home
+	home="$(ci/cuda-headers.sh)" || { echo "gpu-check: no CUDA headers to put in the kit" >&2; return 0; }
+	rm -rf .gpu/cuda
+	mkdir -p .gpu/cuda/include
+	printf '#include <cuda.h>\n#include <cublas_v2.h>\n' |
+		${CC:-gcc} -M -I"$home/include" -x c - |
+		tr ' \\' '\n\n' | grep -F "$home/include/" | sort -u |
+		grep -E '/include/(crt/|cuda|cublas|cuComplex|driver_types|vector_types|library_types|builtin_types|host_defines)' |
+		while read -r h; do
+			mkdir -p ".gpu/cuda/include/$(dirname "${h#"$home"/include/}")"
+			cp "$h" ".gpu/cuda/include/${h#"$home"/include/}"
+		done
+	echo "gpu-check: $(find .gpu/cuda/include -type f | wc -l) CUDA headers from $home/include in .gpu/cuda/include"
+}
+
 kit() {
 	local k="${KIT:-}"
 	if [[ -z $k ]]; then
@@ -30,6 +51,7 @@ kit() {
 	k="$(cd "$(dirname "$k")" && pwd)/$(basename "$k")"
 	if [[ -d .git ]]; then
 		bash "$k"
+		kitHeaders
 		return
 	fi
 	# A git worktree has a .git file, where kit.sh cannot record .gpu/ in
@@ -44,6 +66,7 @@ kit() {
 	rm -rf .gpu
 	mv "$tmp/.gpu" .gpu
 	rm -rf "$tmp"
+	kitHeaders
 	du -sh .gpu
 }
 
@@ -106,6 +129,11 @@ run() {
 		set -eo pipefail
 	fi
 	command -v go >/dev/null || { echo "gpu-check: no Go; run ci/gpu-check.sh kit and carry .gpu" >&2; exit 1; }
+	local home="${CUDA_HOME:-/usr/local/cuda}"
+	if [[ ! -f $home/include/cuda.h || ! -f $home/include/cublas_v2.h ]] && [[ -f .gpu/cuda/include/cuda.h ]]; then
+		echo "gpu-check: no CUDA headers in $home/include; using the kit's"
+		export CUDA_HOME="$PWD/.gpu/cuda"
+	fi
 	{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "nvidia-smi failed"; } | sed -n 1p >"$logs/gpu.txt"
 	echo "gpu-check: $(cat "$logs/gpu.txt")"
 	local rc=0
