@@ -115,6 +115,8 @@ summary() {
 			printf "%-10s %12s %12s %8s\n", s, b, c, r
 		}
 	}' "$logs/bench.log" 2>/dev/null || echo "(no benchmark log)"
+	echo
+	grep -sE '^BenchmarkIndex/' "$logs/bench.log" | awk '{ for (i = 2; i < NF; i++) if ($(i+1) == "GB/s") print $1, $i, "GB/s;", $3, "ns/op" }' || true
 }
 
 run() {
@@ -143,7 +145,7 @@ run() {
 		echo "gpu-check: the GPU tests skipped: $(grep -m1 'no usable GPU' "$logs/test.log")" >&2
 		rc=1
 	fi
-	scripts/cuda.sh test -count=1 -run '^$' -bench '^BenchmarkBatchMatMul$' -benchtime 1s ./backend/cuda >"$logs/bench.log" 2>&1 || rc=$?
+	scripts/cuda.sh test -count=1 -run '^$' -bench '^Benchmark(BatchMatMul|Index)$' -benchtime 1s ./backend/cuda >"$logs/bench.log" 2>&1 || rc=$?
 	summary "$logs"
 	return "$rc"
 }

@@ -113,4 +113,41 @@ func benchBatchMatMul(b *testing.B, batch, n int, raw bool) {
 	b.ReportMetric(2*float64(batch)*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// BenchmarkIndex times Gather and ScatterAdd of n rows of an embedding
+// table [v, d] (a batch of token embeddings and its gradient), in GB/s of
+// rows moved; ScatterAdd's includes the counting sort of the indices.
+func BenchmarkIndex(b *testing.B) {
+	const v, d, n = 50000, 256, 8192
+	for _, op := range []string{"Gather", "ScatterAdd"} {
+		b.Run(op, func(b *testing.B) {
+			g := open(b, Options{})
+			defer g.Close()
+			table, rows, idx := g.Alloc(v, d), g.Alloc(n, d), g.AllocInt32(n)
+			g.Fill(table, 0.5)
+			g.Fill(rows, 0.25)
+			iv := make([]int32, n)
+			for i := range iv {
+				iv[i] = int32(i * 7919 % 1000) // 1000 distinct rows, each used about 8 times
+			}
+			g.UploadInt32(idx, iv)
+			run := func() { g.Gather(table, idx, rows) }
+			if op == "ScatterAdd" {
+				run = func() { g.ScatterAdd(rows, idx, table) }
+			}
+			run()
+			if err := g.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				run()
+			}
+			if err := g.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(2*4*n*d*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
 var _ backend.Backend = (*Backend)(nil)
