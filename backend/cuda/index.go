@@ -126,8 +126,10 @@ func (b *Backend) Gather(table, idx, out backend.Tensor) {
 // device (integer atomics count each row's uses, one block scans the
 // counts, one block places the i of each row in increasing order), then
 // one thread per table element sums its rows. The placement runs on one
-// SM, in len(idx)/256 steps of about 256 shared-memory compares each;
-// scratch is 4·(3V + 1 + len(idx)) bytes.
+// SM, in len(idx)/256 steps of about 256 shared-memory compares each; a
+// row that k indices name costs k dependent additions in each of its
+// threads (the order the contract fixes allows no tree); scratch is
+// 4·(3V + 1 + len(idx)) bytes.
 func (b *Backend) ScatterAdd(src, idx, table backend.Tensor) {
 	const op = "ScatterAdd"
 	ts, ti, tt := b.tensor(op, src), b.int32Tensor(op, idx), b.tensor(op, table)
