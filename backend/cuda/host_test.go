@@ -205,6 +205,7 @@ func TestViewBookkeeping(t *testing.T) {
 	mustPanic(t, "not a view", func() { b.SliceInto(x, x, 0, 1) })
 	mustPanic(t, "want 0 ≤ start < end ≤ 5", func() { b.Slice(x, 3, 6) })
 	mustPanic(t, "to shape [7]", func() { b.Reshape(x, 7) })
+	mustPanic(t, "to shape", func() { b.Reshape(x, 1<<40, 1<<40, 30) })
 	b.Free(s) // a no-op
 	if x.ptr == 0 || len(b.live) != 1 {
 		t.Fatal("Free of a view freed its base")

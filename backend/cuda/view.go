@@ -20,7 +20,9 @@ func (b *Backend) Reshape(t backend.Tensor, shape ...int) backend.Tensor {
 		if d < 1 {
 			panic(fmt.Sprintf("cuda: Reshape: non-positive dimension in shape %v", shape))
 		}
-		n *= d
+		if n <= ct.len() { // so that n cannot overflow
+			n *= d
+		}
 	}
 	if n != ct.len() {
 		panic(fmt.Sprintf("cuda: Reshape: tensor of shape %v (%d elements) to shape %v (%d elements)", ct.shape, ct.len(), shape, n))
