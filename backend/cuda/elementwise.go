@@ -49,23 +49,32 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 // BiasGrad overwrites db[c] with Σ over n and space of dy[n, c, …]: one
 // warp per (n, c) plane summing in double, then one thread per channel
 // adding the planes' sums in the order of n.
-func (b *Backend) BiasGrad(dy, db backend.Tensor) {
-	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
-	n, c, spatial := check.Channels("BiasGrad", "dy", tdy.shape, tdb.shape)
-	part, done := b.scratch("BiasGrad", uint64(8*n*c))
+func (b *Backend) BiasGrad(dy, db backend.Tensor) { b.biasGrad("BiasGrad", dy, 0, db) }
+
+// BiasGradAdd writes db = Σ over n and space of dy[n, c, …] + beta·db, as
+// BiasGrad does with the old db scaled and added in double before the one
+// rounding; beta 0 ignores db's old contents.
+func (b *Backend) BiasGradAdd(dy backend.Tensor, beta float32, db backend.Tensor) {
+	b.biasGrad("BiasGradAdd", dy, beta, db)
+}
+
+func (b *Backend) biasGrad(op string, dy backend.Tensor, beta float32, db backend.Tensor) {
+	tdy, tdb := b.tensor(op, dy), b.tensor(op, db)
+	n, c, spatial := check.Channels(op, "dy", tdy.shape, tdb.shape)
+	part, done := b.scratch(op, uint64(8*n*c))
 	defer done()
-	b.launch("BiasGrad", kernels.BiasGradPart, b.rowGrid(n*c), new(args).ptr(tdy).addr(part).i64(n*c).i64(spatial))
-	b.launch("BiasGrad", kernels.BiasGrad, b.grid(c), new(args).addr(part).ptr(tdb).i32(n).i32(c))
+	b.launch(op, kernels.BiasGradPart, b.rowGrid(n*c), new(args).ptr(tdy).addr(part).i64(n*c).i64(spatial))
+	b.launch(op, kernels.BiasGrad, b.grid(c), new(args).addr(part).ptr(tdb).i32(n).i32(c).f32(beta))
 }
 
 // sumChunk is the number of elements one block of the sum kernels adds.
 const sumChunk = 8192
 
-// reduce writes dst[0] = scale·Σ x[i] over n values at x (float32, or
-// float64 if wide), or adds that to dst[0] when accumulate is set. Blocks
+// reduce writes dst[0] = scale·Σ x[i] + beta·dst[0] over n values at x
+// (float32, or float64 if wide); beta 0 ignores dst's old value. Blocks
 // sum fixed chunks in double and one block adds their sums in order, so
 // the result depends only on n.
-func (b *Backend) reduce(op string, x uint64, wide bool, n int, scale float64, dst *tensor, accumulate bool) {
+func (b *Backend) reduce(op string, x uint64, wide bool, n int, scale float64, dst uint64, beta float32) {
 	parts := (n + sumChunk - 1) / sumChunk
 	part, done := b.scratch(op, uint64(8*parts))
 	defer done()
@@ -74,11 +83,7 @@ func (b *Backend) reduce(op string, x uint64, wide bool, n int, scale float64, d
 		k = kernels.SumPartialF64
 	}
 	b.launch(op, k, parts, new(args).addr(x).i64(n).i64(sumChunk).addr(part))
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	b.launch(op, kernels.SumFinal, 1, new(args).addr(part).i32(parts).f64(scale).ptr(dst).i32(acc))
+	b.launch(op, kernels.SumFinal, 1, new(args).addr(part).i32(parts).f64(scale).addr(dst).f32(beta))
 }
 
 // Sum writes the sum of all elements of x into dst[0], accumulated in
@@ -86,5 +91,5 @@ func (b *Backend) reduce(op string, x uint64, wide bool, n int, scale float64, d
 func (b *Backend) Sum(x, dst backend.Tensor) {
 	tx, td := b.tensor("Sum", x), b.tensor("Sum", dst)
 	check.Scalar("Sum", "dst", td.shape)
-	b.reduce("Sum", tx.ptr, false, tx.len(), 1, td, false)
+	b.reduce("Sum", tx.ptr, false, tx.len(), 1, td.ptr, 0)
 }

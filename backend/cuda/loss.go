@@ -35,5 +35,5 @@ func (b *Backend) meanLoss(op string, k kernels.Kernel, x, t, grad, loss *tensor
 	terms, done := b.scratch(op, uint64(8*n))
 	defer done()
 	b.launch(op, k, b.grid(n), new(args).ptr(x).ptr(t).ptr(grad).addr(terms).i64(n).f32(1/float32(n)))
-	b.reduce(op, terms, true, n, 1/float64(n), loss, false)
+	b.reduce(op, terms, true, n, 1/float64(n), loss.ptr, 0)
 }

@@ -39,7 +39,7 @@ func (b *Backend) SoftmaxCrossEntropy(logits, target, grad, loss backend.Tensor)
 	rowLoss, done := b.scratch(op, uint64(8*rows))
 	defer done()
 	b.launch(op, kernels.SoftmaxXent, b.rowGrid(rows), new(args).ptr(tx).ptr(tt).ptr(tg).addr(rowLoss).i64(rows).i32(cols).f32(1/float32(rows)))
-	b.reduce(op, rowLoss, true, rows, 1/float64(rows), tl, false)
+	b.reduce(op, rowLoss, true, rows, 1/float64(rows), tl.ptr, 0)
 }
 
 // CountCorrect adds to count[0] the number of rows whose first arg-max in
@@ -53,5 +53,5 @@ func (b *Backend) CountCorrect(pred, target, count backend.Tensor) {
 	hits, done := b.scratch(op, uint64(8*rows))
 	defer done()
 	b.launch(op, kernels.ArgmaxMatch, b.rowGrid(rows), new(args).ptr(tp).ptr(tt).addr(hits).i64(rows).i32(cols))
-	b.reduce(op, hits, true, rows, 1, tc, true)
+	b.reduce(op, hits, true, rows, 1, tc.ptr, 1)
 }
