@@ -11,8 +11,9 @@ import (
 
 // Example_classifier is the README's example, verbatim (TestREADMEExample
 // checks): a small convolutional network trained on 28×28 images, then
-// asked about one image. The images are synthetic (squares), so that the
-// example runs anywhere and its output is exact.
+// asked about one image. The images are synthetic (squares, an mnist.Set
+// like the one mnist.Load returns), so that the example runs anywhere and
+// its output is exact.
 func Example_classifier() {
 	b, err := backend.Open("cpu") // "": $MYELIN_BACKEND, else "auto", the best backend that opens
 	if err != nil {
@@ -29,7 +30,9 @@ func Example_classifier() {
 	}
 	tr := &nn.Trainer{Model: model, Loss: nn.NewSoftmaxCrossEntropy(b),
 		Optimizer: nn.NewAdam(b, nn.DefaultAdam(1e-3)), BatchSize: 32, Seed: 1}
-	train, test := squares(1000, 1), squares(200, 2) // nn.Dataset: []float32 samples and one-hot targets
+	// An *mnist.Set (from mnist.Load("data/mnist"); synthetic squares here)
+	// becomes an nn.Dataset: standardised pixels and one-hot targets.
+	train, test := squares(1000, 1).Dataset(), squares(200, 2).Dataset()
 	stats, err := tr.Fit(train, 2, &test)
 	if err != nil {
 		log.Fatal(err)
@@ -45,5 +48,5 @@ func Example_classifier() {
 	// Output:
 	// epoch 1: test accuracy 1.00
 	// epoch 2: test accuracy 1.00
-	// first test image: class 6 (p 0.86), label 6
+	// first test image: class 6 (p 0.99), label 6
 }

@@ -251,15 +251,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // loadData reads the training and test sets from c.data, downloading them
-// first when they are missing and c.download allows it.
+// first when they are missing and c.download allows it. It keeps only the
+// first c.limit training images (all when 0), and says on stderr when the
+// files are not the published MNIST ones (another IDX data set, such as
+// Fashion-MNIST, under MNIST's names).
 func loadData(ctx context.Context, c config, stderr io.Writer) (train, test nn.Dataset, err error) {
-	tr, te, err := mnist.Load(c.data)
+	opts := mnist.LoadOptions{Limit: c.limit, Notes: stderr}
+	tr, te, err := mnist.LoadWith(c.data, opts)
 	if errors.Is(err, mnist.ErrNotFound) && c.download {
 		fmt.Fprintf(stderr, "MNIST not found in %s; downloading it\n", c.data)
 		if derr := mnist.Download(ctx, c.data, mnist.DownloadOptions{Progress: stderr}); derr != nil {
 			return train, test, derr
 		}
-		tr, te, err = mnist.Load(c.data)
+		tr, te, err = mnist.LoadWith(c.data, opts)
 	}
 	if err != nil {
 		if errors.Is(err, mnist.ErrNotFound) {
@@ -267,18 +271,5 @@ func loadData(ctx context.Context, c config, stderr io.Writer) (train, test nn.D
 		}
 		return train, test, err
 	}
-	if c.limit > 0 && c.limit < tr.N {
-		tr = tr.Head(c.limit)
-	}
-	return dataset(tr), dataset(te), nil
-}
-
-// dataset normalises a set's pixels and one-hot encodes its labels.
-func dataset(s *mnist.Set) nn.Dataset {
-	return nn.Dataset{
-		X:      s.Float32(mnist.Mean, mnist.Std),
-		XShape: []int{1, s.Rows, s.Cols},
-		Y:      nn.OneHot(s.Ints(), 10),
-		YShape: []int{10},
-	}
+	return tr.Dataset(), te.Dataset(), nil
 }

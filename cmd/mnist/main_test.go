@@ -177,3 +177,17 @@ func TestBanner(t *testing.T) {
 		t.Errorf("-backend auto -v: %v, stderr %q; want the reason cuda was skipped", err, stderr)
 	}
 }
+
+// TestOtherDataSetNote checks that IDX files under MNIST's names that are
+// not MNIST's (the synthetic set here, Fashion-MNIST in use) are read, with
+// a one-line note on stderr.
+func TestOtherDataSetNote(t *testing.T) {
+	dir := synthetic(t)
+	_, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "mnist: " + dir + ": not the published MNIST files; reading them as an IDX data set\n"; strings.Count(stderr, want) != 1 {
+		t.Errorf("stderr %q, want the note %q once", stderr, want)
+	}
+}
