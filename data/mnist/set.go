@@ -110,16 +110,19 @@ func LoadWith(dir string, opts LoadOptions) (train, test *Set, err error) {
 			return nil, nil, err
 		}
 	}
-	hash := opts.Verify || opts.Notes != nil
-	train, trainImages, trainLabels, err := readSet(paths[0], paths[1], opts.Limit, hash)
+	// A set is hashed when it is verified, or for the note when it is read
+	// whole anyway: a limit means reading no further than the samples kept.
+	hashTrain := opts.Verify || opts.Notes != nil && opts.Limit == 0
+	hashTest := opts.Verify || opts.Notes != nil && opts.TestLimit == 0
+	train, trainImages, trainLabels, err := readSet(paths[0], paths[1], opts.Limit, hashTrain)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, testImages, testLabels, err := readSet(paths[2], paths[3], opts.TestLimit, hash)
+	test, testImages, testLabels, err := readSet(paths[2], paths[3], opts.TestLimit, hashTest)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !hash {
+	if !hashTrain && !hashTest {
 		return train, test, nil
 	}
 	for i, d := range []*idx{trainImages, trainLabels, testImages, testLabels} {

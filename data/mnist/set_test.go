@@ -272,6 +272,12 @@ func TestLoadLimit(t *testing.T) {
 	} else {
 		t.Logf("reading %d images of a file declaring %d allocated %d bytes (bound %d)", limit, declared, got, bound)
 	}
+	// Asking for notes (as cmd/mnist does) must not make a limited read go
+	// on to the end of the file.
+	var notes strings.Builder
+	if train, _, err = LoadWith(dir, LoadOptions{Limit: limit, Notes: &notes}); err != nil || train.N != limit {
+		t.Errorf("LoadWith limit %d with notes of a file declaring %d images: %v", limit, declared, err)
+	}
 	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("Load of a file declaring %d images holding %d: error %v, want truncated", declared, present, err)
 	}
