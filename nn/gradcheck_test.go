@@ -83,6 +83,19 @@ var gradCheckCases = []gradCheckCase{
 			&nn.Dense{Units: 3},
 		}
 	}, nn.NewMSE, "real", 0},
+	{"LayerNorm, GlobalAvgPool2D/SoftmaxCrossEntropy", []int{2, 5, 5}, 3, func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1, NoBias: true}, // LayerNorm cancels a bias
+			&nn.LayerNorm{Dims: 2}, // over each channel's 5×5
+			nn.Tanh(),
+			&nn.LayerNorm{Dims: 3, Eps: 0.1},
+			&nn.GlobalAvgPool2D{}, // [3]
+			&nn.Dense{Units: 4},
+			&nn.LayerNorm{},
+			nn.Sigmoid(),
+			&nn.Dense{Units: 3},
+		}
+	}, nn.NewSoftmaxCrossEntropy, "onehot", 0},
 	{"Conv, Sigmoid, Softmax, no bias/MSE", []int{1, 5, 5}, 2, func() []nn.Layer {
 		return []nn.Layer{
 			&nn.Conv2D{Filters: 2, KH: 3, KW: 3, NoBias: true}, // [2 3 3]
