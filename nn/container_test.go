@@ -284,6 +284,7 @@ func TestConcat(t *testing.T) {
 	// The output against each branch alone, with the same parameters.
 	cat := m.Layers()[0].(*nn.Concat)
 	y := download(b, cat.Forward(tx, false))
+	const ch = 3 + 2 + 2 // the branches' channels, the input's 2 last
 	off := 0
 	for k, layers := range cat.Branches {
 		var part []float32
@@ -302,8 +303,8 @@ func TestConcat(t *testing.T) {
 		w := len(part) / n / 25
 		for i := range n {
 			for j := range w * 25 {
-				if got, want := y[i*8*25+off*25+j], part[i*w*25+j]; got != want {
-					t.Fatalf("branch %d: y[%d] = %v, want %v", k, i*8*25+off*25+j, got, want)
+				if got, want := y[i*ch*25+off*25+j], part[i*w*25+j]; got != want {
+					t.Fatalf("branch %d: y[%d] = %v, want %v", k, i*ch*25+off*25+j, got, want)
 				}
 			}
 		}

@@ -57,7 +57,7 @@ func torchLayers(t *testing.T, m *nn.Sequential) []map[string]any {
 // *rank dimensions; it leaves in *rank that of the last one's output.
 func torchDescribe(t *testing.T, layers []nn.Layer, rank *int) []map[string]any {
 	t.Helper()
-	var out []map[string]any
+	out := []map[string]any{} // an empty branch is [], not null
 	for _, l := range layers {
 		var d map[string]any
 		switch l := l.(type) {
@@ -100,6 +100,16 @@ func torchDescribe(t *testing.T, layers []nn.Layer, rank *int) []map[string]any 
 				t.Fatalf("no torch equivalent for %v", l)
 			}
 			d = map[string]any{"type": name}
+		case *nn.LayerNorm:
+			w := l.Params()[0].Value.Shape()
+			eps := l.Eps
+			if eps == 0 {
+				eps = 1e-5
+			}
+			d = map[string]any{"type": "layernorm", "shape": []int(w), "eps": eps}
+		case *nn.GlobalAvgPool2D:
+			d = map[string]any{"type": "gap"}
+			*rank = 1
 		case *nn.Residual:
 			in := *rank
 			d = map[string]any{"type": "residual", "body": torchDescribe(t, l.Body, rank)}
@@ -175,6 +185,24 @@ func torchResNet() []nn.Layer {
 	}
 }
 
+// torchConcatNet has an Inception-style Concat (with the input itself as a
+// branch), LayerNorm over one, two and three dimensions and global
+// average pooling.
+func torchConcatNet() []nn.Layer {
+	return []nn.Layer{
+		&nn.Concat{Branches: [][]nn.Layer{
+			{&nn.Conv2D{Filters: 3, KH: 1, KW: 1}},
+			{&nn.Conv2D{Filters: 2, KH: 3, KW: 3, Pad: 1, NoBias: true}, &nn.BatchNorm{}, nn.ReLU(), &nn.Conv2D{Filters: 2, KH: 3, KW: 3, Pad: 1}},
+			{},
+		}},
+		&nn.LayerNorm{Dims: 2}, nn.ReLU(),
+		&nn.LayerNorm{Dims: 3, Eps: 1e-3},
+		&nn.GlobalAvgPool2D{},
+		&nn.Dense{Units: 6}, &nn.LayerNorm{}, nn.Tanh(),
+		&nn.Dense{Units: 3},
+	}
+}
+
 // mlpBN is an MLP with batch normalisation and dropout on MNIST-shaped input.
 func mlpBN() []nn.Layer {
 	return []nn.Layer{
@@ -206,6 +234,8 @@ func TestTorchInterop(t *testing.T) {
 		{"conv-bn", bnNetIn, bnNet},
 		{"residual", []int{2, 8, 8}, torchResNet},
 		{"residual-mlp", resNetIn, resNet},
+		{"concat-layernorm-gap", []int{2, 6, 6}, torchConcatNet},
+		{"models.ResNet", models.InShape, models.ResNet},
 	}
 	var jobs []map[string]any
 	built := map[string]*nn.Sequential{}
@@ -216,9 +246,7 @@ func TestTorchInterop(t *testing.T) {
 			t.Fatal(err)
 		}
 		built[c.name] = m
-		if len(m.Buffers()) > 0 {
-			trainBN(b, m, c.in)
-		}
+		trainBN(b, m, c.in)
 		file := func(kind string) string { return filepath.Join(dir, c.name+"."+kind+".safetensors") }
 		if err := nn.SaveWeights(m, file("ours")); err != nil {
 			t.Fatal(err)
@@ -277,11 +305,27 @@ func TestTorchInterop(t *testing.T) {
 	}
 }
 
-// trainBN sets BatchNorm's γ and β to random values and runs three
-// training forwards on m so that the running statistics and counters move
-// away from their initial values.
+// trainBN sets BatchNorm's and LayerNorm's γ and β to random values and
+// runs three training forwards on m so that the running statistics and
+// counters move away from their initial values.
 func trainBN(b backend.Backend, m *nn.Sequential, in []int) {
 	rng := rand.New(rand.NewSource(7))
+	var layerNorms func(layers []nn.Layer)
+	layerNorms = func(layers []nn.Layer) {
+		for _, l := range layers {
+			if ln, ok := l.(*nn.LayerNorm); ok {
+				for _, p := range ln.Params() {
+					b.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -0.5, 1.5))
+				}
+			}
+			if c, ok := l.(nn.Container); ok {
+				for _, ch := range c.Children() {
+					layerNorms([]nn.Layer{ch.Layer})
+				}
+			}
+		}
+	}
+	layerNorms(m.Layers())
 	for _, buf := range m.Buffers() {
 		bn, found := strings.CutSuffix(buf.Name, "running_mean")
 		for _, p := range m.Params() {

@@ -85,6 +85,13 @@ class Residual(torch.nn.Module):
         return self.body(x) + (x if self.proj is None else self.proj(x))
 
 
+class GlobalAvgPool(torch.nn.Module):
+    """nn.AdaptiveAvgPool2d(1) and nn.Flatten() in one module holding nothing."""
+
+    def forward(self, x):
+        return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+
+
 class Concat(torch.nn.Module):
     """torch.cat of the branches' outputs along dim 1."""
 
@@ -122,6 +129,10 @@ def build(layers):
             mods.append(nn.Tanh())
         elif kind == "sigmoid":
             mods.append(nn.Sigmoid())
+        elif kind == "layernorm":
+            mods.append(nn.LayerNorm(l["shape"], eps=l["eps"]))
+        elif kind == "gap":
+            mods.append(GlobalAvgPool())
         elif kind == "residual":
             mods.append(Residual(build(l["body"]), build(l["proj"]) if "proj" in l else None))
         elif kind == "concat":
@@ -148,7 +159,7 @@ def run(job):
     theirs = build(job["layers"])
     with torch.no_grad():
         for m in theirs.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            if isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.LayerNorm)):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
         theirs.train()
