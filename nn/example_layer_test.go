@@ -31,10 +31,10 @@ type Standardize struct {
 
 // standardizeBufs are the layer's tensors for one batch size N.
 type standardizeBufs struct {
-	x3, xhat, y           backend.Tensor // [1, N, F], [N, F], [N, F]
-	mean, invStd, onesN   backend.Tensor // [N]
-	zerosN, scr1, scr2    backend.Tensor // [N]
-	gx, dx, dgainPart     backend.Tensor // [N, F], allocated by the first Backward
+	x3, xhat, y         backend.Tensor // [1, N, F], [N, F], [N, F]
+	mean, invStd, onesN backend.Tensor // [N]
+	zerosN, scr1, scr2  backend.Tensor // [N]
+	gx, dx, dgainPart   backend.Tensor // [N, F], allocated by the first Backward
 }
 
 // Build checks the input shape and makes the gain.
