@@ -345,3 +345,130 @@ func countParams(branches [][]nn.Layer) int {
 	}
 	return n
 }
+
+// noise is a user's layer with a random stream of its own (a Counted
+// layer outside nn): in training it multiplies x by a random mask drawn
+// from a seed and its step count, like Dropout.
+type noise struct {
+	b          backend.Backend
+	in         []int
+	step, seed int64
+	mask, y    backend.Tensor
+	dx         backend.Tensor
+	n          int
+}
+
+func (l *noise) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, error) {
+	*l = noise{b: b, in: in, seed: rng.Int63()}
+	return in, nil
+}
+
+func (l *noise) Forward(x backend.Tensor, train bool) backend.Tensor {
+	n := nn.CheckInput(l, x, l.in)
+	if l.y == nil || l.n != n {
+		l.n, l.y, l.mask, l.dx = n, l.b.Alloc(x.Shape()...), l.b.Alloc(x.Shape()...), l.b.Alloc(x.Shape()...)
+	}
+	l.b.DropoutMask(l.mask, 0.5, uint64(l.seed+l.step))
+	l.step++
+	l.b.Mul(x, l.mask, l.y)
+	return l.y
+}
+
+func (l *noise) Backward(dy backend.Tensor) backend.Tensor {
+	nn.CheckGrad(l, dy, l.y)
+	l.b.Mul(dy, l.mask, l.dx)
+	return l.dx
+}
+
+func (l *noise) Params() []*nn.Param { return nil }
+func (l *noise) String() string      { return "noise" }
+
+func (l *noise) Counters() []nn.Counter {
+	return []nn.Counter{
+		{Name: "step", Get: func() int64 { return l.step }, Set: func(v int64) { l.step = v }, Stream: true},
+		{Name: "seed", Get: func() int64 { return l.seed }, Set: func(v int64) { l.seed = v }, Stream: true},
+	}
+}
+
+// TestUserCounters checks that the random stream of a user's layer deep
+// inside containers is rewound by GradCheck (else every evaluation draws
+// another mask and the check fails), saved in training checkpoints and
+// not in the weights.
+func TestUserCounters(t *testing.T) {
+	b := newCPU(t)
+	layers := func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Dense{Units: 6},
+			&nn.Residual{Body: []nn.Layer{&nn.Residual{Body: []nn.Layer{nn.Tanh(), &noise{}}}, &nn.Dense{Units: 6}}},
+			&nn.Dense{Units: 3},
+		}
+	}
+	m, err := nn.NewSequential(b, []int{4}, 1, layers()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(9))
+	res, err := nn.GradCheck(m, nn.NewMSE(b), randSlice(rng, 3*4, -1, 1), randSlice(rng, 3*3, -1, 1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !(r.RelDiff < 1e-3) {
+			t.Errorf("%s: RelDiff %g, want below 1e-3", r.Name, r.RelDiff)
+		}
+	}
+	l := m.Layers()[1].(*nn.Residual).Body[0].(*nn.Residual).Body[1].(*noise)
+	if l.step != 0 {
+		t.Errorf("step %d after GradCheck, want 0 (restored)", l.step)
+	}
+	l.step = 7
+	dir := t.TempDir()
+	opt := nn.NewSGD(b, backend.SGD{LR: 0.1})
+	if err := nn.SaveCheckpoint(filepath.Join(dir, "c"), m, opt, nn.Checkpoint{LR: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.SaveWeights(m, filepath.Join(dir, "w")); err != nil {
+		t.Fatal(err)
+	}
+	ck, _, err := safetensors.ReadFile(filepath.Join(dir, "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := ck["rng.1.body.0.body.1.step"].Int64(); err != nil || v[0] != 7 {
+		t.Errorf("rng.1.body.0.body.1.step in the checkpoint: %v (%v), want 7", v, err)
+	}
+	w, _, err := safetensors.ReadFile(filepath.Join(dir, "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w["1.body.0.body.1.step"]; ok || len(w) != 6 {
+		t.Errorf("the weights hold %d tensors, want the 6 parameters", len(w))
+	}
+	fresh, err := nn.NewSequential(b, []int{4}, 2, layers()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nn.LoadCheckpoint(filepath.Join(dir, "c"), fresh, nn.NewSGD(b, backend.SGD{LR: 0.1})); err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.Layers()[1].(*nn.Residual).Body[0].(*nn.Residual).Body[1].(*noise); got.step != 7 || got.seed != l.seed {
+		t.Errorf("after LoadCheckpoint: step %d, seed %d; want 7, %d", got.step, got.seed, l.seed)
+	}
+}
+
+// twins is a container whose children share a name.
+type twins struct{ nn.Residual }
+
+func (c *twins) Children() []nn.Child {
+	return []nn.Child{{Name: "a", Layer: c.Body[0]}, {Name: "a", Layer: c.Body[1]}}
+}
+
+// TestDuplicateNames checks that a container naming two children alike is
+// a build error naming the repeated tensor.
+func TestDuplicateNames(t *testing.T) {
+	b := newCPU(t)
+	_, err := nn.NewSequential(b, []int{3}, 1, &twins{nn.Residual{Body: []nn.Layer{&nn.Dense{Units: 3}, &nn.Dense{Units: 3}}}})
+	if err == nil || !strings.Contains(err.Error(), `two tensors or counters are named "0.a.weight"`) {
+		t.Errorf("error %v", err)
+	}
+}

@@ -85,7 +85,26 @@ func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*S
 		m.counters = append(m.counters, nameTree(strconv.Itoa(i), l)...)
 	}
 	m.params, m.bufs = m.chain.params(), m.chain.buffers()
+	seen := map[string]bool{}
+	for _, name := range stateNames(m) {
+		if seen[name] {
+			return nil, fmt.Errorf("nn: NewSequential: two tensors or counters are named %q: a container's Children, or a layer's Params, Buffers and Counters, repeat a name", name)
+		}
+		seen[name] = true
+	}
 	return m, nil
+}
+
+// stateNames returns the names of m's parameters, buffers and counters.
+func stateNames(m Model) []string {
+	var names []string
+	for _, p := range append(m.Params(), m.Buffers()...) {
+		names = append(names, p.Name)
+	}
+	for _, c := range m.Counters() {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // Backend returns the backend the model was built on.
