@@ -472,3 +472,38 @@ func TestDuplicateNames(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestFindLRRestoresNestedState checks that FindLR puts back the
+// parameters, buffers and counters of layers inside containers.
+func TestFindLRRestoresNestedState(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, resNetIn, 1, resNet()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(6))
+	const n = 40
+	data := nn.Dataset{X: randSlice(rng, n*5, -1, 1), XShape: resNetIn, Y: targets(rng, "onehot", n, 3), YShape: []int{3}}
+	tr := &nn.Trainer{Model: m, Loss: nn.NewSoftmaxCrossEntropy(b), Optimizer: nn.NewAdam(b, nn.DefaultAdam(1e-3)), BatchSize: 8, Seed: 2}
+	if _, err := tr.Fit(data, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := stateValues(m)
+	counters := func() []int64 {
+		var v []int64
+		for _, c := range m.Counters() {
+			v = append(v, c.Get())
+		}
+		return v
+	}
+	beforeCounters := counters()
+	if _, err := tr.FindLR(data, nn.LRFinder{Steps: 7}); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range stateValues(m) {
+		sameBits(t, name, v, before[name])
+	}
+	if got := counters(); !slices.Equal(got, beforeCounters) {
+		t.Errorf("counters after FindLR %v, want %v", got, beforeCounters)
+	}
+}
