@@ -180,5 +180,16 @@ func (c *Concat) Children() []Child {
 	return ch
 }
 
+// childShape implements childShaper.
+func (c *Concat) childShape(i int) []int {
+	for k := range c.chains {
+		if i < len(c.chains[k].shapes) {
+			return c.chains[k].shapes[i]
+		}
+		i -= len(c.chains[k].shapes)
+	}
+	return nil
+}
+
 // String describes the layer, e.g. "Concat(3 branches)".
 func (c *Concat) String() string { return fmt.Sprintf("Concat(%d branches)", len(c.Branches)) }

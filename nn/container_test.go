@@ -507,3 +507,34 @@ func TestFindLRRestoresNestedState(t *testing.T) {
 		t.Errorf("counters after FindLR %v, want %v", got, beforeCounters)
 	}
 }
+
+// TestContainerSummary checks that Summary lists the layers inside
+// containers under their paths, indented, with their output shapes.
+func TestContainerSummary(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{2, 6, 6}, 1,
+		&nn.Residual{
+			Body: []nn.Layer{&nn.Conv2D{Filters: 4, KH: 3, KW: 3, Stride: 2, Pad: 1}, nn.ReLU()},
+			Proj: []nn.Layer{&nn.Conv2D{Filters: 4, KH: 1, KW: 1, Stride: 2}},
+		},
+		&nn.Concat{Branches: [][]nn.Layer{{&nn.MaxPool2D{Size: 3, Stride: 1, Pad: 1}}, {}}},
+		&nn.GlobalAvgPool2D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Summary()
+	for _, want := range []string{
+		"0         Residual(2 layers, projection 1)  [4 3 3]",
+		"0.body.0    Conv2D(4, 3×3, stride 2, pad 1)  [4 3 3]    76",
+		"0.body.1    ReLU                            [4 3 3]    0",
+		"0.proj.0    Conv2D(4, 1×1, stride 2, pad 0)  [4 3 3]    12",
+		"1         Concat(2 branches)                [8 3 3]    0",
+		"1.branches.0.0  MaxPool2D(3×3, stride 1, pad 1)  [4 3 3]",
+		"2         GlobalAvgPool2D                   [8]        0",
+		"Total params: 88",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(s), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("Summary lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -171,23 +171,50 @@ func NumParams(m Model) int {
 // NumParams returns the number of trainable values.
 func (m *Sequential) NumParams() int { return NumParams(m) }
 
-// Summary describes the model in a table with one line per layer (index,
+// Summary describes the model in a table with one line per layer (path,
 // String, per-sample output shape, number of parameters) and the total.
+// The layers inside a container follow it, each on a line of its own under
+// its path ("3.body.0"), indented by depth.
 func (m *Sequential) Summary() string {
 	var sb strings.Builder
 	w := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "#\tLayer\tOutput\tParams\n")
 	fmt.Fprintf(w, "\tInput\t%v\t-\n", m.in)
-	for i, l := range m.chain.layers {
+	var row func(path, indent string, l Layer, out []int)
+	row = func(path, indent string, l Layer, out []int) {
 		n := 0
 		for _, p := range l.Params() {
 			n += p.Value.Shape().Len()
 		}
-		fmt.Fprintf(w, "%d\t%v\t%v\t%s\n", i, l, m.chain.shapes[i], thousands(n))
+		shape := "-"
+		if out != nil {
+			shape = fmt.Sprint(out)
+		}
+		fmt.Fprintf(w, "%s\t%s%v\t%s\t%s\n", path, indent, l, shape, thousands(n))
+		if c, ok := l.(Container); ok {
+			s, _ := l.(childShaper)
+			for i, ch := range c.Children() {
+				var out []int
+				if s != nil {
+					out = s.childShape(i)
+				}
+				row(path+"."+ch.Name, indent+"  ", ch.Layer, out)
+			}
+		}
+	}
+	for i, l := range m.chain.layers {
+		row(strconv.Itoa(i), "", l, m.chain.shapes[i])
 	}
 	w.Flush()
 	fmt.Fprintf(&sb, "Total params: %s\n", thousands(m.NumParams()))
 	return sb.String()
+}
+
+// childShaper is implemented by the containers that know the per-sample
+// output shape of each of their Children, for Summary.
+type childShaper interface {
+	// childShape returns the output shape of child i of Children.
+	childShape(i int) []int
 }
 
 // thousands formats n ≥ 0 with commas between groups of three digits.

@@ -112,6 +112,14 @@ func (r *Residual) Children() []Child {
 	return append(children("body.", r.Body), children("proj.", r.Proj)...)
 }
 
+// childShape implements childShaper.
+func (r *Residual) childShape(i int) []int {
+	if i < len(r.body.shapes) {
+		return r.body.shapes[i]
+	}
+	return r.proj.shapes[i-len(r.body.shapes)]
+}
+
 // String describes the block, e.g. "Residual(2 layers)" or
 // "Residual(5 layers, projection 2)".
 func (r *Residual) String() string {
