@@ -1,6 +1,7 @@
 // Package models defines the reference MNIST networks that cmd/mnist trains
 // and cmd/bench times, as layer lists for nn.NewSequential on a [1, 28, 28]
-// input.
+// input, and the training settings a model needs beyond cmd/mnist's
+// defaults (DefaultsFor).
 package models
 
 import (
@@ -93,6 +94,25 @@ func ResNet() []nn.Layer {
 }
 
 var byName = map[string]func() []nn.Layer{"cnn": CNN, "lenet": LeNet, "logreg": LogReg, "mlp": MLP, "resnet": ResNet}
+
+// Defaults are the training settings a model needs other than cmd/mnist's
+// general defaults (4 epochs, Adam at 10⁻³ halved every epoch, random
+// shifts of up to 2 pixels); a zero field keeps the general default.
+type Defaults struct {
+	Epochs  int     // passes over the training set
+	LR      float64 // learning rate of the default optimizer (Adam)
+	LRDecay float64 // factor of the learning rate per epoch
+	NoShift bool    // train without random shifts
+}
+
+// defaults holds the models whose Defaults are not all zero.
+var defaults = map[string]Defaults{
+	"resnet": {Epochs: 8, LR: 2e-3, LRDecay: 0.7},
+}
+
+// DefaultsFor returns the training settings of the named model (the zero
+// Defaults for a model that needs none, or an unknown name).
+func DefaultsFor(name string) Defaults { return defaults[name] }
 
 // Names lists the models ByName knows, sorted.
 func Names() []string {

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"image/png"
+	"io"
 	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/myelin-go/myelin/models"
 )
 
 // synthetic writes the synthetic MNIST of writeIDX (600 training and 200
@@ -250,5 +253,33 @@ func TestGradCheckFlag(t *testing.T) {
 		if !(r.RelDiff < 1e-1) {
 			t.Errorf("cnn %s: relative difference %g, want below 1e-1", r.Name, r.RelDiff)
 		}
+	}
+}
+
+// TestResNetDefaults checks that -model resnet takes its own defaults
+// (models.DefaultsFor) for the flags left out, and the flags given
+// otherwise.
+func TestResNetDefaults(t *testing.T) {
+	d := models.DefaultsFor("resnet")
+	c, err := parseFlags([]string{"-model", "resnet"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != d.Epochs || c.lr != d.LR || c.lrDecay != d.LRDecay || c.shift != 2 {
+		t.Errorf("-model resnet: epochs %d, lr %g, lr-decay %g, shift %d; want %d, %g, %g, 2", c.epochs, c.lr, c.lrDecay, c.shift, d.Epochs, d.LR, d.LRDecay)
+	}
+	c, err = parseFlags([]string{"-model", "resnet", "-epochs", "2", "-lr", "0.01", "-lr-decay", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != 2 || c.lr != 0.01 || c.lrDecay != 1 {
+		t.Errorf("-model resnet with flags: epochs %d, lr %g, lr-decay %g; want the flags' 2, 0.01, 1", c.epochs, c.lr, c.lrDecay)
+	}
+	c, err = parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != 4 || c.lr != 0 || c.lrDecay != 0.5 {
+		t.Errorf("cnn: epochs %d, lr %g, lr-decay %g; want the general defaults 4, 0, 0.5", c.epochs, c.lr, c.lrDecay)
 	}
 }
