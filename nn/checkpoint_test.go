@@ -65,14 +65,14 @@ func trainSteps(t *testing.T, m *nn.Sequential, opt nn.Optimizer, from, to int) 
 }
 
 // evalOutput returns m's evaluation output on a fixed batch.
-func evalOutput(m *nn.Sequential) []float32 {
+func evalOutput(m nn.Model) []float32 {
 	b := m.Backend()
 	x := upload(b, randSlice(rand.New(rand.NewSource(99)), 3*shapeLen(bnNetIn), -2, 2), append([]int{3}, bnNetIn...)...)
 	return download(b, m.Forward(x, false))
 }
 
 // stateValues returns every parameter and buffer of m by name.
-func stateValues(m *nn.Sequential) map[string][]float32 {
+func stateValues(m nn.Model) map[string][]float32 {
 	v := map[string][]float32{}
 	for _, p := range append(m.Params(), m.Buffers()...) {
 		v[p.Name] = download(m.Backend(), p.Value)

@@ -71,7 +71,7 @@ func (d Dataset) Check(withY bool) error {
 // sampleLen returns the product of the dimensions of s, or 0 when s is
 // empty or has a dimension below 1.
 func sampleLen(s []int) int {
-	if checkShape(s) != nil {
+	if CheckShape(s) != nil {
 		return 0
 	}
 	return shapeLen(s)

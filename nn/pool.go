@@ -91,7 +91,7 @@ type pool2D struct {
 	geom       backend.PoolGeom // with N = 1; forward sets the batch size
 	withArgmax bool             // keep an arg-max tensor (max pooling)
 	cur        *poolBufs
-	bufs       batchCache[poolBufs]
+	bufs       BatchCache[poolBufs]
 }
 
 // poolBufs are a pooling layer's buffers for one batch size.
@@ -115,8 +115,8 @@ func (p *pool2D) build(l Layer, b backend.Backend, in []int, size, stride, pad i
 // forward checks x against the input shape and returns the buffers of its
 // batch size, allocating them on first use.
 func (p *pool2D) forward(l Layer, x backend.Tensor) *poolBufs {
-	n := batchSize(l, x, p.in)
-	p.cur = p.bufs.get(n, func(n int) *poolBufs {
+	n := CheckInput(l, x, p.in)
+	p.cur = p.bufs.Get(n, func(n int) *poolBufs {
 		g := p.geom
 		g.N = n
 		c := &poolBufs{ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())}, geom: g}
@@ -134,7 +134,7 @@ func (p *pool2D) backward(l Layer, dy backend.Tensor) *poolBufs {
 	if p.cur == nil {
 		panicNoForward(l)
 	}
-	checkGrad(l, dy, p.cur.y)
+	CheckGrad(l, dy, p.cur.y)
 	if p.cur.dx == nil {
 		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
 	}
@@ -152,7 +152,7 @@ func poolGeom(l Layer, size, stride, pad int, in []int) (backend.PoolGeom, []int
 	case pad < 0 || pad >= size:
 		return backend.PoolGeom{}, nil, fmt.Errorf("%v: Pad must be at least 0 and below Size", l)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return backend.PoolGeom{}, nil, fmt.Errorf("%v: %w", l, err)
 	}
 	if len(in) != 3 {

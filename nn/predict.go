@@ -46,7 +46,7 @@ func (m *Sequential) Probabilities(x []float32) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := m.layers[len(m.layers)-1].(*Softmax); ok {
+	if _, ok := m.chain.layers[len(m.chain.layers)-1].(*Softmax); ok {
 		return out, nil
 	}
 	k := shapeLen(m.OutShape())

@@ -57,7 +57,7 @@ type Position struct {
 // as training 2, saving a checkpoint, and resuming from Start {2, 0} for 2
 // more on the same backend.
 type Trainer struct {
-	Model     *Sequential
+	Model     Model
 	Loss      Loss
 	Optimizer Optimizer
 	BatchSize int   // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize

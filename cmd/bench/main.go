@@ -89,7 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&backends, "backends", "", "comma-separated backends to measure (default: every one in the build that opens: "+strings.Join(backend.Names(), ",")+")")
 	fs.StringVar(&batches, "batch", "64,256", "comma-separated batch sizes of the ops and train parts")
 	fs.StringVar(&sizes, "sizes", "128,256,512,1024,2048", "comma-separated sizes n of the n×n matrix products")
-	fs.StringVar(&modelList, "models", "cnn,lenet", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
+	fs.StringVar(&modelList, "models", "cnn,lenet,resnet", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
 	fs.IntVar(&c.runs, "runs", 5, "timed batches (ops) or training runs per measurement; the median is reported")
 	fs.DurationVar(&c.minTime, "mintime", 50*time.Millisecond, "shortest timed batch of calls of an op")
 	fs.IntVar(&c.warmup, "warmup", 3, "untimed calls of an op before timing it")

@@ -126,7 +126,7 @@ func TestQuickJSON(t *testing.T) {
 	if !slices.Equal(sgemm, want) || count[partMatMul] != 2*len(want) {
 		t.Errorf("matmul results: %d, gonum shapes %v; want cpu and gonum at %v", count[partMatMul], sgemm, want)
 	}
-	if want := []string{"cnn", "lenet"}; !slices.Equal(trained, want) {
+	if want := []string{"cnn", "lenet", "resnet"}; !slices.Equal(trained, want) {
 		t.Errorf("trained models %v, want %v", trained, want)
 	}
 }
@@ -169,7 +169,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(c.batches, []int{64, 256}) || !slices.Equal(c.sizes, []int{128, 256, 512, 1024, 2048}) ||
-		!slices.Equal(c.models, []string{"cnn", "lenet"}) || c.runs != 5 || c.minTime != 50*time.Millisecond ||
+		!slices.Equal(c.models, []string{"cnn", "lenet", "resnet"}) || c.runs != 5 || c.minTime != 50*time.Millisecond ||
 		c.steps != 20 || c.warmSteps != 2 || !c.ops || !c.matmul || !c.cnn || !c.train || c.json || c.markdown ||
 		!slices.Equal(c.backends, backend.Names()) {
 		t.Errorf("defaults = %+v", c)
@@ -199,7 +199,7 @@ func TestParseFlags(t *testing.T) {
 		{"-mintime", "0s"},
 		{"-warmup", "-1"},
 		{"-steps", "0"},
-		{"-models", "cnn,resnet"},
+		{"-models", "cnn,resnet50"},
 		{"extra"},
 		{"-nosuchflag"},
 	} {

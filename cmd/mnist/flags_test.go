@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"image/png"
+	"io"
 	"maps"
 	"math"
 	"math/rand"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/myelin-go/myelin/models"
 	"github.com/myelin-go/myelin/nn/safetensors"
 )
 
@@ -325,5 +327,33 @@ func TestResumeBadMetadata(t *testing.T) {
 		if _, _, err := runCtx(t, context.Background(), dir, "-epochs", "3", "-resume", path); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %s: %v, want an error containing %q", tc.key, tc.value, err, tc.want)
 		}
+	}
+}
+
+// TestResNetDefaults checks that -model resnet takes its own defaults
+// (models.DefaultsFor) for the flags left out, and the flags given
+// otherwise.
+func TestResNetDefaults(t *testing.T) {
+	d := models.DefaultsFor("resnet")
+	c, err := parseFlags([]string{"-model", "resnet"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != d.Epochs || c.lr != d.LR || c.lrDecay != d.LRDecay || c.shift != 2 {
+		t.Errorf("-model resnet: epochs %d, lr %g, lr-decay %g, shift %d; want %d, %g, %g, 2", c.epochs, c.lr, c.lrDecay, c.shift, d.Epochs, d.LR, d.LRDecay)
+	}
+	c, err = parseFlags([]string{"-model", "resnet", "-epochs", "2", "-lr", "0.01", "-lr-decay", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != 2 || c.lr != 0.01 || c.lrDecay != 1 {
+		t.Errorf("-model resnet with flags: epochs %d, lr %g, lr-decay %g; want the flags' 2, 0.01, 1", c.epochs, c.lr, c.lrDecay)
+	}
+	c, err = parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != 4 || c.lr != 0 || c.lrDecay != 0.5 {
+		t.Errorf("cnn: epochs %d, lr %g, lr-decay %g; want the general defaults 4, 0, 0.5", c.epochs, c.lr, c.lrDecay)
 	}
 }

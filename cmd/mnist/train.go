@@ -69,7 +69,7 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 	if !c.json {
 		fmt.Fprintf(stdout, "backend %s: %s\n", tr.Model.Backend().Name(), tr.Model.Backend().Device())
 		fmt.Fprintf(stdout, "model %s, %d parameters; %s, batch %d, %s, random shifts ≤ %d px; %d training and %d %s images\n",
-			c.model, tr.Model.NumParams(), tr.Optimizer, c.batch, scheduleString(tr.Schedule), c.shift, train.Len(), eval.Len(), evalName)
+			c.model, nn.NumParams(tr.Model), tr.Optimizer, c.batch, scheduleString(tr.Schedule), c.shift, train.Len(), eval.Len(), evalName)
 		if tr.Start != (nn.Position{}) {
 			fmt.Fprintf(stdout, "resuming after %d epochs and %d batches\n", tr.Start.Epoch, tr.Start.Batch)
 		}
