@@ -51,6 +51,10 @@ var families = []family{
 	{"RMSpropStep", checkRMSpropStep},
 	{"AdamStep", checkAdamStep},
 	{"AdadeltaStep", checkAdadeltaStep},
+	{"GRUCell", checkGRUCell},
+	{"GRUCellBackward", checkGRUCellBackward},
+	{"LSTMCell", checkLSTMCell},
+	{"LSTMCellBackward", checkLSTMCellBackward},
 	{"Misuse", checkMisuse},
 }
 
