@@ -56,6 +56,14 @@ var families = []family{
 	{"LSTMCell", checkLSTMCell},
 	{"LSTMCellBackward", checkLSTMCellBackward},
 	{"Misuse", checkMisuse},
+	{"Views", checkViews},
+	{"CopyRegion", checkCopyRegion},
+	{"Gather", checkGather},
+	{"ScatterAdd", checkScatterAdd},
+	{"OneHot", checkOneHot},
+	{"CountCorrectLabels", checkCountCorrectLabels},
+	{"BatchMatMul", checkBatchMatMul},
+	{"TryAlloc", checkTryAlloc},
 }
 
 // Run runs the conformance suite: one subtest per op family, each on a new
