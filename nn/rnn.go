@@ -60,7 +60,7 @@ type recurrent struct {
 
 // seqBufs are a recurrent layer's tensors and views for one batch size.
 type seqBufs struct {
-	n                 int
+	n                  int
 	xT, gx, gh, hs, cs backend.Tensor
 	y                  backend.Tensor // [N, T, H] when the layer returns the sequence
 	last               backend.Tensor // view of h_T in hs
@@ -73,7 +73,7 @@ type seqBufs struct {
 
 	// Views re-aimed at step t by SliceInto.
 	vgx, vgh, vhPrev, vhNext, vcPrev, vcNext, vdgx, vdgh, vdy backend.Tensor
-	hPrevAll                                                 backend.Tensor // view of h_0 … h_{T−1}
+	hPrevAll                                                  backend.Tensor // view of h_0 … h_{T−1}
 }
 
 // build binds the layer (see Layer.Build). Parameters follow PyTorch:
