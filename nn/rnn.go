@@ -63,7 +63,7 @@ type seqBufs struct {
 	n                  int
 	xT, gx, gh, hs, cs backend.Tensor
 	y                  backend.Tensor // [N, T, H] when the layer returns the sequence
-	last               backend.Tensor // view of h_T in hs
+	last, lastC        backend.Tensor // views of h_T in hs and c_T in cs
 
 	// Backward's, allocated by the first Backward.
 	dyT, dgx, dgh, dxT, dx backend.Tensor
@@ -463,3 +463,28 @@ func (l *LSTM) StateGrad() (dh0, dc0 backend.Tensor) { return l.rec.stateGrad() 
 
 // String returns e.g. "LSTM(128)" or "LSTM(128, sequence)".
 func (l *LSTM) String() string { return describe(cellLSTM, l.Hidden, l.Sequence) }
+
+// lastState returns views of h_T and, for LSTM, c_T of the last Forward.
+func (r *recurrent) lastState() (h, c backend.Tensor) {
+	if r.cur == nil {
+		panic(fmt.Sprintf("nn: %v: LastState before Forward", r.layer))
+	}
+	s := r.cur
+	if s.lastC == nil && r.kind == cellLSTM {
+		T := r.in[0]
+		s.lastC = backend.Slice(r.b, s.cs, T*s.n, (T+1)*s.n)
+	}
+	return s.last, s.lastC
+}
+
+// LastState returns h_T [N, H] of the last Forward (valid until the next),
+// e.g. to continue a sequence with SetState.
+func (l *RNN) LastState() backend.Tensor { h, _ := l.rec.lastState(); return h }
+
+// LastState returns h_T [N, H] of the last Forward (valid until the next),
+// e.g. to continue a sequence with SetState.
+func (l *GRU) LastState() backend.Tensor { h, _ := l.rec.lastState(); return h }
+
+// LastState returns h_T and c_T [N, H] of the last Forward (valid until
+// the next), e.g. to continue a sequence with SetState.
+func (l *LSTM) LastState() (h, c backend.Tensor) { return l.rec.lastState() }
