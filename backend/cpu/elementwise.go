@@ -102,6 +102,7 @@ type biasTask struct {
 	y, b          []float32
 	n, c, spatial int
 	grad          bool
+	beta          float32 // BiasGradAdd's factor of the old db
 }
 
 func (t *biasTask) run(_, lo, hi int) {
@@ -112,7 +113,7 @@ func (t *biasTask) run(_, lo, hi int) {
 			for i := 0; i < t.n; i++ {
 				s += t.k.Sum(t.y[(i*t.c+ch)*t.spatial : (i*t.c+ch+1)*t.spatial])
 			}
-			t.b[ch] = float32(s)
+			t.b[ch] = accumulate(s, t.beta, t.b[ch])
 		}
 	case t.spatial == 1:
 		for i := lo; i < hi; i++ {
@@ -145,11 +146,15 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 
 // BiasGrad overwrites db[c] with Σₙ Σₛ dy[n, c, s]: each plane summed in
 // float64 by the level's Sum kernel, the planes added in order of n.
-func (b *Backend) BiasGrad(dy, db backend.Tensor) {
-	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
-	n, c, spatial := channels("BiasGrad", "dy", tdy, tdb)
+func (b *Backend) BiasGrad(dy, db backend.Tensor) { b.biasGrad("BiasGrad", dy, 0, db) }
+
+// biasGrad is BiasGrad and BiasGradAdd: db = Σₙ Σₛ dy[n, c, s] + beta·db,
+// db's old contents ignored when beta is 0.
+func (b *Backend) biasGrad(op string, dy backend.Tensor, beta float32, db backend.Tensor) {
+	tdy, tdb := b.tensor(op, dy), b.tensor(op, db)
+	n, c, spatial := channels(op, "dy", tdy, tdb)
 	t := biasTasks.Get()
-	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true}
+	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true, beta: beta}
 	parallelDo(c, max(1, elemGrain/(n*spatial)), t)
 	*t = biasTask{}
 	biasTasks.Put(t)

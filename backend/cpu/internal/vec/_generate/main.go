@@ -27,6 +27,7 @@ func main() {
 		emitPool(l)
 		emitRows(l, false)
 		emitRows(l, true)
+		emitAddWideRows(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
