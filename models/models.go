@@ -1,6 +1,7 @@
 // Package models defines the reference MNIST networks that cmd/mnist trains
 // and cmd/bench times, as layer lists for nn.NewSequential on a [1, 28, 28]
-// input.
+// input, and the training settings a model needs beyond cmd/mnist's
+// defaults (DefaultsFor).
 package models
 
 import (
@@ -59,7 +60,40 @@ func LogReg() []nn.Layer {
 	return []nn.Layer{&nn.Flatten{}, &nn.Dense{Units: 10}}
 }
 
-var byName = map[string]func() []nn.Layer{"cnn": CNN, "lenet": LeNet, "logreg": LogReg, "mlp": MLP}
+// GRU returns a recurrent classifier that reads each image row by row:
+// reshape to 28 steps of 28 pixels → GRU 128 → fc 10 on the last step
+// (61,962 parameters).
+func GRU() []nn.Layer {
+	return []nn.Layer{&nn.Reshape{Shape: []int{28, 28}}, &nn.GRU{Hidden: 128}, &nn.Dense{Units: 10}}
+}
+
+// LSTM returns GRU's classifier with an LSTM 128 in place of the GRU
+// (82,186 parameters).
+func LSTM() []nn.Layer {
+	return []nn.Layer{&nn.Reshape{Shape: []int{28, 28}}, &nn.LSTM{Hidden: 128}, &nn.Dense{Units: 10}}
+}
+
+var byName = map[string]func() []nn.Layer{"cnn": CNN, "gru": GRU, "lenet": LeNet, "logreg": LogReg, "lstm": LSTM, "mlp": MLP}
+
+// Defaults are the training settings a model needs other than cmd/mnist's
+// general defaults (4 epochs, Adam at 10⁻³ halved every epoch, random
+// shifts of up to 2 pixels); a zero field keeps the general default.
+type Defaults struct {
+	Epochs  int     // passes over the training set
+	LR      float64 // learning rate of the default optimizer (Adam)
+	LRDecay float64 // factor of the learning rate per epoch
+	NoShift bool    // train without random shifts
+}
+
+// defaults holds the models whose Defaults are not all zero.
+var defaults = map[string]Defaults{
+	"gru":  {Epochs: 6, LR: 2e-3, LRDecay: 0.7, NoShift: true},
+	"lstm": {Epochs: 6, LR: 2e-3, LRDecay: 0.7, NoShift: true},
+}
+
+// DefaultsFor returns the training settings of the named model (the zero
+// Defaults for a model that needs none, or an unknown name).
+func DefaultsFor(name string) Defaults { return defaults[name] }
 
 // Names lists the models ByName knows, sorted.
 func Names() []string {
@@ -71,8 +105,8 @@ func Names() []string {
 	return names
 }
 
-// ByName returns the layers of the named model ("cnn", "lenet", "logreg"
-// or "mlp").
+// ByName returns the layers of the named model ("cnn", "gru", "lenet",
+// "logreg", "lstm" or "mlp").
 func ByName(name string) ([]nn.Layer, error) {
 	f, ok := byName[name]
 	if !ok {

@@ -18,8 +18,10 @@ func TestModels(t *testing.T) {
 		"lenet":  (32*1*25 + 32) + (64*32*25 + 64) + (128*64*4*4 + 128) + (10*128 + 10),
 		"logreg": 10*784 + 10,
 		"mlp":    (512*784 + 512) + (10*512 + 10),
+		"gru":    (3*128*28 + 3*128*128 + 2*3*128) + (10*128 + 10),
+		"lstm":   (4*128*28 + 4*128*128 + 2*4*128) + (10*128 + 10),
 	}
-	if names := models.Names(); !slices.Equal(names, []string{"cnn", "lenet", "logreg", "mlp"}) {
+	if names := models.Names(); !slices.Equal(names, []string{"cnn", "gru", "lenet", "logreg", "lstm", "mlp"}) {
 		t.Errorf("Names() = %v", names)
 	}
 	b := cpu.New()

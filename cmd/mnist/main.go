@@ -107,6 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q (flags only; see -help)", fs.Args())
 	}
+	applyModelDefaults(fs, &c)
 	switch {
 	case c.epochs < 0 || c.epochs == 0 && c.load == "":
 		return c, fmt.Errorf("-epochs %d: want at least 1 (or 0 with -load to evaluate only)", c.epochs)
