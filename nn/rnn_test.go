@@ -66,6 +66,30 @@ func TestRecurrentGradCheck(t *testing.T) {
 	}
 }
 
+// TestTimeDenseGradCheck checks TimeDense after a GRU returning its
+// sequence, with a PerStep loss, by central differences.
+func TestTimeDenseGradCheck(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{4, 3}, 9, &nn.GRU{Hidden: 5, Sequence: true}, &nn.TimeDense{Units: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(10))
+	const n = 2
+	x := randSlice(rng, n*12, -1, 1)
+	y := nn.OneHot([]int{0, 2, 1, 1, 2, 0, 0, 1}, 3)
+	res, err := nn.GradCheck(m, nn.NewPerStep(b, nn.NewSoftmaxCrossEntropy(b)), x, y, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		t.Logf("%-16s RelDiff %.2e  MaxAbsDiff %.2e", r.Name, r.RelDiff, r.MaxAbsDiff)
+		if !(r.RelDiff < 1e-3) {
+			t.Errorf("%s: RelDiff %g, want below 1e-3", r.Name, r.RelDiff)
+		}
+	}
+}
+
 // TestRecurrentParamNames checks PyTorch's names and shapes.
 func TestRecurrentParamNames(t *testing.T) {
 	b := newCPU(t)

@@ -51,3 +51,24 @@ func (l *PerStep) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) 
 
 // String returns e.g. "PerStep(SoftmaxCrossEntropy)".
 func (l *PerStep) String() string { return "PerStep(" + l.Inner.String() + ")" }
+
+// positions returns the number of predictions per sample that accuracy
+// counts: the steps T of a PerStep loss's [T, K] outputs, else 1.
+func positions(l Loss, out []int) int {
+	if _, ok := l.(*PerStep); ok && len(out) >= 2 {
+		return shapeLen(out) / out[len(out)-1]
+	}
+	return 1
+}
+
+// countCorrect adds to count[0] the number of correct arg-max predictions
+// of pred against target: one per sample, or one per step for a PerStep
+// loss.
+func countCorrect(b backend.Backend, l Loss, pred, target, count backend.Tensor) {
+	if ps, ok := l.(*PerStep); ok {
+		s := pred.Shape()
+		k := s[len(s)-1]
+		pred, target = ps.view(pred, s.Len()/k, k), ps.view(target, s.Len()/k, k)
+	}
+	b.CountCorrect(pred, target, count)
+}
