@@ -73,21 +73,31 @@ func TestEmbedding(t *testing.T) {
 	mustPanic(t, "want int32", func() { emb.Forward(b.Alloc(n, steps), false) })
 }
 
-// TestEmbeddingNoAllocs checks that a training step allocates nothing
-// once the buffers exist.
-func TestEmbeddingNoAllocs(t *testing.T) {
+// TestSequenceStepNoAllocs checks that a training step of a language
+// model (Embedding → GRU → TimeDense, PerStep loss, clipping, Adam)
+// allocates nothing once the buffers exist.
+func TestSequenceStepNoAllocs(t *testing.T) {
 	b := newCPU(t)
-	m, err := nn.NewSequential(b, []int{6}, 1, &nn.Embedding{Vocab: 11, Dim: 4}, &nn.GRU{Hidden: 8})
+	m, err := nn.NewSequential(b, []int{6}, 1, &nn.Embedding{Vocab: 11, Dim: 4}, &nn.GRU{Hidden: 8, Sequence: true}, &nn.TimeDense{Units: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := backend.AllocInt32(b, 5, 6)
+	x, labels, target := backend.AllocInt32(b, 5, 6), backend.AllocInt32(b, 5, 6), b.Alloc(5, 6, 11)
 	backend.UploadInt32(b, x, make([]int32, 30))
-	dy := b.Alloc(5, 8)
-	b.Fill(dy, 0.5)
+	backend.UploadInt32(b, labels, make([]int32, 30))
+	backend.OneHot(b, labels, target)
+	loss := nn.NewPerStep(b, nn.NewSoftmaxCrossEntropy(b))
+	opt := nn.NewAdam(b, nn.DefaultAdam(1e-3))
+	clip, err := nn.NewGradClipper(b, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := m.Params()
 	step := func() {
-		m.Forward(x, true)
-		m.Backward(dy)
+		_, g := loss.Loss(m.Forward(x, true), target)
+		m.Backward(g)
+		clip.Clip(params)
+		opt.Step(params)
 	}
 	step()
 	if a := testing.AllocsPerRun(5, step); a != 0 {

@@ -27,13 +27,23 @@ func NewPerStep(b backend.Backend, inner Loss) *PerStep {
 }
 
 // view returns a view of t with the given shape, made once per tensor.
-func (l *PerStep) view(t backend.Tensor, shape ...int) backend.Tensor {
+func (l *PerStep) view(t backend.Tensor, shape []int) backend.Tensor {
 	v, ok := l.views[t]
 	if !ok || !v.Shape().Equal(shape) {
 		v = backend.Reshape(l.b, t, shape...)
 		l.views[t] = v
 	}
 	return v
+}
+
+// rows returns a view of t [N, T, K] as a matrix [N·T, K].
+func (l *PerStep) rows(t backend.Tensor) backend.Tensor {
+	s := t.Shape()
+	k := s[len(s)-1]
+	if v, ok := l.views[t]; ok && len(v.Shape()) == 2 && v.Shape()[1] == k {
+		return v
+	}
+	return l.view(t, []int{s.Len() / k, k})
 }
 
 // Loss implements Loss for pred and target [N, T, K] (at least three
@@ -43,10 +53,8 @@ func (l *PerStep) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) 
 	if len(s) < 3 || !s.Equal(target.Shape()) {
 		panic(fmt.Sprintf("nn: %v: prediction shape %v, target shape %v: want equal shapes [N T K]", l, s, target.Shape()))
 	}
-	k := s[len(s)-1]
-	rows := s.Len() / k
-	loss, g := l.Inner.Loss(l.view(pred, rows, k), l.view(target, rows, k))
-	return loss, l.view(g, s...)
+	loss, g := l.Inner.Loss(l.rows(pred), l.rows(target))
+	return loss, l.view(g, s)
 }
 
 // String returns e.g. "PerStep(SoftmaxCrossEntropy)".
@@ -66,9 +74,7 @@ func positions(l Loss, out []int) int {
 // loss.
 func countCorrect(b backend.Backend, l Loss, pred, target, count backend.Tensor) {
 	if ps, ok := l.(*PerStep); ok {
-		s := pred.Shape()
-		k := s[len(s)-1]
-		pred, target = ps.view(pred, s.Len()/k, k), ps.view(target, s.Len()/k, k)
+		pred, target = ps.rows(pred), ps.rows(target)
 	}
 	b.CountCorrect(pred, target, count)
 }
