@@ -154,6 +154,23 @@ var (
 	tanh    = Activation{Kind: Tanh}
 )
 
+// sigmoidGrad sets d = d∘y∘(1 − y), the gradient through y = σ(a), with
+// tmp as scratch.
+func sigmoidGrad(b Backend, y, d, tmp Tensor) {
+	b.Mul(y, y, tmp)
+	b.Scale(-1, tmp)
+	b.Add(tmp, y, tmp)
+	b.Mul(d, tmp, d)
+}
+
+// tanhGrad sets d = d∘(1 − y²), the gradient through y = tanh a, with tmp
+// as scratch.
+func tanhGrad(b Backend, y, d, tmp Tensor) {
+	b.Mul(y, y, tmp)
+	b.Mul(d, tmp, tmp)
+	b.Axpy(-1, tmp, d)
+}
+
 func gruCellFallback(b Backend, gx, gh, bhh, h, hNew Tensor) {
 	n, hd := h.Shape().Rows(), h.Shape().Cols()
 	s := newGateMajor(b, 4, n, hd) // r, z, n, hn
@@ -178,22 +195,23 @@ func gruCellFallback(b Backend, gx, gh, bhh, h, hNew Tensor) {
 
 func gruCellBackwardFallback(b Backend, gx, gh, h, dhNew, dgx, dgh, dh Tensor) {
 	n, hd := h.Shape().Rows(), h.Shape().Cols()
-	s := newGateMajor(b, 6, n, hd) // r, z, n, hn, two more
+	s := newGateMajor(b, 7, n, hd) // r, z, n, hn, three more
 	defer s.free()
 	s.load(0, gx, 0, 3, false)
 	s.load(3, gh, 2, 1, false)
-	r, z, nn, hn, s0, s1 := s.block(0, 1), s.block(1, 2), s.block(2, 3), s.block(3, 4), s.block(4, 5), s.block(5, 6)
+	r, z, nn, hn := s.block(0, 1), s.block(1, 2), s.block(2, 3), s.block(3, 4)
+	s0, s1, tmp := s.block(4, 5), s.block(5, 6), s.block(6, 7)
 	b.Mul(dhNew, z, dh)
 	b.Copy(s0, dhNew)
 	b.Axpy(-1, dh, s0)
-	b.ActivateBackward(tanh, nn, nn, s0, s0) // s0 = dn
+	tanhGrad(b, nn, s0, tmp) // s0 = dn
 	b.Copy(s1, h)
 	b.Axpy(-1, nn, s1)
 	b.Mul(s1, dhNew, s1)
-	b.ActivateBackward(sigmoid, z, z, s1, s1) // s1 = dz
+	sigmoidGrad(b, z, s1, tmp) // s1 = dz
 	b.Mul(s0, hn, hn)
-	b.ActivateBackward(sigmoid, r, r, hn, hn) // hn = dr
-	b.Mul(s0, r, r)                           // r = dgh_n
+	sigmoidGrad(b, r, hn, tmp) // hn = dr
+	b.Mul(s0, r, r)            // r = dgh_n
 	s.store(dgx, 0, 3, 1)
 	s.store(dgx, 1, 5, 1)
 	s.store(dgx, 2, 4, 1)
@@ -222,23 +240,23 @@ func lstmCellFallback(b Backend, gates, c, cNew, hNew Tensor) {
 
 func lstmCellBackwardFallback(b Backend, gates, c, cNew, dhNew, dc, dgates Tensor) {
 	n, hd := c.Shape().Rows(), c.Shape().Cols()
-	s := newGateMajor(b, 6, n, hd) // i, f, g, o, tanh(c'), dĉ
+	s := newGateMajor(b, 7, n, hd) // i, f, g, o, tanh(c'), dĉ, scratch
 	defer s.free()
 	s.load(0, gates, 0, 4, false)
-	i, f, g, o, tc, dct := s.block(0, 1), s.block(1, 2), s.block(2, 3), s.block(3, 4), s.block(4, 5), s.block(5, 6)
+	i, f, g, o, tc, dct, tmp := s.block(0, 1), s.block(1, 2), s.block(2, 3), s.block(3, 4), s.block(4, 5), s.block(5, 6), s.block(6, 7)
 	b.Activate(tanh, cNew, tc)
 	b.Mul(dhNew, o, dct)
-	b.ActivateBackward(tanh, tc, tc, dct, dct)
+	tanhGrad(b, tc, dct, tmp)
 	b.Add(dct, dc, dct) // dĉ
 	b.Mul(dct, f, dc)
 	b.Mul(dhNew, tc, tc)
-	b.ActivateBackward(sigmoid, o, o, tc, tc) // tc = da_o
+	sigmoidGrad(b, o, tc, tmp) // tc = da_o
 	b.Mul(dct, c, o)
-	b.ActivateBackward(sigmoid, f, f, o, o) // o = da_f
+	sigmoidGrad(b, f, o, tmp) // o = da_f
 	b.Mul(dct, g, f)
-	b.ActivateBackward(sigmoid, i, i, f, f) // f = da_i
+	sigmoidGrad(b, i, f, tmp) // f = da_i
 	b.Mul(dct, i, dct)
-	b.ActivateBackward(tanh, g, g, dct, dct) // dct = da_g
+	tanhGrad(b, g, dct, tmp) // dct = da_g
 	s.store(dgates, 0, 1, 1)
 	s.store(dgates, 1, 3, 1)
 	s.store(dgates, 2, 5, 1)
