@@ -2,8 +2,9 @@
 // backend.Backend.
 //
 // A model is a Sequential: a list of Layers (Dense, Conv2D, MaxPool2D,
-// AvgPool2D, Flatten, Activation, Softmax, BatchNorm, Dropout) built in
-// order for a per-sample input shape. Building validates every layer
+// AvgPool2D, Flatten, Reshape, Activation, Softmax, BatchNorm, Dropout,
+// Embedding, RNN, GRU, LSTM, TimeDense) built in order for a per-sample
+// input shape. Building validates every layer
 // against the shape it receives and initialises the parameters (HeNormal
 // weights and zero biases by default) from a seeded math/rand source, so
 // that a seed reproduces a model exactly.
@@ -38,6 +39,13 @@
 //	t := &nn.Trainer{Model: m, Loss: nn.NewSoftmaxCrossEntropy(b),
 //		Optimizer: nn.NewAdam(b, nn.DefaultAdam(1e-3)), BatchSize: 64, Seed: 1}
 //	stats, err := t.Fit(train, 5, &test)
+//
+// Sequences are batch-first, [N, T, F], or [N, T] int32 tokens
+// (Dataset.Tokens) for an Embedding. The recurrent layers take PyTorch's
+// parameters and gate orders and return the last state or, with
+// Sequence, every step; TimeDense and a PerStep loss then predict at
+// every step, as a language model does. GradClipper clips gradients by
+// their global norm between Backward and the optimizer step.
 //
 // Shapes passed to layers exclude the batch dimension; tensors passed to
 // Forward and Backward include it as their first dimension. Images are NCHW.
