@@ -356,7 +356,8 @@ func (l *RNN) backwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
 func (l *RNN) Params() []*Param { return l.rec.params() }
 
 // SetState sets the initial state h_0 [N, H] of the following Forward
-// calls (nil: zeros). The layer reads it at every Forward.
+// calls (nil: zeros), after Build, which clears it. The layer reads it
+// at every Forward.
 func (l *RNN) SetState(h0 backend.Tensor) { l.rec.h0 = h0 }
 
 // StateGrad returns ∂L/∂h_0 [N, H] from the last Backward, owned by the
@@ -405,7 +406,8 @@ func (l *GRU) backwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
 func (l *GRU) Params() []*Param { return l.rec.params() }
 
 // SetState sets the initial state h_0 [N, H] of the following Forward
-// calls (nil: zeros). The layer reads it at every Forward.
+// calls (nil: zeros), after Build, which clears it. The layer reads it
+// at every Forward.
 func (l *GRU) SetState(h0 backend.Tensor) { l.rec.h0 = h0 }
 
 // StateGrad returns ∂L/∂h_0 [N, H] from the last Backward, owned by the
@@ -453,8 +455,8 @@ func (l *LSTM) backwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
 func (l *LSTM) Params() []*Param { return l.rec.params() }
 
 // SetState sets the initial states h_0 and c_0, [N, H] each, of the
-// following Forward calls (nil: zeros). The layer reads them at every
-// Forward.
+// following Forward calls (nil: zeros), after Build, which clears them.
+// The layer reads them at every Forward.
 func (l *LSTM) SetState(h0, c0 backend.Tensor) { l.rec.h0, l.rec.c0 = h0, c0 }
 
 // StateGrad returns ∂L/∂h_0 and ∂L/∂c_0 [N, H] from the last Backward,
