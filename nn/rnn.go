@@ -54,6 +54,7 @@ type recurrent struct {
 	in                 []int // [T, F]
 	wih, whh, bih, bhh *Param
 	h0, c0             backend.Tensor // initial state of the next Forward, nil for zeros
+	whhT               backend.Tensor // W_hhᵀ [H, G·H], refreshed by every Forward
 	cur                *seqBufs
 	bufs               batchCache[seqBufs]
 }
@@ -102,6 +103,7 @@ func (r *recurrent) build(b backend.Backend, in []int, rng *rand.Rand) ([]int, e
 	r.whh = param("weight_hh_l0", gh, hidden)
 	r.bih = param("bias_ih_l0", gh)
 	r.bhh = param("bias_hh_l0", gh)
+	r.whhT = b.Alloc(hidden, gh)
 	if seq {
 		return []int{in[0], hidden}, nil
 	}
@@ -177,6 +179,9 @@ func (r *recurrent) forward(x backend.Tensor) backend.Tensor {
 	s := r.bufs.get(n, r.alloc)
 	r.cur = s
 	b, T := r.b, r.in[0]
+	// The per-step products read W_hhᵀ untransposed, which the matrix
+	// product packs faster than a transposed operand.
+	transpose(b, r.whhT, r.whh.Value, r.kind.gates()*r.hidden, r.hidden, 1)
 	transpose(b, s.xT, x, n, T, r.in[1])
 	b.MatMul(false, true, 1, s.xT, r.wih.Value, 0, s.gx)
 	b.AddBias(s.gx, r.bih.Value)
@@ -203,16 +208,16 @@ func (r *recurrent) forward(x backend.Tensor) backend.Tensor {
 		r.at(s.vhNext, s.hs, t+1, n)
 		switch r.kind {
 		case cellRNN:
-			b.MatMul(false, true, 1, s.vhPrev, r.whh.Value, 1, s.vgx)
+			b.MatMul(false, false, 1, s.vhPrev, r.whhT, 1, s.vgx)
 			b.Activate(backend.Activation{Kind: backend.Tanh}, s.vgx, s.vhNext)
 		case cellGRU:
 			r.at(s.vgh, s.gh, t, n)
-			b.MatMul(false, true, 1, s.vhPrev, r.whh.Value, 0, s.vgh)
+			b.MatMul(false, false, 1, s.vhPrev, r.whhT, 0, s.vgh)
 			backend.GRUCell(b, s.vgx, s.vgh, r.bhh.Value, s.vhPrev, s.vhNext)
 		case cellLSTM:
 			r.at(s.vcPrev, s.cs, t, n)
 			r.at(s.vcNext, s.cs, t+1, n)
-			b.MatMul(false, true, 1, s.vhPrev, r.whh.Value, 1, s.vgx)
+			b.MatMul(false, false, 1, s.vhPrev, r.whhT, 1, s.vgx)
 			backend.LSTMCell(b, s.vgx, s.vcPrev, s.vcNext, s.vhNext)
 		}
 	}
