@@ -76,6 +76,20 @@
 //     s²·S). Its central differences are of L = Σ y∘r for a random r,
 //     through the batch statistics.
 //
+// Optional op groups (backend.Viewer, backend.Indexer,
+// backend.BatchMatMuler, backend.Allocator) have families of their own
+// ("Views", "CopyRegion", "Gather", "ScatterAdd", "OneHot",
+// "CountCorrectLabels", "BatchMatMul", "TryAlloc"); on a backend that
+// lacks the group, the family is skipped with a message naming it. Views,
+// CopyRegion, Gather, OneHot and CountCorrectLabels move data and must be
+// exact, CopyRegion's accumulation the float32 sum; views used as inputs
+// and outputs of core ops get those ops' tolerances, and the elements of
+// the base outside the view must stay NaN. ScatterAdd must equal, bit for
+// bit, the float32 sum of the table row and the source rows in the order
+// of the indices (the contract makes it deterministic), and also the
+// float64 sum to the summation bound. BatchMatMul has MatMul's bound per
+// product.
+//
 // Central-difference checks add 10⁻⁶ of the largest finite-difference
 // derivative to the bound of the reference check, which covers the float64
 // truncation and rounding error of the differences themselves.
