@@ -83,7 +83,8 @@ func reduceRef(op backend.ReduceOp, x []float32, shape []int, axis int) (want, m
 // reduced shape and, once, the shape with the axis kept as 1; Max also
 // with NaNs among the inputs. Sums and means to γₙ₊₂ of the sum of
 // magnitudes (the old y's term included); Max exactly, or to 2u once y is
-// added.
+// added. An axis out of range or a y of the wrong length must panic naming
+// the op.
 func checkReduce(t *testing.T, b backend.Backend) {
 	r := need[backend.Reducer](t, b)
 	rng := newRand(50)
@@ -137,6 +138,12 @@ func checkReduce(t *testing.T, b backend.Backend) {
 			}
 		}
 	}
+	t.Run("misuse", func(t *testing.T) {
+		x := b.Alloc(2, 3)
+		b.Fill(x, 1)
+		expectPanic(t, "Reduce", "axis 2 of a 2-D x", func() { r.Reduce(backend.ReduceSum, x, 2, b.Alloc(2), 0) })
+		expectPanic(t, "Reduce", "y of 3 elements for axis 1 of 2×3", func() { r.Reduce(backend.ReduceSum, x, 1, b.Alloc(3), 0) })
+	})
 }
 
 // argMaxRef returns, per output position, the index along axis of the first

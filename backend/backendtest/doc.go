@@ -75,6 +75,18 @@
 //     dγ to γ_{M+4}·s·S and dx to 2·|γ|·invStd/M·γ_{M+8}·(M·|dy| + S +
 //     s²·S). Its central differences are of L = Σ y∘r for a random r,
 //     through the batch statistics.
+//   - The optional groups (backend.Math, backend.Reducer; a family whose
+//     group the backend lacks is skipped with a message naming it): Binary,
+//     Sqrt, Square and Reciprocal to 2u, Rsqrt to 4u, Abs, Neg, Clamp and
+//     the Max and Min of Binary exactly, Exp and Log as the transcendental
+//     functions, Affine to 4u of |αx| + |β|; NaNs and infinities exactly
+//     where the float64 reference has them (a value beyond the float32
+//     range counts as infinite). Reduce: sums and means to the sum bound
+//     above with the accumulated β·y among the terms, Max exactly (2u once
+//     β·y is added); ArgMax exactly, the first index on ties and the first
+//     NaN where there is one. BiasGradAdd and ActivateBackwardAdd: the
+//     bounds of BiasGrad and ActivateBackward with the old β·db or β·dx
+//     added (2u of it for ActivateBackwardAdd).
 //
 // Optional op groups (backend.Viewer, backend.Indexer,
 // backend.BatchMatMuler, backend.Allocator) have families of their own

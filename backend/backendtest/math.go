@@ -84,38 +84,16 @@ func binaryInputs(rng *rand.Rand, op backend.BinaryOp, n int, divisor bool) []fl
 	return x
 }
 
-// expectSpecials fails t unless got is NaN exactly where want is, and
-// equal to it (infinities included) where want is infinite; other elements
-// are left to expectClose.
-func expectSpecials(t testing.TB, what string, got []float32, want []float64) bool {
-	t.Helper()
+// specialMismatch returns the first index where got and want disagree on
+// being NaN, or on being infinite with a sign, or −1 if there is none.
+func specialMismatch(got []float32, want []float64) int {
 	for i, w := range want {
 		g := float64(got[i])
-		switch {
-		case math.IsNaN(w) != math.IsNaN(g):
-			t.Errorf("%s: index %d: got %v, want %v", what, i, g, w)
-			return false
-		case math.IsInf(w, 0) && g != w:
-			t.Errorf("%s: index %d: got %v, want %v", what, i, g, w)
-			return false
+		if math.IsNaN(w) != math.IsNaN(g) || ((math.IsInf(w, 0) || math.IsInf(g, 0)) && g != w) {
+			return i
 		}
 	}
-	return true
-}
-
-// finite returns want with its NaNs and infinities replaced by the values
-// got has there (checked by expectSpecials), for expectClose.
-func finite(got []float32, want []float64) []float64 {
-	w := append([]float64(nil), want...)
-	for i, v := range w {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			w[i] = float64(got[i])
-			if math.IsNaN(w[i]) || math.IsInf(w[i], 0) {
-				w[i] = 0
-			}
-		}
-	}
-	return w
+	return -1
 }
 
 // expectElementwise checks an elementwise result with expectWithSpecials,
@@ -126,8 +104,9 @@ func expectElementwise(t testing.TB, what string, got []float32, want []float64,
 }
 
 // expectWithSpecials checks a result that may hold NaNs and infinities:
-// those exactly where the reference has them (a reference beyond the
-// float32 range counting as infinite), the rest to bound.
+// those exactly where the reference has them, infinities with its sign (a
+// reference beyond the float32 range counting as infinite), the rest to
+// bound.
 func expectWithSpecials(t testing.TB, what string, got []float32, want, bound []float64) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -140,28 +119,26 @@ func expectWithSpecials(t testing.TB, what string, got []float32, want, bound []
 			want[i] = math.Copysign(math.Inf(1), w) // overflows float32
 		}
 	}
-	if !expectSpecials(t, what, got, want) {
+	if i := specialMismatch(got, want); i >= 0 {
+		t.Errorf("%s: index %d: got %v, want %v", what, i, got[i], want[i])
 		return
 	}
-	g := append([]float32(nil), got...)
-	for i, v := range g {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			g[i] = 0
+	// The specials matched: compare the rest, the specials as zeros.
+	g, b := append([]float32(nil), got...), append([]float64(nil), bound...)
+	for i, w := range want {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			g[i], want[i], b[i] = 0, 0, 0
 		}
 	}
-	b := append([]float64(nil), bound...)
-	for i := range b {
-		if math.IsNaN(b[i]) || math.IsInf(b[i], 0) {
-			b[i] = 0
-		}
-	}
-	expectClose(t, what, g, finite(got, want), b)
+	expectClose(t, what, g, want, b)
 }
 
 // checkBinaryMath checks Math.Binary for every operation and broadcast
 // form into a NaN-poisoned tensor, with c aliasing each operand of c's
 // shape, with NaNs among the inputs of Max and Min, and the inputs left
-// unchanged. Every result is one rounded operation: 2u relative.
+// unchanged. Every result is one rounded operation: 2u relative. Shapes
+// that do not broadcast, or a c of another shape, must panic naming the
+// op.
 func checkBinaryMath(t *testing.T, b backend.Backend) {
 	m := need[backend.Math](t, b)
 	rng := newRand(40)
@@ -201,6 +178,13 @@ func checkBinaryMath(t *testing.T, b backend.Backend) {
 			})
 		}
 	}
+	t.Run("misuse", func(t *testing.T) {
+		a, c := b.Alloc(2, 3), b.Alloc(2, 3)
+		b.Fill(a, 1)
+		expectPanic(t, "Binary", "shapes 2×3 and 4, which do not broadcast", func() { m.Binary(backend.OpAdd, a, b.Alloc(4), c) })
+		expectPanic(t, "Binary", "c of 3×2 for the broadcast shape 2×3", func() { m.Binary(backend.OpAdd, a, b.Alloc(3), b.Alloc(3, 2)) })
+		expectPanic(t, "Unary", "x of 6 elements and y of 5", func() { m.Unary(backend.OpExp, a, b.Alloc(5)) })
+	})
 	t.Run("scale by a device scalar", func(t *testing.T) {
 		x := uniform(rng, 35, -2, 2)
 		tx, ts := upload(t, b, x, 5, 7), upload(t, b, []float32{-1.5}, 1)

@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -14,7 +15,12 @@ func need[T any](t *testing.T, b backend.Backend) T {
 	t.Helper()
 	g, ok := b.(T)
 	if !ok {
-		t.Skipf("backend %s lacks %v", b.Name(), reflect.TypeFor[T]())
+		t.Skip(needMessage[T](b))
 	}
 	return g
+}
+
+// needMessage is need's skip message: "backend NAME lacks backend.Math".
+func needMessage[T any](b backend.Backend) string {
+	return fmt.Sprintf("backend %s lacks %v", b.Name(), reflect.TypeFor[T]())
 }

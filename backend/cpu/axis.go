@@ -15,9 +15,10 @@ var _ backend.Reducer = (*Backend)(nil)
 // in the level-1 cache while the reduced axis streams past it.
 const axisBlock = 2048
 
-// axisRows is the number of rows of the reduced axis an axis sum adds to
-// its accumulator per pass: few enough streams for the prefetchers, enough
-// to keep the accumulator's loads and stores off the critical path.
+// axisRows is the number of rows of the reduced axis an axis sum or
+// maximum folds into its accumulator per pass: few enough streams for the
+// prefetchers, enough to keep the accumulator's loads and stores off the
+// critical path.
 const axisRows = 8
 
 // axisDims splits x's shape around axis into the elements before it
@@ -60,33 +61,20 @@ func rowSum(k *vec.Kernels, x []float32) float64 {
 	return s
 }
 
-// rowMaxNaN returns the maximum of a non-empty row, or its first NaN.
-func rowMaxNaN(x []float32) float32 {
-	m := x[0]
-	for _, v := range x {
-		if v != v {
-			return v
-		}
-		if v > m {
-			m = v
-		}
-	}
-	return m
-}
-
 // axisTask runs Reduce or ArgMax over a range of items: rows of x when
 // inner is 1 (the reduced axis is the last), else blocks of up to
 // axisBlock columns of one outer index.
 type axisTask struct {
-	k               *vec.Kernels
-	op              backend.ReduceOp
-	argMax          bool
-	x, y            []float32 // y: the reduction, or ArgMax's values (nil if not asked for)
-	idx             []int32
-	n, inner, block int // blocks per outer index
-	beta            float32
-	wide            [][]float64 // per worker: the float64 accumulator of a block
-	narrow          [][]float32 // per worker: the running maximum of a block
+	k        *vec.Kernels
+	op       backend.ReduceOp
+	argMax   bool
+	x, y     []float32 // y: the reduction, or ArgMax's values (nil if not asked for)
+	idx      []int32
+	n, inner int // x as [outer, n, inner], reduced along n
+	block    int // column blocks per outer index
+	beta     float32
+	wide     [][]float64 // per worker: the float64 accumulator of a block
+	narrow   [][]float32 // per worker: the running maximum of a block
 }
 
 func (t *axisTask) run(w, lo, hi int) {
@@ -126,7 +114,7 @@ func (t *axisTask) row(o int) {
 	case backend.ReduceMean:
 		r = rowSum(t.k, x) / float64(t.n)
 	case backend.ReduceMax:
-		r = float64(rowMaxNaN(x))
+		r = float64(t.k.MaxRow(x))
 	}
 	t.y[o] = accumulate(r, t.beta, t.y[o])
 }
@@ -148,8 +136,9 @@ func (t *axisTask) columns(w, o, i0 int) {
 			}
 			return
 		}
-		for j := 1; j < t.n; j++ {
-			t.k.Binary(vec.Max, m, m, rowAt(j))
+		for j := 1; j < t.n; j += axisRows {
+			rows := min(axisRows, t.n-j)
+			t.k.MaxRows(m, t.x[base+j*t.inner:base+(j+rows-1)*t.inner+bw], t.inner, rows)
 		}
 		y := t.y[out : out+bw]
 		for i, v := range m {
@@ -215,7 +204,8 @@ func runAxis(t *axisTask, outer int) {
 // along the last axis by the level's Sum kernel over fixed chunks of
 // sumChunk elements, as Sum; along any other, by adding the rows of the
 // axis in order into a float64 accumulator of up to axisBlock columns. Max
-// is NaN where any element is. Work is split by output position only, so
+// (the level's MaxRow kernel along the last axis, its MaxRows kernel along
+// any other) is NaN where any element is. Work is split by output position only, so
 // the result is the same bits for any GOMAXPROCS.
 func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y backend.Tensor, beta float32) {
 	if op < backend.ReduceSum || op > backend.ReduceMax {

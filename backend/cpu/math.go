@@ -224,8 +224,15 @@ func (b *Backend) Binary(op backend.BinaryOp, a, bt, c backend.Tensor) {
 		t.kind, t.s = mathScalarL, ta.data[0]
 	default:
 		l := broadcastLayout("Binary", ta.shape, tb.shape, tc.shape)
-		if l.nd == 0 { // every shape is all ones
+		switch {
+		case l.nd == 0 || (l.nd == 1 && l.sa[0] == 1 && l.sb[0] == 1): // equal but for 1s
 			t.kind = mathSame
+		case l.nd == 1 && l.sa[0] == 0:
+			t.kind, t.s = mathScalarL, ta.data[0]
+		case l.nd == 1:
+			t.kind, t.s = mathScalarR, tb.data[0]
+		}
+		if l.nd <= 1 {
 			break
 		}
 		t.kind, t.l = mathBroadcast, l

@@ -42,8 +42,8 @@ func benchVsCopy(bm *testing.B, n, bytes int, op func()) {
 // (2²⁴ elements) on one thread at the best kernel level, beside Go's copy
 // of 64 MB: Binary on equal shapes (a, b read, c written), against a [D]
 // row, a [C, 1, 1] per-channel tensor and a one-element tensor, Affine,
-// Unary Exp (x read, y written), and Reduce sums along the leading and the
-// last axis of [4096, 4096] (x read). The targets are a ratio of 0.7 for
+// Unary Exp (x read, y written), and Reduce sums and maxima along the
+// leading and the last axis of [4096, 4096] (x read). The targets are a ratio of 0.7 for
 // the elementwise ops and 0.5 for the reductions.
 func BenchmarkMathVsCopy(bm *testing.B) {
 	const n = 1 << 24
@@ -68,6 +68,8 @@ func BenchmarkMathVsCopy(bm *testing.B) {
 		{"Unary_Exp", 8 * n, func() { b.Unary(backend.OpExp, x, z) }},
 		{"Reduce_axis0", 4 * n, func() { b.Reduce(backend.ReduceSum, x, 0, red, 0) }},
 		{"Reduce_lastaxis", 4 * n, func() { b.Reduce(backend.ReduceSum, x, 1, red, 0) }},
+		{"Reduce_max_axis0", 4 * n, func() { b.Reduce(backend.ReduceMax, x, 0, red, 0) }},
+		{"Reduce_max_lastaxis", 4 * n, func() { b.Reduce(backend.ReduceMax, x, 1, red, 0) }},
 	} {
 		bm.Run(c.name, func(bm *testing.B) { benchVsCopy(bm, n, c.bytes, c.op) })
 	}

@@ -111,7 +111,12 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("%s: unknown part", id)
 		}
 	}
-	if want := len(cnnOps(64)); count[partOps] != want {
+	cb, err := backend.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	if want := len(cnnOps(64)) + len(mathOps(cb, 64)); count[partOps] != want {
 		t.Errorf("%d op results, want %d", count[partOps], want)
 	}
 	want := []string{"128×128×128", "256×256×256"}

@@ -227,3 +227,31 @@ func addWideRowsGeneric(acc []float64, x []float32, ld, rows int) {
 		}
 	}
 }
+
+// maxRowGeneric returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v != v {
+			return quietNaN
+		}
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// maxRowsGeneric sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsGeneric(m, x []float32, ld, rows int) {
+	for r := range rows {
+		row := x[r*ld : r*ld+len(m)]
+		for i, v := range row {
+			m[i] = maxProp(m[i], v)
+		}
+	}
+}

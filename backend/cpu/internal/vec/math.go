@@ -103,3 +103,22 @@ func (k *Kernels) AddWideRows(acc []float64, x []float32, ld, rows int) {
 	check("AddWideRows", (rows-1)*ld+len(acc), len(x))
 	k.addWideRows(acc, x, ld, rows)
 }
+
+// MaxRow returns the largest element of x, −Inf if x is empty, and a NaN if
+// any element is NaN (torch.amax); when +0 and −0 tie, either may be
+// returned.
+func (k *Kernels) MaxRow(x []float32) float32 { return k.maxRow(x) }
+
+// MaxRows folds rows rows of len(m) floats, ld ≥ len(m) apart in x, into
+// the running maxima m: m[i] = max(m[i], x[r·ld+i]) for r = 0, 1, …,
+// rows−1, NaN where any is NaN (as Binary's Max).
+func (k *Kernels) MaxRows(m, x []float32, ld, rows int) {
+	if rows <= 0 || len(m) == 0 {
+		return
+	}
+	if ld < len(m) {
+		panic(fmt.Sprintf("vec: MaxRows: rows %d apart, want at least len(m) = %d", ld, len(m)))
+	}
+	check("MaxRows", (rows-1)*ld+len(m), len(x))
+	k.maxRows(m, x, ld, rows)
+}

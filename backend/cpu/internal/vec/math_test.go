@@ -225,3 +225,70 @@ func TestAddWideRows(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxRow checks MaxRow at every level against a plain loop for every
+// length of lengths, on random rows, rows of negative values only (the
+// masked tail must not contribute a 0), rows with one NaN anywhere and
+// rows with +Inf and −Inf.
+func TestMaxRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, l := range isa.Supported() {
+		k := For(l)
+		for _, n := range lengths() {
+			for variant := range 4 {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+					if variant == 1 {
+						x[i] = -1 - float32(math.Abs(float64(x[i])))
+					}
+				}
+				if n > 0 && variant == 2 {
+					x[r.IntN(n)] = float32(math.NaN())
+				}
+				if n > 0 && variant == 3 {
+					x[r.IntN(n)] = float32(math.Inf(-1))
+					x[r.IntN(n)] = float32(math.Inf(1))
+				}
+				want := float32(math.Inf(-1))
+				for _, v := range x {
+					want = max(want, v)
+				}
+				got := k.MaxRow(x)
+				if !(got == want || (got != got && want != want)) {
+					t.Fatalf("%v n=%d variant %d: MaxRow = %v, want %v", l, n, variant, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestMaxRows checks MaxRows at every level against the generic kernel bit
+// for bit (NaN payloads aside), for every length of lengths and 0 to 9
+// rows, with specials among the values, and with m's elements past len(m)
+// left alone.
+func TestMaxRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, l := range isa.Supported() {
+		k := For(l)
+		for _, n := range lengths() {
+			for rows := range 10 {
+				ld := n + rows%3
+				x := mixed(r, max(0, (rows-1)*ld+n))
+				m := mixed(r, n+3)
+				want := append([]float32(nil), m...)
+				for j := range rows {
+					for i := range n {
+						want[i] = maxProp(want[i], x[j*ld+i])
+					}
+				}
+				k.MaxRows(m[:n], x, ld, rows)
+				for i := range m {
+					if !sameBits(m[i], want[i]) {
+						t.Fatalf("%v n=%d rows=%d: m[%d] = %v, want %v", l, n, rows, i, m[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -249,6 +249,16 @@ func addRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int
 // axis reductions, which reads each acc vector once per call.
 func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
 
+// maxRowAVX512 returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowAVX512(x []float32) float32
+
+// maxRowsAVX512 sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -493,3 +503,13 @@ func addRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, 
 // addition in float64 (exact in its operands): the accumulation of the
 // axis reductions, which reads each acc vector once per call.
 func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)
+
+// maxRowAVX2 returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowAVX2(x []float32) float32
+
+// maxRowsAVX2 sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsAVX2(m []float32, x []float32, ld int, rows int)

@@ -51,4 +51,6 @@ var generic = Kernels{
 	unary:       [numUnOps]func(dst, x []float32){expGeneric, logGeneric, sqrtGeneric, rsqrtGeneric, absGeneric, squareGeneric, recipGeneric, negGeneric},
 	clamp:       clampGeneric,
 	addWideRows: addWideRowsGeneric,
+	maxRow:      maxRowGeneric,
+	maxRows:     maxRowsGeneric,
 }

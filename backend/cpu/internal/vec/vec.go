@@ -73,6 +73,8 @@ type Kernels struct {
 	unary         [numUnOps]func(dst, x []float32)
 	clamp         func(dst, x []float32, lo, hi float32)
 	addWideRows   func(acc []float64, x []float32, ld, rows int)
+	maxRow        func(x []float32) float32
+	maxRows       func(m, x []float32, ld, rows int)
 }
 
 // tables holds the kernel table of every level this build has; the

@@ -58,6 +58,8 @@ var avx2 = Kernels{
 	unary:       [numUnOps]func(dst, x []float32){expAVX2, logAVX2, sqrtAVX2, rsqrtAVX2, absAVX2, squareAVX2, recipAVX2, negAVX2},
 	clamp:       clampAVX2,
 	addWideRows: addWideRowsAVX2,
+	maxRow:      maxRowAVX2,
+	maxRows:     maxRowsAVX2,
 }
 
 // avx512 is the kernel table of the AVX-512 assembly.
@@ -109,4 +111,6 @@ var avx512 = Kernels{
 	unary:       [numUnOps]func(dst, x []float32){expAVX512, logAVX512, sqrtAVX512, rsqrtAVX512, absAVX512, squareAVX512, recipAVX512, negAVX512},
 	clamp:       clampAVX512,
 	addWideRows: addWideRowsAVX512,
+	maxRow:      maxRowAVX512,
+	maxRows:     maxRowsAVX512,
 }

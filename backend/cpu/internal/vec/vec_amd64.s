@@ -6333,6 +6333,187 @@ end_addWideRowsAVX512:
 	VZEROUPPER
 	RET
 
+// func maxRowAVX512(x []float32) float32
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, SSE
+TEXT ·maxRowAVX512(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS cff800000<>+0(SB), Z0
+	VXORPS  Z1, Z1, Z1
+	VMOVUPS cff800000<>+0(SB), Z2
+	VXORPS  Z3, Z3, Z3
+	VMOVUPS cff800000<>+0(SB), Z4
+	VXORPS  Z5, Z5, Z5
+	VMOVUPS cff800000<>+0(SB), Z6
+	VXORPS  Z7, Z7, Z7
+
+block_maxRowAVX512:
+	CMPQ    CX, $0x00000040
+	JL      block_done_maxRowAVX512
+	VMOVUPS (AX), Z8
+	VMAXPS  Z8, Z0, Z0
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z1, Z1
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z8, Z2, Z2
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z3, Z3
+	VMOVUPS 128(AX), Z8
+	VMAXPS  Z8, Z4, Z4
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z5, Z5
+	VMOVUPS 192(AX), Z8
+	VMAXPS  Z8, Z6, Z6
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z7, Z7
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, CX
+	JMP     block_maxRowAVX512
+
+block_done_maxRowAVX512:
+single_maxRowAVX512:
+	CMPQ    CX, $0x00000010
+	JL      single_done_maxRowAVX512
+	VMOVUPS (AX), Z8
+	VMAXPS  Z8, Z0, Z0
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z1, Z1
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     single_maxRowAVX512
+
+single_done_maxRowAVX512:
+	CMPQ      CX, $0x00000000
+	JE        reduce_maxRowAVX512
+	LEAQ      tailmask16<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (AX), K1, Z8
+	VMOVUPS   cff800000<>+0(SB), Z10
+	VBLENDMPS Z8, Z10, K1, Z9
+	VMAXPS    Z9, Z0, Z0
+	VANDPS    c7fffffff<>+0(SB), Z9, Z8
+	VPMAXSD   Z8, Z1, Z1
+
+reduce_maxRowAVX512:
+	VMAXPS        Z2, Z0, Z0
+	VPMAXSD       Z3, Z1, Z1
+	VMAXPS        Z4, Z0, Z0
+	VPMAXSD       Z5, Z1, Z1
+	VMAXPS        Z6, Z0, Z0
+	VPMAXSD       Z7, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTI64X4 $0x01, Z1, Y0
+	VPMAXSD       Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y2, X1
+	VMAXPS        X1, X2, X1
+	VEXTRACTI128  $0x01, Y0, X2
+	VPMAXSD       X2, X0, X2
+	VPSHUFD       $0x0e, X1, X0
+	VMAXPS        X0, X1, X1
+	VPSHUFD       $0x0e, X2, X0
+	VPMAXSD       X0, X2, X2
+	VPSHUFD       $0x01, X1, X0
+	VMAXPS        X0, X1, X1
+	VPSHUFD       $0x01, X2, X0
+	VPMAXSD       X0, X2, X2
+	VMOVD         X2, AX
+	CMPL          AX, $0x7f800000
+	JBE           done_maxRowAVX512
+	VMOVSS        c7fc00000<>+0(SB), X1
+
+done_maxRowAVX512:
+	MOVSS X1, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
+// Requires: AVX, AVX512F
+TEXT ·maxRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ m_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ m_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_maxRowsAVX512
+
+pair_maxRowsAVX512:
+	CMPQ    DX, $0x00000020
+	JL      pair_done_maxRowsAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_maxRowsAVX512:
+	VMOVUPS   (DI), Z2
+	VMAXPS    Z2, Z0, Z2
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z2, K1, Z3
+	VMOVAPS   Z3, Z0
+	VMOVUPS   64(DI), Z2
+	VMAXPS    Z2, Z1, Z2
+	VCMPPS    $0x03, Z1, Z1, K1
+	VBLENDMPS Z1, Z2, K1, Z4
+	VMOVAPS   Z4, Z1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_maxRowsAVX512
+	VMOVUPS   Z0, (AX)
+	VMOVUPS   Z1, 64(AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000020, DX
+	JMP       pair_maxRowsAVX512
+
+pair_done_maxRowsAVX512:
+single_maxRowsAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_maxRowsAVX512
+	VMOVUPS (AX), Z0
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_maxRowsAVX512:
+	VMOVUPS   (DI), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z5
+	VMOVAPS   Z5, Z0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_maxRowsAVX512
+	VMOVUPS   Z0, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       single_maxRowsAVX512
+
+single_done_maxRowsAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_maxRowsAVX512
+	LEAQ      tailmask16<>+0(SB), DI
+	KMOVW     (DI)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	MOVQ      SI, DX
+
+tail_rows_maxRowsAVX512:
+	VMOVUPS.Z (CX), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z6
+	VMOVAPS   Z6, Z0
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       tail_rows_maxRowsAVX512
+	VMOVUPS   Z0, K1, (AX)
+
+end_maxRowsAVX512:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
@@ -11204,5 +11385,186 @@ column_rows_addWideRowsAVX2:
 
 column_done_addWideRowsAVX2:
 end_addWideRowsAVX2:
+	VZEROUPPER
+	RET
+
+// func maxRowAVX2(x []float32) float32
+// Requires: AVX, AVX2, SSE
+TEXT ·maxRowAVX2(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS cff800000<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS cff800000<>+0(SB), Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS cff800000<>+0(SB), Y4
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS cff800000<>+0(SB), Y6
+	VXORPS  Y7, Y7, Y7
+
+block_maxRowAVX2:
+	CMPQ    CX, $0x00000020
+	JL      block_done_maxRowAVX2
+	VMOVUPS (AX), Y8
+	VMAXPS  Y8, Y0, Y0
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y1, Y1
+	VMOVUPS 32(AX), Y8
+	VMAXPS  Y8, Y2, Y2
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y3, Y3
+	VMOVUPS 64(AX), Y8
+	VMAXPS  Y8, Y4, Y4
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y5, Y5
+	VMOVUPS 96(AX), Y8
+	VMAXPS  Y8, Y6, Y6
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y7, Y7
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, CX
+	JMP     block_maxRowAVX2
+
+block_done_maxRowAVX2:
+single_maxRowAVX2:
+	CMPQ    CX, $0x00000008
+	JL      single_done_maxRowAVX2
+	VMOVUPS (AX), Y8
+	VMAXPS  Y8, Y0, Y0
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y1, Y1
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, CX
+	JMP     single_maxRowAVX2
+
+single_done_maxRowAVX2:
+	CMPQ       CX, $0x00000000
+	JE         reduce_maxRowAVX2
+	LEAQ       tailmask8<>+0(SB), DX
+	MOVQ       $0x00000008, BX
+	SUBQ       CX, BX
+	VMOVUPS    (DX)(BX*4), Y8
+	VMASKMOVPS (AX), Y8, Y9
+	VMOVUPS    cff800000<>+0(SB), Y10
+	VBLENDVPS  Y8, Y9, Y10, Y8
+	VMAXPS     Y8, Y0, Y0
+	VANDPS     c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD    Y8, Y1, Y1
+
+reduce_maxRowAVX2:
+	VMAXPS       Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VMAXPS       Y4, Y0, Y0
+	VPMAXSD      Y5, Y1, Y1
+	VMAXPS       Y6, Y0, Y0
+	VPMAXSD      Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X2
+	VEXTRACTI128 $0x01, Y1, X0
+	VPMAXSD      X0, X1, X0
+	VPSHUFD      $0x0e, X2, X1
+	VMAXPS       X1, X2, X2
+	VPSHUFD      $0x0e, X0, X1
+	VPMAXSD      X1, X0, X0
+	VPSHUFD      $0x01, X2, X1
+	VMAXPS       X1, X2, X2
+	VPSHUFD      $0x01, X0, X1
+	VPMAXSD      X1, X0, X0
+	VMOVD        X0, AX
+	CMPL         AX, $0x7f800000
+	JBE          done_maxRowAVX2
+	VMOVSS       c7fc00000<>+0(SB), X2
+
+done_maxRowAVX2:
+	MOVSS X2, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxRowsAVX2(m []float32, x []float32, ld int, rows int)
+// Requires: AVX
+TEXT ·maxRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ m_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ m_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_maxRowsAVX2
+
+pair_maxRowsAVX2:
+	CMPQ    DX, $0x00000010
+	JL      pair_done_maxRowsAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_maxRowsAVX2:
+	VMOVUPS   (DI), Y2
+	VMAXPS    Y2, Y0, Y2
+	VCMPPS    $0x03, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y2, Y0
+	VMOVAPS   Y0, Y0
+	VMOVUPS   32(DI), Y2
+	VMAXPS    Y2, Y1, Y2
+	VCMPPS    $0x03, Y1, Y1, Y3
+	VBLENDVPS Y3, Y1, Y2, Y1
+	VMOVAPS   Y1, Y1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_maxRowsAVX2
+	VMOVUPS   Y0, (AX)
+	VMOVUPS   Y1, 32(AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       pair_maxRowsAVX2
+
+pair_done_maxRowsAVX2:
+single_maxRowsAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_maxRowsAVX2
+	VMOVUPS (AX), Y0
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_maxRowsAVX2:
+	VMOVUPS   (DI), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVAPS   Y0, Y0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_maxRowsAVX2
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       single_maxRowsAVX2
+
+single_done_maxRowsAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_maxRowsAVX2
+	LEAQ       tailmask8<>+0(SB), DI
+	MOVQ       $0x00000008, R8
+	SUBQ       DX, R8
+	VMOVUPS    (DI)(R8*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	MOVQ       SI, DX
+
+tail_rows_maxRowsAVX2:
+	VMASKMOVPS (CX), Y0, Y2
+	VMAXPS     Y2, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+	VMOVAPS    Y1, Y1
+	ADDQ       BX, CX
+	DECQ       DX
+	JNZ        tail_rows_maxRowsAVX2
+	VMASKMOVPS Y1, Y0, (AX)
+
+end_maxRowsAVX2:
 	VZEROUPPER
 	RET

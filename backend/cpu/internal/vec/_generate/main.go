@@ -28,6 +28,8 @@ func main() {
 		emitRows(l, false)
 		emitRows(l, true)
 		emitAddWideRows(l)
+		emitMaxRow(l)
+		emitMaxRows(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {

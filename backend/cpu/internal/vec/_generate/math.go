@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -257,6 +258,164 @@ func emitAddWideRows(l *level) {
 	block("pair", 2*l.lanes, true)
 	block("single", l.lanes, true)
 	block("column", 1, false)
+	Label("end_" + name)
+	VZEROUPPER()
+	RET()
+}
+
+var maxRowDoc = []string{
+	"maxRow returns the largest element of x, −Inf if x is empty, and the",
+	"quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0",
+	"and −0 it returns when they tie is unspecified.",
+}
+
+// emitMaxRow writes maxRow for level l: four running maxima and, for the
+// NaN test, four running maxima of the elements' bits with the sign
+// cleared (a NaN's exceed +Inf's 0x7f800000), over unrolled vectors, one
+// vector at a time and a masked tail whose missing lanes count as −Inf;
+// then both reduced across registers and lanes in a fixed order.
+func emitMaxRow(l *level) {
+	name := "maxRow" + l.suffix
+	TEXT(name, NOSPLIT, "func(x []float32) float32")
+	Doc(append([]string{name + strings.TrimPrefix(maxRowDoc[0], "maxRow")}, maxRowDoc[1:]...)...)
+	p, n := GP64(), GP64()
+	Load(Param("x").Base(), p)
+	Load(Param("x").Len(), n)
+	const u = 4
+	var m, bits [u]reg.VecVirtual
+	for j := range u {
+		m[j] = l.creg(float32(math.Inf(-1)))
+		bits[j] = l.zero()
+	}
+	// add folds the vector v into accumulator pair j.
+	add := func(j int, v reg.VecVirtual) {
+		VMAXPS(v, m[j], m[j])
+		a := l.op3(VANDPS, cbits(0x7fffffff), v)
+		VPMAXSD(a, bits[j], bits[j])
+	}
+	loop := func(label string, vectors int) {
+		Label(label + "_" + name)
+		CMPQ(n, U32(vectors*l.lanes))
+		JL(LabelRef(label + "_done_" + name))
+		for j := range vectors {
+			v := l.vec()
+			VMOVUPS(Mem{Base: p, Disp: j * l.bytes()}, v)
+			add(j, v)
+		}
+		ADDQ(U32(vectors*l.bytes()), p)
+		SUBQ(U32(vectors*l.lanes), n)
+		JMP(LabelRef(label + "_" + name))
+		Label(label + "_done_" + name)
+	}
+	loop("block", u)
+	loop("single", 1)
+	CMPQ(n, U32(0))
+	JE(LabelRef("reduce_" + name))
+	k := l.tailMask(n)
+	v := l.vec()
+	l.load(Mem{Base: p}, v, k)
+	add(0, l.blend(k, v, l.creg(float32(math.Inf(-1)))))
+	Label("reduce_" + name)
+	for j := 1; j < u; j++ {
+		VMAXPS(m[j], m[0], m[0])
+		VPMAXSD(bits[j], bits[0], bits[0])
+	}
+	x, b := m[0], bits[0]
+	if l.avx512 {
+		hx, hb := YMM(), YMM()
+		VEXTRACTF64X4(U8(1), x, hx)
+		VMAXPS(hx, x.AsY(), hx)
+		VEXTRACTI64X4(U8(1), b, hb)
+		VPMAXSD(hb, b.AsY(), hb)
+		x, b = hx, hb
+	}
+	xx, bx := XMM(), XMM()
+	VEXTRACTF128(U8(1), x, xx)
+	VMAXPS(xx, x.AsX(), xx)
+	VEXTRACTI128(U8(1), b, bx)
+	VPMAXSD(bx, b.AsX(), bx)
+	for _, imm := range []uint8{0x0e, 0x01} { // lanes 2, 3 onto 0, 1; then lane 1 onto 0
+		t, tb := XMM(), XMM()
+		VPSHUFD(U8(imm), xx, t)
+		VMAXPS(t, xx, xx)
+		VPSHUFD(U8(imm), bx, tb)
+		VPMAXSD(tb, bx, bx)
+	}
+	g := GP32()
+	VMOVD(bx, g)
+	CMPL(g, U32(0x7f800000))
+	JBE(LabelRef("done_" + name))
+	VMOVSS(cbits(0x7fc00000), xx)
+	Label("done_" + name)
+	Store(xx, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+var maxRowsDoc = []string{
+	"maxRows sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for",
+	"every i < len(m), NaN where any of them is NaN (m's NaN first): the",
+	"axis maxima, which read each m vector once per call.",
+}
+
+// emitMaxRows writes maxRows for level l: for each block of two vectors of
+// columns (then one, then a masked vector of the last columns), the running
+// maxima are loaded into registers, the rows folded in with maxProp in
+// order and the maxima stored.
+func emitMaxRows(l *level) {
+	name := "maxRows" + l.suffix
+	TEXT(name, NOSPLIT, "func(m []float32, x []float32, ld, rows int)")
+	Doc(append([]string{name + strings.TrimPrefix(maxRowsDoc[0], "maxRows")}, maxRowsDoc[1:]...)...)
+	mp, x, n, ld, rows := GP64(), GP64(), GP64(), GP64(), GP64()
+	Load(Param("m").Base(), mp)
+	Load(Param("x").Base(), x)
+	Load(Param("m").Len(), n)
+	Load(Param("ld"), ld)
+	Load(Param("rows"), rows)
+	SHLQ(U8(2), ld)
+	CMPQ(rows, U32(0))
+	JE(LabelRef("end_" + name))
+
+	// block folds the rows into vectors vectors of columns at mp and x,
+	// under the mask k unless it is nil.
+	block := func(label string, vectors int, k mask) {
+		acc := make([]reg.VecVirtual, vectors)
+		for j := range acc {
+			acc[j] = l.vec()
+			l.load(Mem{Base: mp, Disp: j * l.bytes()}, acc[j], k)
+		}
+		p, r := GP64(), GP64()
+		MOVQ(x, p)
+		MOVQ(rows, r)
+		Label(label + "_rows_" + name)
+		for j := range acc {
+			v := l.vec()
+			l.load(Mem{Base: p, Disp: j * l.bytes()}, v, k)
+			VMOVAPS(l.maxProp(acc[j], v), acc[j]) // the same register on every pass
+		}
+		ADDQ(ld, p)
+		DECQ(r)
+		JNZ(LabelRef(label + "_rows_" + name))
+		for j := range acc {
+			l.store(acc[j], Mem{Base: mp, Disp: j * l.bytes()}, k)
+		}
+	}
+	loop := func(label string, vectors int) {
+		Label(label + "_" + name)
+		CMPQ(n, U32(vectors*l.lanes))
+		JL(LabelRef(label + "_done_" + name))
+		block(label, vectors, nil)
+		ADDQ(U32(vectors*l.bytes()), x)
+		ADDQ(U32(vectors*l.bytes()), mp)
+		SUBQ(U32(vectors*l.lanes), n)
+		JMP(LabelRef(label + "_" + name))
+		Label(label + "_done_" + name)
+	}
+	loop("pair", 2)
+	loop("single", 1)
+	CMPQ(n, U32(0))
+	JE(LabelRef("end_" + name))
+	block("tail", 1, l.tailMask(n))
 	Label("end_" + name)
 	VZEROUPPER()
 	RET()
