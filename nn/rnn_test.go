@@ -90,6 +90,32 @@ func TestTimeDenseGradCheck(t *testing.T) {
 	}
 }
 
+// TestReshapeGradCheck checks Reshape in front of a recurrent layer, as
+// the row-by-row MNIST models use it, by central differences.
+func TestReshapeGradCheck(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{1, 4, 3}, 12, &nn.Reshape{Shape: []int{4, 3}}, &nn.LSTM{Hidden: 3}, &nn.Dense{Units: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Layers()[0].String(); got != "Reshape(4×3)" {
+		t.Errorf("String() = %q", got)
+	}
+	rng := rand.New(rand.NewSource(13))
+	res, err := nn.GradCheck(m, nn.NewSoftmaxCrossEntropy(b), randSlice(rng, 2*12, -1, 1), nn.OneHot([]int{1, 0}, 2), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !(r.RelDiff < 1e-3) {
+			t.Errorf("%s: RelDiff %g, want below 1e-3", r.Name, r.RelDiff)
+		}
+	}
+	if _, err := nn.NewSequential(b, []int{1, 4, 3}, 1, &nn.Reshape{Shape: []int{5, 3}}); err == nil {
+		t.Error("Reshape of 12 values to [5 3] built, want an error")
+	}
+}
+
 // TestRecurrentParamNames checks PyTorch's names and shapes.
 func TestRecurrentParamNames(t *testing.T) {
 	b := newCPU(t)
