@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"strings"
 
 	"github.com/myelin-go/myelin/models"
 )
@@ -25,4 +27,33 @@ func applyModelDefaults(fs *flag.FlagSet, c *config) {
 	if d.NoShift && !set["shift"] {
 		c.shift = 0
 	}
+}
+
+// modelDefaultsHelp describes the models' own defaults for -model's help.
+func modelDefaultsHelp() string {
+	var parts []string
+	for _, name := range models.Names() {
+		d := models.DefaultsFor(name)
+		if d == (models.Defaults{}) {
+			continue
+		}
+		p := name + ":"
+		if d.Epochs > 0 {
+			p += fmt.Sprintf(" -epochs %d", d.Epochs)
+		}
+		if d.LR > 0 {
+			p += fmt.Sprintf(" -lr %g (adam)", d.LR)
+		}
+		if d.LRDecay > 0 {
+			p += fmt.Sprintf(" -lr-decay %g", d.LRDecay)
+		}
+		if d.NoShift {
+			p += " -shift 0"
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (defaults unless given: " + strings.Join(parts, "; ") + ")"
 }

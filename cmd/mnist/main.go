@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.backend, "backend", "", `compute backend: auto, cpu or cuda (default $`+backend.EnvVar+`, else auto)`)
 	fs.StringVar(&c.data, "data", "data/mnist", "directory with the four MNIST IDX files (raw or .gz)")
 	fs.BoolVar(&c.download, "download", true, "download the data into -data when it is missing")
-	fs.StringVar(&c.model, "model", "cnn", "network: "+strings.Join(models.Names(), ", "))
+	fs.StringVar(&c.model, "model", "cnn", "network: "+strings.Join(models.Names(), ", ")+modelDefaultsHelp())
 	fs.StringVar(&c.optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optimizerNames, ", "))
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (0: the optimizer's default, see -help)")
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of the momentum and nesterov optimizers")
