@@ -22,8 +22,10 @@ func TestModels(t *testing.T) {
 		"resnet": (16*9 + 2*16) + 2*(16*16*9+2*16) +
 			(32*16*9 + 32*32*9 + 2*2*32 + 32*16 + 2*32) +
 			(64*32*9 + 64*64*9 + 2*2*64 + 64*32 + 2*64) + (10*64 + 10),
+		"gru":  (3*128*28 + 3*128*128 + 2*3*128) + (10*128 + 10),
+		"lstm": (4*128*28 + 4*128*128 + 2*4*128) + (10*128 + 10),
 	}
-	if names := models.Names(); !slices.Equal(names, []string{"cnn", "lenet", "logreg", "mlp", "resnet"}) {
+	if names := models.Names(); !slices.Equal(names, []string{"cnn", "gru", "lenet", "logreg", "lstm", "mlp", "resnet"}) {
 		t.Errorf("Names() = %v", names)
 	}
 	b := cpu.New()

@@ -14,6 +14,10 @@
 // seed reproduces a model exactly. Everything that trains or saves a
 // model takes a Model, the interface Sequential implements.
 //
+// Sequences are batch-first, [N, T, F], or [N, T] int32 tokens
+// (Dataset.Tokens) for an Embedding; Reshape, Embedding, RNN, GRU, LSTM and
+// TimeDense are layers like the others.
+//
 // Every computation goes through the Backend: parameters, activations and
 // gradients live in backend tensors, and this package never touches device
 // memory directly. Layers keep their activation and gradient buffers per
@@ -44,6 +48,13 @@
 //	t := &nn.Trainer{Model: m, Loss: nn.NewSoftmaxCrossEntropy(b),
 //		Optimizer: nn.NewAdam(b, nn.DefaultAdam(1e-3)), BatchSize: 64, Seed: 1}
 //	stats, err := t.Fit(train, 5, &test)
+//
+// Sequences are batch-first, [N, T, F], or [N, T] int32 tokens
+// (Dataset.Tokens) for an Embedding. The recurrent layers take PyTorch's
+// parameters and gate orders and return the last state or, with
+// Sequence, every step; TimeDense and a PerStep loss then predict at
+// every step, as a language model does. GradClipper clips gradients by
+// their global norm between Backward and the optimizer step.
 //
 // Shapes passed to layers exclude the batch dimension; tensors passed to
 // Forward and Backward include it as their first dimension. Images are NCHW.

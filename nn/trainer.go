@@ -20,8 +20,8 @@ const progressInterval = 250 * time.Millisecond
 
 // EpochStats is what Fit reports after each epoch. Accuracies are the
 // fraction of samples whose prediction and target have their arg-max at the
-// same index; they are NaN for a model with a single output, where that
-// means nothing.
+// same index (of steps, with a PerStep loss); they are NaN for a model with
+// a single output, where that means nothing.
 type EpochStats struct {
 	Epoch               int     // 1-based
 	TrainLoss, TrainAcc float64 // averaged over the epoch's training samples, as the model was while it learnt
@@ -177,7 +177,7 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 			x, y := ld.load(perm, i, j)
 			pred, loss := t.step(x, y, params)
 			b.Axpy(float32(j-i), loss, lossSum)
-			b.CountCorrect(pred, y, correct)
+			countCorrect(b, t.Loss, pred, y, correct)
 			pos.Batch = k + 1
 			if t.OnBatch != nil {
 				if now := time.Now(); k == first || k == batches-1 || now.Sub(lastRead) >= progressInterval {
@@ -248,6 +248,9 @@ func (t *Trainer) checkFit(train Dataset, epochs int, eval *Dataset) error {
 	if err := t.checkData("training set", train, true); err != nil {
 		return err
 	}
+	if t.Augment != nil && train.Tokens != nil {
+		return errors.New("nn: Fit: Augment transforms float samples; the training set holds Tokens")
+	}
 	if eval != nil {
 		if err := t.checkData("evaluation set", *eval, true); err != nil {
 			return err
@@ -302,7 +305,7 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 		pred := t.Model.Forward(x, false)
 		l, _ := t.Loss.Loss(pred, y)
 		b.Axpy(float32(j-i), l, lossSum)
-		b.CountCorrect(pred, y, correct)
+		countCorrect(b, t.Loss, pred, y, correct)
 	}
 	if err := b.Sync(); err != nil {
 		return 0, 0, fmt.Errorf("nn: Evaluate: %w", err)
@@ -378,11 +381,13 @@ func (t *Trainer) checkData(what string, d Dataset, withY bool) error {
 	return nil
 }
 
-// accuracy returns correct/n, or NaN when the model has a single output.
+// accuracy returns correct/n (correct/(n·T) with a PerStep loss, which
+// counts every step), or NaN when the model has a single output.
 func (t *Trainer) accuracy(correct float64, n int) float64 {
 	if shapeLen(t.Model.OutShape()) == 1 {
 		return math.NaN()
 	}
+	n *= positions(t.Loss, t.Model.OutShape())
 	return correct / float64(n)
 }
 

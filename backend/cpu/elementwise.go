@@ -1,7 +1,6 @@
 package cpu
 
 import (
-
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
@@ -83,7 +82,6 @@ func (b *Backend) Axpy(alpha float32, x, y backend.Tensor) {
 	b.elementwise(opAxpy, tx.data, nil, ty.data, alpha)
 }
 
-
 // biasTask adds or sums per-channel values over a range of items: planes
 // (n, c) for AddBias with a spatial extent, rows n without one, channels
 // for BiasGrad.
@@ -143,6 +141,15 @@ func (b *Backend) BiasGrad(dy, db backend.Tensor) { b.biasGrad("BiasGrad", dy, 0
 func (b *Backend) biasGrad(op string, dy backend.Tensor, beta float32, db backend.Tensor) {
 	tdy, tdb := b.tensor(op, dy), b.tensor(op, db)
 	n, c, spatial := check.Channels(op, "dy", tdy.shape, tdb.shape)
+	if spatial == 1 {
+		// A matrix [N, C]: its column sums, which the axis reduction adds
+		// a block of rows at a time (a plane of one element per Sum call
+		// costs a call per element).
+		t := axisTasks.Get()
+		t.k, t.op, t.x, t.y, t.n, t.inner, t.beta = vec.For(b.level), backend.ReduceSum, tdy.data, tdb.data, n, c, beta
+		runAxis(t, 1)
+		return
+	}
 	t := biasTasks.Get()
 	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true, beta: beta}
 	parallelDo(c, max(1, elemGrain/(n*spatial)), t)
