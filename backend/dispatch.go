@@ -207,4 +207,5 @@ var optionalGroups = []struct {
 	{"Indexer", func(b Backend) bool { _, ok := b.(Indexer); return ok }},
 	{"BatchMatMuler", func(b Backend) bool { _, ok := b.(BatchMatMuler); return ok }},
 	{"Allocator", func(b Backend) bool { _, ok := b.(Allocator); return ok }},
+	{"Recurrent", func(b Backend) bool { _, ok := b.(Recurrent); return ok }},
 }

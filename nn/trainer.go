@@ -113,8 +113,9 @@ func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, e
 // Other errors: the data do not fit the model, the configuration is
 // invalid, the backend fails (Backend.Sync) or OnEpoch stops it. The same
 // seeds on the same backend give the same results.
-func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) ([]EpochStats, Position, error) {
-	pos := t.Start
+func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) (stats []EpochStats, pos Position, err error) {
+	defer outOfMemory("Fit", &err)
+	pos = t.Start
 	if err := t.checkFit(train, epochs, eval); err != nil {
 		return nil, pos, err
 	}
@@ -145,7 +146,6 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 	perm := make([]int, n)
 	swap := func(i, j int) { perm[i], perm[j] = perm[j], perm[i] }
 
-	var stats []EpochStats
 	for epoch := pos.Epoch + 1; epoch <= epochs; epoch++ {
 		if t.Schedule != nil {
 			lr := t.Schedule.LR(t.BaseLR, epoch-1)
@@ -225,6 +225,23 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 	return stats, pos, nil
 }
 
+// outOfMemory turns a panic whose value is an error wrapping
+// backend.ErrOutOfMemory (how Alloc fails when the device is full) into
+// *err, which names op and says what to do; any other panic goes on. The
+// model keeps the weights of the last finished batch and the returned
+// Position says which that is, so a checkpoint can still be written.
+func outOfMemory(op string, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e, ok := r.(error); ok && errors.Is(e, backend.ErrOutOfMemory) {
+		*err = fmt.Errorf("nn: %s: %w; use a smaller batch size or a smaller model", op, e)
+		return
+	}
+	panic(r)
+}
+
 // step trains the model on one batch: forward, loss, backward and an
 // optimizer step. It returns the model's output and the batch's mean loss,
 // both on the device.
@@ -284,6 +301,7 @@ func streamSeed(seed int64, epoch, k int) int64 {
 // a model with a single output) of the model over d, run in inference mode
 // in batches of BatchSize.
 func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
+	defer outOfMemory("Evaluate", &err)
 	if err := t.check(true, false); err != nil {
 		return 0, 0, err
 	}
@@ -317,7 +335,8 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 // Predict returns the model's outputs for the samples of d (d.Y is not
 // used): Len rows of prod(OutShape) values, computed in inference mode in
 // batches of BatchSize.
-func (t *Trainer) Predict(d Dataset) ([]float32, error) {
+func (t *Trainer) Predict(d Dataset) (out []float32, err error) {
+	defer outOfMemory("Predict", &err)
 	if err := t.check(false, false); err != nil {
 		return nil, err
 	}
@@ -329,7 +348,7 @@ func (t *Trainer) Predict(d Dataset) ([]float32, error) {
 	outLen := shapeLen(t.Model.OutShape())
 	ld := newLoader(b, d, min(bs, n), false)
 	defer ld.free()
-	out := make([]float32, n*outLen)
+	out = make([]float32, n*outLen)
 	for i := 0; i < n; i += bs {
 		j := min(i+bs, n)
 		x, _ := ld.load(nil, i, j)
