@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/myelin-go/myelin/backend"
@@ -46,5 +47,44 @@ func TestCoreOnlyBackend(t *testing.T) {
 		if full[i] != core[i] {
 			t.Errorf("epoch %d: train loss %v on the core-only backend, %v on the full one", i+1, core[i], full[i])
 		}
+	}
+}
+
+// TestCoreOnlyLacksOps checks that layers needing an optional op group
+// fail on a core-only backend with the message that names the op, the
+// backend and the interface: a GRU (it takes time steps as views)
+// and an Embedding (Gather).
+func TestCoreOnlyLacksOps(t *testing.T) {
+	b := coreOnly{newCPU(t)}
+	for _, tc := range []struct {
+		in    []int
+		layer nn.Layer
+		want  string
+	}{
+		{[]int{5, 3}, &nn.GRU{Hidden: 4}, `backend: op Slice is not implemented by backend "cpu" (it implements backend.Viewer to provide it)`},
+		{[]int{5}, &nn.Embedding{Vocab: 7, Dim: 3}, `backend: op Gather is not implemented by backend "cpu" (it implements backend.Indexer to provide it)`},
+	} {
+		m, err := nn.NewSequential(b, tc.in, 1, tc.layer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The input as the loader makes it: int32 tokens for the Embedding
+		// (made by the wrapped backend, which has the Indexer).
+		shape := append([]int{2}, tc.in...)
+		x := b.Alloc(shape...)
+		b.Fill(x, 0)
+		if _, ok := tc.layer.(*nn.Embedding); ok {
+			x = b.Backend.(backend.Indexer).AllocInt32(shape...)
+		}
+		func() {
+			defer func() {
+				r := recover()
+				var ue *backend.UnimplementedError
+				if err, ok := r.(error); !ok || !errors.As(err, &ue) || err.Error() != tc.want {
+					t.Errorf("%v on a core-only backend: panic %v, want %q", tc.layer, r, tc.want)
+				}
+			}()
+			m.Forward(x, true)
+		}()
 	}
 }
