@@ -212,7 +212,7 @@ func TestResNetSaveLoad(t *testing.T) {
 		t.Fatalf("output %q: %v", stdout.String(), err)
 	}
 	stdout.Reset()
-	args = []string{"-data", dir, "-download=false", "-backend", "cpu", "-model", "resnet", "-epochs", "0", "-json", "-load", weights}
+	args = []string{"-data", dir, "-download=false", "-backend", "cpu", "-model", "resnet", "-epochs", "0", "-batch", "32", "-json", "-load", weights}
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("run -load: %v\nstderr: %s", err, stderr.String())
 	}
