@@ -63,11 +63,13 @@ func (e *Embedding) Forward(x backend.Tensor, train bool) backend.Tensor {
 // Backward implements Layer: it writes ∂L/∂W and returns nil, since
 // integer indices have no gradient.
 func (e *Embedding) Backward(dy backend.Tensor) backend.Tensor {
-	e.backwardParams(dy)
+	e.BackwardParams(dy)
 	return nil
 }
 
-func (e *Embedding) backwardParams(dy backend.Tensor) {
+// BackwardParams implements ParamGrader: the weight's gradient, the
+// scatter-add of dy into the rows the last Forward gathered.
+func (e *Embedding) BackwardParams(dy backend.Tensor) {
 	if e.cur == nil {
 		panicNoForward(e)
 	}

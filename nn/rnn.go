@@ -350,7 +350,8 @@ func (l *RNN) Forward(x backend.Tensor, train bool) backend.Tensor { return l.re
 // Backward implements Layer by backpropagation through time.
 func (l *RNN) Backward(dy backend.Tensor) backend.Tensor { return l.rec.backward(dy, true) }
 
-func (l *RNN) backwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
+// BackwardParams implements ParamGrader: Backward without ∂L/∂x.
+func (l *RNN) BackwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
 
 // Params implements Layer: weight_ih_l0, weight_hh_l0, bias_ih_l0,
 // bias_hh_l0.
@@ -400,7 +401,8 @@ func (l *GRU) Forward(x backend.Tensor, train bool) backend.Tensor { return l.re
 // Backward implements Layer by backpropagation through time.
 func (l *GRU) Backward(dy backend.Tensor) backend.Tensor { return l.rec.backward(dy, true) }
 
-func (l *GRU) backwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
+// BackwardParams implements ParamGrader: Backward without ∂L/∂x.
+func (l *GRU) BackwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
 
 // Params implements Layer: weight_ih_l0, weight_hh_l0, bias_ih_l0,
 // bias_hh_l0.
@@ -449,7 +451,8 @@ func (l *LSTM) Forward(x backend.Tensor, train bool) backend.Tensor { return l.r
 // Backward implements Layer by backpropagation through time.
 func (l *LSTM) Backward(dy backend.Tensor) backend.Tensor { return l.rec.backward(dy, true) }
 
-func (l *LSTM) backwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
+// BackwardParams implements ParamGrader: Backward without ∂L/∂x.
+func (l *LSTM) BackwardParams(dy backend.Tensor) { l.rec.backward(dy, false) }
 
 // Params implements Layer: weight_ih_l0, weight_hh_l0, bias_ih_l0,
 // bias_hh_l0.

@@ -90,7 +90,8 @@ func (d *TimeDense) Backward(dy backend.Tensor) backend.Tensor {
 	return s.dx
 }
 
-func (d *TimeDense) backwardParams(dy backend.Tensor) { d.backwardParams2(dy) }
+// BackwardParams implements ParamGrader: Backward without ∂L/∂x.
+func (d *TimeDense) BackwardParams(dy backend.Tensor) { d.backwardParams2(dy) }
 
 // backwardParams2 writes the parameters' gradients and returns dy's
 // matrix view.
