@@ -100,3 +100,55 @@ func CheckGeomShape[G geometry](who Check, op, name string, s Shape, g G, want .
 		panic(fmt.Sprintf("%s: %s: %s has shape %v, want %v for geometry %+v", who, op, name, s, Shape(slices.Clone(want)), g))
 	}
 }
+
+// Region checks a CopyRegion call: every box size is non-negative and, when
+// the box is not empty, each region stays inside its tensor (dst of shape
+// dst, src of shape src), whatever the signs of its strides. It returns the
+// number of elements in the box (0: nothing to copy).
+func (c Check) Region(op string, dst Shape, dr Region, src Shape, sr Region, size [4]int) (total int) {
+	total = 1
+	for _, s := range size {
+		if s < 0 {
+			panic(fmt.Sprintf("%s: %s: negative box size %v", c, op, size))
+		}
+		total *= s
+	}
+	if total > 0 {
+		c.region(op, "dst", dst, dr, size)
+		c.region(op, "src", src, sr, size)
+	}
+	return total
+}
+
+// region panics unless every element of the non-empty box size at r lies in
+// a tensor of shape s; name names the tensor.
+func (c Check) region(op, name string, s Shape, r Region, size [4]int) {
+	n := s.Len()
+	lo, hi := r.Offset, r.Offset
+	ok := lo >= 0 && lo < n
+	for k := 0; ok && k < 4; k++ {
+		if size[k] == 1 {
+			continue
+		}
+		st := r.Strides[k]
+		if st < 0 {
+			st = -st
+		}
+		// (size−1)·|stride| must fit in the n−1 elements' span; the
+		// division keeps the product from overflowing.
+		if st > 0 && size[k]-1 > (n-1)/st {
+			ok = false
+			break
+		}
+		if r.Strides[k] < 0 {
+			lo -= (size[k] - 1) * st
+		} else {
+			hi += (size[k] - 1) * st
+		}
+		ok = lo >= 0 && hi < n
+	}
+	if !ok {
+		panic(fmt.Sprintf("%s: %s: %s region (offset %d, strides %v) with box size %v reaches outside %s of shape %v (%d elements)",
+			c, op, name, r.Offset, r.Strides, size, name, s, n))
+	}
+}

@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/myelin-go/myelin/backend"
@@ -59,5 +60,38 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per run of passing checks, want 0", allocs)
+	}
+}
+
+func TestCheckRegion(t *testing.T) {
+	const c = backend.Check("dev")
+	x := backend.Shape{4, 5}
+	for _, tc := range []struct {
+		r    backend.Region
+		size [4]int
+		ok   bool
+	}{
+		{backend.Region{Offset: 0, Strides: [4]int{0, 0, 5, 1}}, [4]int{1, 1, 4, 5}, true},
+		{backend.Region{Offset: 19, Strides: [4]int{0, 0, -5, -1}}, [4]int{1, 1, 4, 5}, true}, // reversed
+		{backend.Region{Offset: 2, Strides: [4]int{0, 0, 1, 5}}, [4]int{1, 1, 3, 4}, true},    // transposed
+		{backend.Region{Offset: 1, Strides: [4]int{0, 0, 5, 1}}, [4]int{1, 1, 4, 5}, false},
+		{backend.Region{Offset: 18, Strides: [4]int{0, 0, -5, -1}}, [4]int{1, 1, 4, 5}, false},
+		{backend.Region{Offset: -1, Strides: [4]int{0, 0, 0, 1}}, [4]int{1, 1, 1, 2}, false},
+		{backend.Region{Offset: 0, Strides: [4]int{0, 0, 1 << 62, 1}}, [4]int{1, 1, 3, 1}, false}, // would overflow
+	} {
+		whole := backend.Region{Strides: [4]int{0, 0, 5, 1}}
+		msg := panicMessage(func() { c.Region("CopyRegion", x, whole, x, tc.r, tc.size) })
+		if tc.ok != (msg == "") {
+			t.Errorf("src region %+v, box %v: panic %q, want ok %v", tc.r, tc.size, msg, tc.ok)
+		}
+		if !tc.ok && !strings.Contains(msg, "dev: CopyRegion: src region") {
+			t.Errorf("src region %+v: message %q does not name the op and the src region", tc.r, msg)
+		}
+	}
+	if n := c.Region("CopyRegion", x, backend.Region{Offset: 99}, x, backend.Region{Offset: -7}, [4]int{1, 0, 3, 1}); n != 0 {
+		t.Errorf("an empty box: %d elements, want 0 (and no bounds check)", n)
+	}
+	if msg := panicMessage(func() { c.Region("CopyRegion", x, backend.Region{}, x, backend.Region{}, [4]int{1, -1, 1, 1}) }); !strings.Contains(msg, "negative box size") {
+		t.Errorf("a negative size: panic %q, want one about the negative box size", msg)
 	}
 }

@@ -166,18 +166,10 @@ func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.
 	if td.dtype != ts.dtype {
 		panic(fmt.Sprintf("cpu: CopyRegion: dst %v holds %v, src %v holds %v: want one element type", td.shape, td.dtype, ts.shape, ts.dtype))
 	}
-	total := 1
-	for _, s := range size {
-		if s < 0 {
-			panic(fmt.Sprintf("cpu: CopyRegion: negative box size %v", size))
-		}
-		total *= s
-	}
+	total := check.Region("CopyRegion", td.shape, dr, ts.shape, sr, size)
 	if total == 0 {
 		return
 	}
-	checkRegion("dst", td, dr, size)
-	checkRegion("src", ts, sr, size)
 
 	// Drop dimensions of size 1 and merge each dimension into the next
 	// when the two are contiguous on both sides, so that, e.g., a box of
@@ -229,39 +221,6 @@ func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.
 	parallelDo(items, max(1, elemGrain/cost), t)
 	*t = regionTask{}
 	regionTasks.Put(t)
-}
-
-// checkRegion panics unless every element the box size at r addresses is
-// inside t.
-func checkRegion(name string, t *tensor, r backend.Region, size [4]int) {
-	n := t.len()
-	lo, hi := r.Offset, r.Offset
-	ok := lo >= 0 && lo < n
-	for k := 0; ok && k < 4; k++ {
-		if size[k] == 1 {
-			continue
-		}
-		st := r.Strides[k]
-		if st < 0 {
-			st = -st
-		}
-		// (size−1)·|stride| must fit in the n−1 elements' span; the
-		// division keeps the product from overflowing.
-		if st > 0 && size[k]-1 > (n-1)/st {
-			ok = false
-			break
-		}
-		if r.Strides[k] < 0 {
-			lo -= (size[k] - 1) * st
-		} else {
-			hi += (size[k] - 1) * st
-		}
-		ok = lo >= 0 && hi < n
-	}
-	if !ok {
-		panic(fmt.Sprintf("cpu: CopyRegion: %s region (offset %d, strides %v) with box size %v reaches outside %s of shape %v (%d elements)",
-			name, r.Offset, r.Strides, size, name, t.shape, n))
-	}
 }
 
 // regionTile is the side of the tiles in which CopyRegion copies strided

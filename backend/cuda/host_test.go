@@ -104,32 +104,6 @@ func broadcastIndex(c, x backend.Shape) []int {
 	return idx
 }
 
-func TestCheckRegion(t *testing.T) {
-	x := &tensor{shape: backend.Shape{4, 5}}
-	ok := []struct {
-		r    backend.Region
-		size [4]int
-	}{
-		{backend.Region{Offset: 0, Strides: [4]int{0, 0, 5, 1}}, [4]int{1, 1, 4, 5}},
-		{backend.Region{Offset: 19, Strides: [4]int{0, 0, -5, -1}}, [4]int{1, 1, 4, 5}},
-		{backend.Region{Offset: 2, Strides: [4]int{0, 0, 1, 5}}, [4]int{1, 1, 3, 4}},
-	}
-	for _, c := range ok {
-		checkRegion("x", x, c.r, c.size)
-	}
-	bad := []struct {
-		r    backend.Region
-		size [4]int
-	}{
-		{backend.Region{Offset: 1, Strides: [4]int{0, 0, 5, 1}}, [4]int{1, 1, 4, 5}},
-		{backend.Region{Offset: 18, Strides: [4]int{0, 0, -5, -1}}, [4]int{1, 1, 4, 5}},
-		{backend.Region{Offset: -1, Strides: [4]int{0, 0, 0, 1}}, [4]int{1, 1, 1, 2}},
-	}
-	for _, c := range bad {
-		mustPanic(t, "reaches elements", func() { checkRegion("x", x, c.r, c.size) })
-	}
-}
-
 func TestArgsLongs(t *testing.T) {
 	a := new(args).i32(7).longs(1, -2, 3).f32(1)
 	if a.na != 3 || a.nw != 5 || a.start[1] != 1 || a.start[2] != 4 {

@@ -78,18 +78,10 @@ func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.
 	if td.dtype != ts.dtype {
 		panic(fmt.Sprintf("cuda: CopyRegion: dst %v holds %v, src %v holds %v", td.shape, td.dtype, ts.shape, ts.dtype))
 	}
-	n := 1
-	for _, s := range size {
-		if s < 0 {
-			panic(fmt.Sprintf("cuda: CopyRegion: negative size in box %v", size))
-		}
-		n *= s
-	}
+	n := check.Region(op, td.shape, dr, ts.shape, sr, size)
 	if n == 0 {
 		return
 	}
-	checkRegion("dst", td, dr, size)
-	checkRegion("src", ts, sr, size)
 	if td.overlaps(ts) {
 		panic(fmt.Sprintf("cuda: CopyRegion: dst %v and src %v share memory", td.shape, ts.shape))
 	}
@@ -108,19 +100,3 @@ func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.
 	b.launch(op, kernels.CopyRegion, b.grid(n), g)
 }
 
-// checkRegion panics unless every element that box size reaches through
-// region r lies inside t (named name).
-func checkRegion(name string, t *tensor, r backend.Region, size [4]int) {
-	lo, hi := r.Offset, r.Offset
-	for k, s := range size {
-		d := (s - 1) * r.Strides[k]
-		if d < 0 {
-			lo += d
-		} else {
-			hi += d
-		}
-	}
-	if lo < 0 || hi >= t.len() {
-		panic(fmt.Sprintf("cuda: CopyRegion: box %v at %s region %+v reaches elements [%d, %d] of %s %v (%d elements)", size, name, r, lo, hi, name, t.shape, t.len()))
-	}
-}
