@@ -152,3 +152,44 @@ func (c Check) region(op, name string, s Shape, r Region, size [4]int) {
 			c, op, name, r.Offset, r.Strides, size, name, s, n))
 	}
 }
+
+// Axis splits x's shape around axis into the elements before it (outer),
+// along it (n) and after it (inner), for a reduction along axis whose
+// output out (named name) must have outer·inner elements. axis may count
+// from the end when negative, as PyTorch's dim does (−1 is the last axis).
+func (c Check) Axis(op string, x Shape, axis int, name string, out Shape) (outer, n, inner int) {
+	a := axis
+	if a < 0 {
+		a += len(x)
+	}
+	if a < 0 || a >= len(x) {
+		panic(fmt.Sprintf("%s: %s: axis %d of x %v: want −%d ≤ axis < %d", c, op, axis, x, len(x), len(x)))
+	}
+	outer, n, inner = Shape(x[:a]).Len(), x[a], Shape(x[a+1:]).Len()
+	if out.Len() != outer*inner {
+		panic(fmt.Sprintf("%s: %s: %s has shape %v, want %d elements: x %v without axis %d", c, op, name, out, outer*inner, x, axis))
+	}
+	return outer, n, inner
+}
+
+// BatchMatMul returns the batch and the sizes of C[i] = op(A[i])·op(B[i])
+// for a, b and cs of three dimensions [batch, rows, columns], panicking
+// unless the batches agree, the inner dimensions agree and C[i] is m×n.
+func (c Check) BatchMatMul(op string, transA, transB bool, a, b, cs Shape) (batch, m, n, k int) {
+	if len(a) != 3 || len(b) != 3 || len(cs) != 3 {
+		panic(fmt.Sprintf("%s: %s: A %v, B %v, C %v: want three dimensions each, [batch, rows, columns]", c, op, a, b, cs))
+	}
+	batch, m, k = a[0], a[1], a[2]
+	if transA {
+		m, k = k, m
+	}
+	kb, n := b[1], b[2]
+	if transB {
+		kb, n = n, kb
+	}
+	if b[0] != batch || cs[0] != batch || k != kb || cs[1] != m || cs[2] != n {
+		panic(fmt.Sprintf("%s: %s: op(A) %d×%d×%d (A %v, transA %t), op(B) %d×%d×%d (B %v, transB %t), C %v: want C [%d, %d, %d], equal batches and inner dimensions",
+			c, op, batch, m, k, a, transA, b[0], kb, n, b, transB, cs, batch, m, n))
+	}
+	return batch, m, n, k
+}

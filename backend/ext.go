@@ -202,10 +202,12 @@ type Reducer interface {
 	// Reduce writes y = op over axis of x, + beta·y (beta 0 ignores y's old
 	// contents, NaN included). y has x's shape without that axis (or with
 	// it as 1: only the length is checked); x with one axis reduces to a
-	// one-element y. PyTorch: torch.sum/mean/amax(x, dim=axis).
+	// one-element y. axis may count from the end when negative, as
+	// PyTorch's dim does. PyTorch: torch.sum/mean/amax(x, dim=axis).
 	Reduce(op ReduceOp, x Tensor, axis int, y Tensor, beta float32)
 	// ArgMax writes, for each position of x with axis removed, the index
-	// of the maximum along axis (the first on ties) into the int32 tensor
+	// of the maximum along axis (the first on ties; a NaN counts as the
+	// maximum, the first NaN winning; axis as in Reduce) into the int32 tensor
 	// indices and, unless values is nil, the maximum into values
 	// (torch.max(x, dim=axis)).
 	ArgMax(x Tensor, axis int, values, indices Tensor)

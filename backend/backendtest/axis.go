@@ -138,10 +138,23 @@ func checkReduce(t *testing.T, b backend.Backend) {
 			}
 		}
 	}
+	t.Run("negative axis", func(t *testing.T) {
+		// PyTorch's dim: −k is axis len(shape)−k, the same bits.
+		shape := []int{3, 4, 5}
+		x := uniform(newRand(84), 60, -1, 1)
+		tx := upload(t, b, x, shape...)
+		for axis := range shape {
+			want, got := poisoned(t, b, reduced(shape, axis)...), poisoned(t, b, reduced(shape, axis)...)
+			r.Reduce(backend.ReduceSum, tx, axis, want, 0)
+			r.Reduce(backend.ReduceSum, tx, axis-len(shape), got, 0)
+			expectBits(t, fmt.Sprintf("Reduce along axis %d", axis-len(shape)), download(b, got), download(b, want))
+		}
+	})
 	t.Run("misuse", func(t *testing.T) {
 		x := b.Alloc(2, 3)
 		b.Fill(x, 1)
 		expectPanic(t, "Reduce", "axis 2 of a 2-D x", func() { r.Reduce(backend.ReduceSum, x, 2, b.Alloc(2), 0) })
+		expectPanic(t, "Reduce", "axis −3 of a 2-D x", func() { r.Reduce(backend.ReduceSum, x, -3, b.Alloc(2), 0) })
 		expectPanic(t, "Reduce", "y of 3 elements for axis 1 of 2×3", func() { r.Reduce(backend.ReduceSum, x, 1, b.Alloc(3), 0) })
 	})
 }

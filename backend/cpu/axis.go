@@ -21,27 +21,6 @@ const axisBlock = 2048
 // critical path.
 const axisRows = 8
 
-// axisDims splits x's shape around axis into the elements before it
-// (outer), along it (n) and after it (inner), panicking with the op's name
-// unless axis is one of x's, and unless out (named name) has
-// outer·inner elements.
-func axisDims(op string, x *tensor, axis int, name string, out *tensor) (outer, n, inner int) {
-	if axis < 0 || axis >= len(x.shape) {
-		panic(fmt.Sprintf("cpu: %s: axis %d of x %v: want 0 ≤ axis < %d", op, axis, x.shape, len(x.shape)))
-	}
-	outer, n, inner = 1, x.shape[axis], 1
-	for _, d := range x.shape[:axis] {
-		outer *= d
-	}
-	for _, d := range x.shape[axis+1:] {
-		inner *= d
-	}
-	if l := max(len(out.data), len(out.ints)); l != outer*inner {
-		panic(fmt.Sprintf("cpu: %s: %s has shape %v, want %d elements: x %v without axis %d", op, name, out.shape, outer*inner, x.shape, axis))
-	}
-	return outer, n, inner
-}
-
 // accumulate returns r + beta·old rounded to float32, or r alone when beta
 // is 0 (so that a NaN in old is ignored).
 func accumulate(r float64, beta, old float32) float32 {
@@ -212,7 +191,7 @@ func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y back
 		panic(fmt.Sprintf("cpu: Reduce: unknown reduction %v", op))
 	}
 	tx, ty := b.tensor("Reduce", x), b.tensor("Reduce", y)
-	outer, n, inner := axisDims("Reduce", tx, axis, "y", ty)
+	outer, n, inner := check.Axis("Reduce", tx.shape, axis, "y", ty.shape)
 	if outer == 1 && inner == 1 && op != backend.ReduceMax {
 		// One row: its chunks in parallel, added in order as rowSum does.
 		t := sumAllTasks.Get()
@@ -238,11 +217,11 @@ func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y back
 // largest value as in PyTorch.
 func (b *Backend) ArgMax(x backend.Tensor, axis int, values, indices backend.Tensor) {
 	tx, ti := b.tensor("ArgMax", x), b.int32Tensor("ArgMax", indices)
-	outer, n, inner := axisDims("ArgMax", tx, axis, "indices", ti)
+	outer, n, inner := check.Axis("ArgMax", tx.shape, axis, "indices", ti.shape)
 	var v []float32
 	if values != nil {
 		tv := b.tensor("ArgMax", values)
-		axisDims("ArgMax", tx, axis, "values", tv)
+		check.Axis("ArgMax", tx.shape, axis, "values", tv.shape)
 		v = tv.data
 	}
 	t := axisTasks.Get()

@@ -25,22 +25,7 @@ var _ backend.BatchMatMuler = (*Backend)(nil)
 // three-dimensional or the dimensions disagree.
 func (b *Backend) BatchMatMul(transA, transB bool, alpha float32, a, bt backend.Tensor, beta float32, c backend.Tensor) {
 	ta, tb, tc := b.tensor("BatchMatMul", a), b.tensor("BatchMatMul", bt), b.tensor("BatchMatMul", c)
-	if len(ta.shape) != 3 || len(tb.shape) != 3 || len(tc.shape) != 3 {
-		panic(fmt.Sprintf("cpu: BatchMatMul: A %v, B %v, C %v: want three dimensions each, [batch, rows, columns]", ta.shape, tb.shape, tc.shape))
-	}
-	batch := ta.shape[0]
-	m, k := ta.shape[1], ta.shape[2]
-	if transA {
-		m, k = k, m
-	}
-	kb, n := tb.shape[1], tb.shape[2]
-	if transB {
-		kb, n = n, kb
-	}
-	if tb.shape[0] != batch || tc.shape[0] != batch || k != kb || tc.shape[1] != m || tc.shape[2] != n {
-		panic(fmt.Sprintf("cpu: BatchMatMul: op(A) %d×%d×%d (A %v, transA %t), op(B) %d×%d×%d (B %v, transB %t), C %v: want C [%d, %d, %d], equal batches and inner dimensions",
-			batch, m, k, ta.shape, transA, tb.shape[0], kb, n, tb.shape, transB, tc.shape, batch, m, n))
-	}
+	batch, m, n, k := check.BatchMatMul("BatchMatMul", transA, transB, ta.shape, tb.shape, tc.shape)
 	if overlap(tc.data, ta.data) || overlap(tc.data, tb.data) {
 		panic(fmt.Sprintf("cpu: BatchMatMul: C %v shares memory with an operand (A %v, B %v)", tc.shape, ta.shape, tb.shape))
 	}

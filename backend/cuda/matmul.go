@@ -38,21 +38,8 @@ func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tenso
 func (b *Backend) BatchMatMul(transA, transB bool, alpha float32, a, bt backend.Tensor, beta float32, c backend.Tensor) {
 	const op = "BatchMatMul"
 	ta, tb, tc := b.tensor(op, a), b.tensor(op, bt), b.tensor(op, c)
-	if len(ta.shape) != 3 || len(tb.shape) != 3 || len(tc.shape) != 3 || tb.shape[0] != ta.shape[0] || tc.shape[0] != ta.shape[0] {
-		panic(fmt.Sprintf("cuda: BatchMatMul: A %v, B %v and C %v, want three dimensions each with the same batch first", ta.shape, tb.shape, tc.shape))
-	}
-	batch, ar, ac, br, bc := ta.shape[0], ta.shape[1], ta.shape[2], tb.shape[1], tb.shape[2]
-	m, k := ar, ac
-	if transA {
-		m, k = ac, ar
-	}
-	kb, n := br, bc
-	if transB {
-		kb, n = bc, br
-	}
-	if k != kb || tc.shape[1] != m || tc.shape[2] != n {
-		panic(fmt.Sprintf("cuda: BatchMatMul: op(A[i]) %d×%d (A %v, transA %v) times op(B[i]) %d×%d (B %v, transB %v) into C %v", m, k, ta.shape, transA, kb, n, tb.shape, transB, tc.shape))
-	}
+	batch, m, n, k := check.BatchMatMul(op, transA, transB, ta.shape, tb.shape, tc.shape)
+	ar, ac, br, bc := ta.shape[1], ta.shape[2], tb.shape[1], tb.shape[2]
 	if tc.overlaps(ta) || tc.overlaps(tb) {
 		panic(fmt.Sprintf("cuda: BatchMatMul: C %v shares memory with A or B", tc.shape))
 	}

@@ -10,23 +10,6 @@ import (
 	"github.com/myelin-go/myelin/kernels"
 )
 
-// axisSplit returns x's shape read as [outer, n, inner] around axis, which
-// may count from the end when negative (as in PyTorch), and the axis.
-func axisSplit(op string, x *tensor, axis int) (outer, n, inner int) {
-	r := len(x.shape)
-	if axis < 0 {
-		axis += r
-	}
-	if axis < 0 || axis >= max(r, 1) {
-		panic(fmt.Sprintf("cuda: %s: axis %d of a tensor of shape %v", op, axis, x.shape))
-	}
-	if r == 0 {
-		return 1, 1, 1
-	}
-	outer, inner = backend.Shape(x.shape[:axis]).Len(), backend.Shape(x.shape[axis+1:]).Len()
-	return outer, x.shape[axis], inner
-}
-
 // rowsKernel reports whether an axis reduction of outputs outputs over n
 // elements spaced inner apart runs one warp per output (the axis read by
 // 32 lanes at once) rather than one thread per output: when the axis is
@@ -53,11 +36,8 @@ func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y back
 	if op < backend.ReduceSum || op > backend.ReduceMax {
 		panic(fmt.Sprintf("cuda: Reduce: unknown reduction %v", op))
 	}
-	outer, n, inner := axisSplit(name, tx, axis)
+	outer, n, inner := check.Axis(name, tx.shape, axis, "y", ty.shape)
 	outputs := outer * inner
-	if ty.len() != outputs {
-		panic(fmt.Sprintf("cuda: Reduce %v: y has shape %v, want %d elements: x %v without axis %d", op, ty.shape, outputs, tx.shape, axis))
-	}
 	if ty.overlaps(tx) {
 		panic(fmt.Sprintf("cuda: Reduce %v: y %v shares memory with x %v", op, ty.shape, tx.shape))
 	}
@@ -83,20 +63,15 @@ func (b *Backend) Reduce(op backend.ReduceOp, x backend.Tensor, axis int, y back
 func (b *Backend) ArgMax(x backend.Tensor, axis int, values, indices backend.Tensor) {
 	const name = "ArgMax"
 	tx, ti := b.tensor(name, x), b.int32Tensor(name, indices)
-	outer, n, inner := axisSplit(name, tx, axis)
+	outer, n, inner := check.Axis(name, tx.shape, axis, "indices", ti.shape)
 	outputs := outer * inner
 	if n > math.MaxInt32 {
 		panic(fmt.Sprintf("cuda: ArgMax: axis %d of x %v is longer than an int32 index reaches", axis, tx.shape))
 	}
-	if ti.len() != outputs {
-		panic(fmt.Sprintf("cuda: ArgMax: indices has shape %v, want %d elements: x %v without axis %d", ti.shape, outputs, tx.shape, axis))
-	}
 	var vp uint64
 	if values != nil {
 		tv := b.tensor(name, values)
-		if tv.len() != outputs {
-			panic(fmt.Sprintf("cuda: ArgMax: values has shape %v, want %d elements: x %v without axis %d", tv.shape, outputs, tx.shape, axis))
-		}
+		check.Axis(name, tx.shape, axis, "values", tv.shape)
 		if tv.overlaps(tx) || tv.overlaps(ti) {
 			panic(fmt.Sprintf("cuda: ArgMax: values %v shares memory with x or indices", tv.shape))
 		}
