@@ -99,4 +99,3 @@ func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.
 		dr.Offset, sr.Offset).i32(mode)
 	b.launch(op, kernels.CopyRegion, b.grid(n), g)
 }
-
