@@ -193,3 +193,48 @@ func (c Check) BatchMatMul(op string, transA, transB bool, a, b, cs Shape) (batc
 	}
 	return batch, m, n, k
 }
+
+// Broadcast panics unless a and b broadcast, by PyTorch's rule, to exactly
+// c (see BroadcastShape).
+func (c Check) Broadcast(op string, a, b, cs Shape) {
+	nd := max(len(a), len(b))
+	ok := len(cs) == nd
+	for i := 0; ok && i < nd; i++ {
+		da, db := dimAligned(a, i, nd), dimAligned(b, i, nd)
+		ok = (da == cs[i] || da == 1) && (db == cs[i] || db == 1) && max(da, db) == cs[i]
+	}
+	if !ok {
+		panic(fmt.Sprintf("%s: %s: shapes a %v and b %v do not broadcast to c %v (aligned at the last dimension, each size must match c's or be 1)", c, op, a, b, cs))
+	}
+}
+
+// BroadcastShape returns the shape that a and b broadcast to by PyTorch's
+// rule (torch.broadcast_shapes): the shapes are aligned at their last
+// dimension, a missing leading dimension counts as 1, and at each position
+// the sizes must be equal or one of them 1, which repeats. ok is false when
+// they do not broadcast.
+func BroadcastShape(a, b Shape) (s Shape, ok bool) {
+	nd := max(len(a), len(b))
+	s = make(Shape, nd)
+	for i := range nd {
+		da, db := dimAligned(a, i, nd), dimAligned(b, i, nd)
+		switch {
+		case da == db || db == 1:
+			s[i] = da
+		case da == 1:
+			s[i] = db
+		default:
+			return nil, false
+		}
+	}
+	return s, true
+}
+
+// dimAligned returns the size of s at position i of nd dimensions aligned
+// at the last one: 1 where s has no such dimension.
+func dimAligned(s Shape, i, nd int) int {
+	if j := i - (nd - len(s)); j >= 0 {
+		return s[j]
+	}
+	return 1
+}

@@ -95,3 +95,24 @@ func TestCheckRegion(t *testing.T) {
 		t.Errorf("a negative size: panic %q, want one about the negative box size", msg)
 	}
 }
+
+func TestBroadcastShape(t *testing.T) {
+	for _, c := range []struct {
+		a, b, want backend.Shape
+		ok         bool
+	}{
+		{backend.Shape{4, 3}, backend.Shape{4, 3}, backend.Shape{4, 3}, true},
+		{backend.Shape{4, 3}, backend.Shape{1, 3}, backend.Shape{4, 3}, true},
+		{backend.Shape{4, 3}, backend.Shape{3}, backend.Shape{4, 3}, true},
+		{backend.Shape{2, 5, 3, 3}, backend.Shape{5, 1, 1}, backend.Shape{2, 5, 3, 3}, true},
+		{backend.Shape{1}, backend.Shape{2, 3, 4}, backend.Shape{2, 3, 4}, true},
+		{backend.Shape{3, 1}, backend.Shape{1, 4}, backend.Shape{3, 4}, true},
+		{backend.Shape{4, 3}, backend.Shape{4}, nil, false},
+		{backend.Shape{2, 3}, backend.Shape{3, 3}, nil, false},
+	} {
+		got, ok := backend.BroadcastShape(c.a, c.b)
+		if ok != c.ok || (ok && !got.Equal(c.want)) {
+			t.Errorf("backend.BroadcastShape(%v, %v) = %v, %v; want %v, %v", c.a, c.b, got, ok, c.want, c.ok)
+		}
+	}
+}

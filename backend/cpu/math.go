@@ -138,13 +138,8 @@ func runMath(t *mathTask, n, grain int) {
 // c's shape sc (PyTorch's rule: aligned at the last dimension, a size 1 or
 // a missing leading dimension repeats).
 func broadcastLayout(op string, sa, sb, sc backend.Shape) layout {
-	bad := func() {
-		panic(fmt.Sprintf("cpu: %s: shapes a %v and b %v do not broadcast to c %v (aligned at the last dimension, each size must match c's or be 1)", op, sa, sb, sc))
-	}
-	nd := max(len(sa), len(sb))
-	if len(sc) != nd {
-		bad()
-	}
+	check.Broadcast(op, sa, sb, sc)
+	nd := len(sc)
 	dim := func(s backend.Shape, i int) int { // size of s at aligned position i, 1 if missing
 		if j := i - (nd - len(s)); j >= 0 {
 			return s[j]
@@ -155,9 +150,6 @@ func broadcastLayout(op string, sa, sb, sc backend.Shape) layout {
 	prevA, prevB := false, false // whether a and b repeat along the previous kept dimension
 	for i := range nd {
 		da, db, dc := dim(sa, i), dim(sb, i), sc[i]
-		if (da != dc && da != 1) || (db != dc && db != 1) || max(da, db) != dc {
-			bad()
-		}
 		if dc == 1 {
 			continue
 		}

@@ -14,27 +14,6 @@ import (
 // These tests check the host-side planning of the kernels (broadcast
 // collapsing, region bounds, argument packing); they need no GPU.
 
-func TestBroadcastShape(t *testing.T) {
-	for _, c := range []struct {
-		a, b, want backend.Shape
-		ok         bool
-	}{
-		{backend.Shape{4, 3}, backend.Shape{4, 3}, backend.Shape{4, 3}, true},
-		{backend.Shape{4, 3}, backend.Shape{1, 3}, backend.Shape{4, 3}, true},
-		{backend.Shape{4, 3}, backend.Shape{3}, backend.Shape{4, 3}, true},
-		{backend.Shape{2, 5, 3, 3}, backend.Shape{5, 1, 1}, backend.Shape{2, 5, 3, 3}, true},
-		{backend.Shape{1}, backend.Shape{2, 3, 4}, backend.Shape{2, 3, 4}, true},
-		{backend.Shape{3, 1}, backend.Shape{1, 4}, backend.Shape{3, 4}, true},
-		{backend.Shape{4, 3}, backend.Shape{4}, nil, false},
-		{backend.Shape{2, 3}, backend.Shape{3, 3}, nil, false},
-	} {
-		got, ok := broadcastShape(c.a, c.b)
-		if ok != c.ok || (ok && !got.Equal(c.want)) {
-			t.Errorf("broadcastShape(%v, %v) = %v, %v; want %v, %v", c.a, c.b, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 // TestCollapse checks the collapsed dimensions against an element-by-
 // element walk of the broadcast: every element of c must read the same
 // elements of a and b through the collapsed strides as through the
@@ -54,7 +33,7 @@ func TestCollapse(t *testing.T) {
 		{backend.Shape{6, 1, 1, 7}, backend.Shape{6, 5, 4, 7}, 3},
 		{backend.Shape{2, 3, 4}, backend.Shape{2, 1, 4}, 3},
 	} {
-		s, _ := broadcastShape(c.a, c.b)
+		s, _ := backend.BroadcastShape(c.a, c.b)
 		dims := collapse(s, c.a, c.b)
 		if len(dims) != c.dims {
 			t.Errorf("collapse(%v, %v, %v) = %v: %d dimensions, want %d", s, c.a, c.b, dims, len(dims), c.dims)

@@ -35,13 +35,8 @@ func (b *Backend) Binary(op backend.BinaryOp, a, bt, c backend.Tensor) {
 	if op < backend.OpAdd || op > backend.OpMin {
 		panic(fmt.Sprintf("cuda: Binary: unknown operation %v", op))
 	}
-	shape, ok := broadcastShape(ta.shape, tb.shape)
-	if !ok {
-		panic(fmt.Sprintf("cuda: Binary %v: shapes a %v and b %v do not broadcast", op, ta.shape, tb.shape))
-	}
-	if !trimOnes(tc.shape).Equal(trimOnes(shape)) {
-		panic(fmt.Sprintf("cuda: Binary %v: c has shape %v, want the broadcast shape %v of a %v and b %v", op, tc.shape, shape, ta.shape, tb.shape))
-	}
+	check.Broadcast(name, ta.shape, tb.shape, tc.shape)
+	shape := tc.shape
 	for _, x := range []*tensor{ta, tb} {
 		if tc.overlaps(x) && (tc.ptr != x.ptr || x.len() != tc.len()) {
 			panic(fmt.Sprintf("cuda: Binary %v: c %v shares memory with an operand of shape %v that is not c itself", op, tc.shape, x.shape))
@@ -84,39 +79,12 @@ func (b *Backend) binaryBcast(op int, a, bp, c uint64, dims []bdim) {
 	b.launch("Binary", kernels.BinaryBcast, b.grid(n), new(args).i32(op).addr(a).addr(bp).addr(c).i64(n).longs(g[:]...))
 }
 
-// broadcastShape returns the shape PyTorch broadcasts a and b to, and
-// whether they broadcast.
-func broadcastShape(a, b backend.Shape) (backend.Shape, bool) {
-	n := max(len(a), len(b))
-	s := make(backend.Shape, n)
-	for i := range n {
-		da, db := dimFromEnd(a, n-1-i), dimFromEnd(b, n-1-i)
-		switch {
-		case da == db || db == 1:
-			s[i] = da
-		case da == 1:
-			s[i] = db
-		default:
-			return nil, false
-		}
-	}
-	return s, true
-}
-
 // dimFromEnd returns dimension len(s)−1−k of s, 1 where s has none.
 func dimFromEnd(s backend.Shape, k int) int {
 	if k >= len(s) {
 		return 1
 	}
 	return s[len(s)-1-k]
-}
-
-// trimOnes returns s without its leading dimensions of size 1.
-func trimOnes(s backend.Shape) backend.Shape {
-	for len(s) > 0 && s[0] == 1 {
-		s = s[1:]
-	}
-	return s
 }
 
 // collapse returns the dimensions of the broadcast shape c of operands a

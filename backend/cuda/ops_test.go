@@ -280,7 +280,7 @@ func TestBinaryBroadcast(t *testing.T) {
 		{{1000, 37}, {1000, 1}},
 	}
 	for si, sh := range shapes {
-		c, _ := broadcastShape(sh[0], sh[1])
+		c, _ := backend.BroadcastShape(sh[0], sh[1])
 		av := randFloats(uint64(10+si), sh[0].Len(), -2, 2)
 		bv := randFloats(uint64(50+si), sh[1].Len(), -2, 2)
 		av[len(av)/2] = float32(math.NaN())
