@@ -64,7 +64,9 @@ type Trainer struct {
 	Seed      int64 // seed of the shuffling and augmentation streams
 	// Schedule, if set, sets the optimizer's learning rate to
 	// Schedule.LR(BaseLR, e) before each epoch, e being the number of
-	// epochs finished before it. Without it the rate is left alone.
+	// epochs finished before it, or, when it is a BatchSchedule, to
+	// StepLR(BaseLR, s, total) before each step s of a run of total steps
+	// (epochs × batches per epoch). Without it the rate is left alone.
 	Schedule Schedule
 	// BaseLR is the rate Schedule starts from. When it is 0, Fit sets it
 	// to the optimizer's rate as Fit begins, so that later calls on the
@@ -145,11 +147,12 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 	perm := make([]int, n)
 	swap := func(i, j int) { perm[i], perm[j] = perm[j], perm[i] }
 
+	perBatch, _ := t.Schedule.(BatchSchedule)
 	var stats []EpochStats
 	for epoch := pos.Epoch + 1; epoch <= epochs; epoch++ {
-		if t.Schedule != nil {
+		if t.Schedule != nil && perBatch == nil {
 			lr := t.Schedule.LR(t.BaseLR, epoch-1)
-			if !(lr >= 0) || math.IsInf(float64(lr), 0) {
+			if !validLR(lr) {
 				return stats, pos, fmt.Errorf("nn: Fit: Schedule %v gives learning rate %g for epoch %d", t.Schedule, lr, epoch)
 			}
 			t.Optimizer.SetLR(lr)
@@ -171,6 +174,14 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 					return stats, pos, fmt.Errorf("nn: Fit: epoch %d: %w", epoch, err)
 				}
 				return stats, pos, fmt.Errorf("nn: Fit stopped after %d epochs and %d batches: %w", pos.Epoch, pos.Batch, ctx.Err())
+			}
+			if perBatch != nil {
+				s := (epoch-1)*batches + k
+				lr := perBatch.StepLR(t.BaseLR, s, epochs*batches)
+				if !validLR(lr) {
+					return stats, pos, fmt.Errorf("nn: Fit: Schedule %v gives learning rate %g for step %d of %d", t.Schedule, lr, s, epochs*batches)
+				}
+				t.Optimizer.SetLR(lr)
 			}
 			i, j := k*bs, min((k+1)*bs, n)
 			rng.Seed(streamSeed(t.Seed, epoch, k+1))
@@ -235,6 +246,9 @@ func (t *Trainer) step(x, y backend.Tensor, params []*Param) (pred, loss backend
 	t.Optimizer.Step(params)
 	return pred, loss
 }
+
+// validLR reports whether a schedule's rate is usable: finite and ≥ 0.
+func validLR(lr float32) bool { return lr >= 0 && !math.IsInf(float64(lr), 0) }
 
 // checkFit returns an error unless the trainer and the data are ready for
 // a Fit of epochs epochs.
