@@ -42,6 +42,24 @@ func LeNet() []nn.Layer {
 	}
 }
 
+// Fast returns the network of the one-epoch MNIST speed recipe
+// (../shared/anchors/torch_fast_mnist.py, cmd/mnist -fast): conv5×5 24 →
+// maxpool 2 → ReLU → conv3×3 32 → maxpool 2 → ReLU → flatten 800 →
+// fc 256 → ReLU → fc 10 (215,194 parameters). The weights start from
+// PyTorch's default initialisation (nn.TorchDefault), as in the recipe;
+// the biases start at zero (PyTorch draws them like the weights).
+func Fast() []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 24, KH: 5, KW: 5, Init: nn.TorchDefault},
+		&nn.MaxPool2D{Size: 2}, nn.ReLU(),
+		&nn.Conv2D{Filters: 32, KH: 3, KW: 3, Init: nn.TorchDefault},
+		&nn.MaxPool2D{Size: 2}, nn.ReLU(),
+		&nn.Flatten{},
+		&nn.Dense{Units: 256, Init: nn.TorchDefault}, nn.ReLU(),
+		&nn.Dense{Units: 10, Init: nn.TorchDefault},
+	}
+}
+
 // MLP returns a multi-layer perceptron: flatten 784 → fc 512 → ReLU →
 // fc 10.
 func MLP() []nn.Layer {
@@ -59,7 +77,7 @@ func LogReg() []nn.Layer {
 	return []nn.Layer{&nn.Flatten{}, &nn.Dense{Units: 10}}
 }
 
-var byName = map[string]func() []nn.Layer{"cnn": CNN, "lenet": LeNet, "logreg": LogReg, "mlp": MLP}
+var byName = map[string]func() []nn.Layer{"cnn": CNN, "fast": Fast, "lenet": LeNet, "logreg": LogReg, "mlp": MLP}
 
 // Names lists the models ByName knows, sorted.
 func Names() []string {
@@ -71,8 +89,8 @@ func Names() []string {
 	return names
 }
 
-// ByName returns the layers of the named model ("cnn", "lenet", "logreg"
-// or "mlp").
+// ByName returns the layers of the named model ("cnn", "fast", "lenet",
+// "logreg" or "mlp").
 func ByName(name string) ([]nn.Layer, error) {
 	f, ok := byName[name]
 	if !ok {
