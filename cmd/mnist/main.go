@@ -62,6 +62,7 @@ type config struct {
 	seed                                      int64
 	json, download, findLR, gradCheck         bool
 	gradCheckElems                            int
+	recipeConfig                              // -beta1, -beta2, -label-smoothing, -fast (recipe.go)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "write a training checkpoint to FILE after every epoch and on Ctrl-C")
 	fs.StringVar(&c.resume, "resume", "", "continue the run saved in the checkpoint FILE (with the same flags; -epochs counts the epochs done)")
 	fs.BoolVar(&c.json, "json", false, "print JSON objects on stdout instead of text, and no progress bar")
+	addRecipeFlags(fs, &c.recipeConfig)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mnist [flags]\n\nTrains a network on MNIST and reports test accuracy per epoch.\n"+
 			"Default learning rates: %s.\nCtrl-C stops after the current batch and saves a checkpoint (to -checkpoint, else %s).\n\nflags:\n",
@@ -106,6 +108,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q (flags only; see -help)", fs.Args())
+	}
+	if err := applyRecipe(fs, &c.recipeConfig); err != nil {
+		return c, err
 	}
 	switch {
 	case c.epochs < 0 || c.epochs == 0 && c.load == "":
@@ -175,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-load: %w", err)
 		}
 	}
-	loss := nn.NewSoftmaxCrossEntropy(b)
+	loss := newLoss(b, c)
 	if c.gradCheck {
 		return gradCheck(c, model, loss, train, stdout)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -90,6 +91,10 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 	if err != nil {
 		return err
 	}
+	finalAcc := math.NaN()
+	if len(history) > 0 {
+		finalAcc = history[len(history)-1].TestAcc
+	}
 	if es := tr.EarlyStopping; es != nil {
 		loss, acc, err := tr.Evaluate(test)
 		if err != nil {
@@ -98,6 +103,7 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		if err := rep.result(es, loss, acc); err != nil {
 			return err
 		}
+		finalAcc = acc
 	}
 	if c.plot != "" {
 		if err := plot.Curves(c.plot, history, evalName); err != nil {
@@ -108,6 +114,13 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		if err := nn.SaveWeights(tr.Model, c.save); err != nil {
 			return fmt.Errorf("-save: %w", err)
 		}
+	}
+	if !c.json {
+		trainSeconds := 0.0
+		for _, s := range history {
+			trainSeconds += s.Seconds
+		}
+		fmt.Fprintln(stdout, timeToAccuracy(finalAcc, len(history), trainSeconds))
 	}
 	return nil
 }
