@@ -188,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tr := &nn.Trainer{Model: model, Loss: loss, Optimizer: opt, BatchSize: c.batch, Seed: c.seed, BaseLR: baseLR(c)}
+	tr := &nn.Trainer{Model: model, Loss: loss, Optimizer: opt, BatchSize: c.batch, EvalBatchSize: max(c.batch, evalBatch), Seed: c.seed, BaseLR: baseLR(c)}
 	tr.Schedule, _ = parseSchedule(c.schedule, c.lrDecay, c.epochs)
 	if c.shift > 0 {
 		// Blank (black) pixels after normalisation fill what a shift uncovers.

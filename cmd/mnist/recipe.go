@@ -16,6 +16,10 @@ import (
 // time-to-accuracy line.
 var started = time.Now()
 
+// evalBatch is the least batch size of evaluation, which keeps no
+// activations for a backward pass: large batches cost fewer steps.
+const evalBatch = 1000
+
 // recipeConfig holds the flags of the training recipe beyond the basics:
 // Adam's betas, label smoothing and -fast.
 type recipeConfig struct {
