@@ -52,6 +52,14 @@ var families = []family{
 	{"AdamStep", checkAdamStep},
 	{"AdadeltaStep", checkAdadeltaStep},
 	{"Misuse", checkMisuse},
+	{"Views", checkViews},
+	{"CopyRegion", checkCopyRegion},
+	{"Gather", checkGather},
+	{"ScatterAdd", checkScatterAdd},
+	{"OneHot", checkOneHot},
+	{"CountCorrectLabels", checkCountCorrectLabels},
+	{"BatchMatMul", checkBatchMatMul},
+	{"TryAlloc", checkTryAlloc},
 }
 
 // Run runs the conformance suite: one subtest per op family, each on a new

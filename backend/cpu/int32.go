@@ -7,22 +7,9 @@ import (
 )
 
 // AllocInt32 returns a new zero-filled int32 tensor of the given shape. It
-// panics if a dimension is not positive.
+// panics as Alloc does.
 func (b *Backend) AllocInt32(shape ...int) backend.Tensor {
-	for _, d := range shape {
-		if d < 1 {
-			panic(fmt.Sprintf("cpu: AllocInt32: non-positive dimension in shape %v", shape))
-		}
-	}
-	s := append(backend.Shape(nil), shape...)
-	t := &tensor{shape: s, rows: s.Rows(), cols: s.Cols(), ints: make([]int32, s.Len()), dtype: backend.Int32, owner: b}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		panic("cpu: AllocInt32: backend is closed")
-	}
-	b.live[t] = struct{}{}
-	return t
+	return b.mustAlloc("AllocInt32", backend.Int32, shape)
 }
 
 // UploadInt32 copies src into the int32 tensor dst.

@@ -10,7 +10,7 @@ import (
 
 // MatMul computes C = alpha·op(A)·op(B) + beta·C, reading each tensor as a
 // matrix (rows = Shape[0]). It panics if the inner or outer dimensions
-// disagree or if c is a or b.
+// disagree or if c shares memory with a or b (as a view can).
 func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tensor, beta float32, c backend.Tensor) {
 	ta, tb, tc := b.tensor("MatMul", a), b.tensor("MatMul", bt), b.tensor("MatMul", c)
 	m, k := ta.rows, ta.cols
@@ -25,8 +25,8 @@ func (b *Backend) MatMul(transA, transB bool, alpha float32, a, bt backend.Tenso
 		panic(fmt.Sprintf("cpu: MatMul: op(A) %d×%d (A %v, transA %t), op(B) %d×%d (B %v, transB %t), C %v: want C %d×%d and equal inner dimensions",
 			m, k, ta.shape, transA, kb, n, tb.shape, transB, tc.shape, m, n))
 	}
-	if tc == ta || tc == tb {
-		panic(fmt.Sprintf("cpu: MatMul: C %v is also an operand", tc.shape))
+	if overlap(tc.data, ta.data) || overlap(tc.data, tb.data) {
+		panic(fmt.Sprintf("cpu: MatMul: C %v shares memory with an operand (A %v, B %v)", tc.shape, ta.shape, tb.shape))
 	}
 	b.sgemm(transA, transB, m, n, k, alpha, ta.data, ta.cols, tb.data, tb.cols, beta, tc.data, n)
 }

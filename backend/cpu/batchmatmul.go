@@ -1,0 +1,82 @@
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
+	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
+)
+
+var _ backend.BatchMatMuler = (*Backend)(nil)
+
+// BatchMatMul computes, for every i < B, C[i] = alpha·op(A[i])·op(B[i]) +
+// beta·C[i] (torch.baddbmm), for A [B, m, k] ([B, k, m] with transA), B
+// [B, k, n] ([B, n, k] with transB) and C [B, m, n]; op is as in MatMul,
+// and beta 0 ignores C's old contents. C must not share memory with A or
+// B. The products run on the packed SGEMM in one call: a batch that fills
+// the worker pool, or whose products are too small to split, is spread
+// over the pool a product per item; otherwise each product is split into
+// tiles, one product after the other. Every product is computed exactly as
+// MatMul computes it alone, whatever the split, so the result does not
+// depend on GOMAXPROCS. It panics, naming the shapes, if a tensor is not
+// three-dimensional or the dimensions disagree.
+func (b *Backend) BatchMatMul(transA, transB bool, alpha float32, a, bt backend.Tensor, beta float32, c backend.Tensor) {
+	ta, tb, tc := b.tensor("BatchMatMul", a), b.tensor("BatchMatMul", bt), b.tensor("BatchMatMul", c)
+	if len(ta.shape) != 3 || len(tb.shape) != 3 || len(tc.shape) != 3 {
+		panic(fmt.Sprintf("cpu: BatchMatMul: A %v, B %v, C %v: want three dimensions each, [batch, rows, columns]", ta.shape, tb.shape, tc.shape))
+	}
+	batch := ta.shape[0]
+	m, k := ta.shape[1], ta.shape[2]
+	if transA {
+		m, k = k, m
+	}
+	kb, n := tb.shape[1], tb.shape[2]
+	if transB {
+		kb, n = n, kb
+	}
+	if tb.shape[0] != batch || tc.shape[0] != batch || k != kb || tc.shape[1] != m || tc.shape[2] != n {
+		panic(fmt.Sprintf("cpu: BatchMatMul: op(A) %d×%d×%d (A %v, transA %t), op(B) %d×%d×%d (B %v, transB %t), C %v: want C [%d, %d, %d], equal batches and inner dimensions",
+			batch, m, k, ta.shape, transA, tb.shape[0], kb, n, tb.shape, transB, tc.shape, batch, m, n))
+	}
+	if overlap(tc.data, ta.data) || overlap(tc.data, tb.data) {
+		panic(fmt.Sprintf("cpu: BatchMatMul: C %v shares memory with an operand (A %v, B %v)", tc.shape, ta.shape, tb.shape))
+	}
+	t := bmmTasks.Get()
+	*t = bmmTask{level: b.level, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: ta.data, lda: ta.shape[2], sa: ta.shape[1] * ta.shape[2],
+		b: tb.data, ldb: tb.shape[2], sb: tb.shape[1] * tb.shape[2],
+		beta: beta, c: tc.data, sc: m * n}
+	grain := max(1, gemmGrain/max(1, m*n*k))
+	if m*n*k < gemmGrain || workers(batch, grain) >= runtime.GOMAXPROCS(0) {
+		parallelDo(batch, grain, t)
+	} else {
+		for i := range batch {
+			b.sgemm(transA, transB, m, n, k, alpha, t.a[i*t.sa:(i+1)*t.sa], t.lda, t.b[i*t.sb:(i+1)*t.sb], t.ldb, beta, t.c[i*t.sc:(i+1)*t.sc], n)
+		}
+	}
+	*t = bmmTask{}
+	bmmTasks.Put(t)
+}
+
+// bmmTask computes a range of the products of a BatchMatMul, each on the
+// calling goroutine; sa, sb and sc are the elements per product.
+type bmmTask struct {
+	level          Level
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb       int
+	sa, sb, sc     int
+}
+
+var bmmTasks freelist.List[bmmTask]
+
+func (t *bmmTask) run(_, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		gemm.Sgemm(t.level, t.transA, t.transB, t.m, t.n, t.k, t.alpha,
+			t.a[i*t.sa:(i+1)*t.sa], t.lda, t.b[i*t.sb:(i+1)*t.sb], t.ldb, t.beta, t.c[i*t.sc:(i+1)*t.sc], t.n)
+	}
+}

@@ -1,0 +1,323 @@
+package cpu
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
+	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
+)
+
+// Views. A view made by Reshape or Slice is a tensor whose elements are a
+// sub-slice of its base's: the tensor Alloc (or AllocInt32) made, also when
+// the view is made from another view. Every op takes views as inputs and
+// outputs, as it takes any tensor. A view is valid while its base is:
+// after the base is freed or the backend closed, using the view panics
+// (naming the view's and the base's shapes). Free of a view is a no-op.
+// An op's output may be a view of the same base as an input only where the
+// op allows the output to alias that input, and then only when the two
+// cover the same elements: a partial overlap gives unspecified results.
+
+var _ backend.Viewer = (*Backend)(nil)
+
+// Reshape returns a view of t with the given shape, which must have as
+// many elements as t (torch.Tensor.view; every dimension positive, none
+// for a one-element tensor). It copies nothing, and allocates only the
+// view's handle (one allocation, for up to four dimensions).
+func (b *Backend) Reshape(t backend.Tensor, shape ...int) backend.Tensor {
+	ct := b.anyTensor("Reshape", t)
+	n := ct.len()
+	prod := 1
+	for _, d := range shape {
+		// prod ≤ n before each multiplication keeps it from overflowing.
+		if d < 1 || prod > n {
+			prod = -1
+			break
+		}
+		prod *= d
+	}
+	if prod != n {
+		panic(fmt.Sprintf("cpu: Reshape: tensor of shape %v (%d elements) to shape %v: want positive dimensions with %d elements in all", ct.shape, n, backend.Shape(append([]int(nil), shape...)), n))
+	}
+	v := b.newView(ct, len(shape))
+	copy(v.shape, shape)
+	v.rows, v.cols = v.shape.Rows(), v.shape.Cols()
+	v.data, v.ints = ct.data, ct.ints
+	return v
+}
+
+// Slice returns a view of rows [start, end) of t along its leading axis,
+// of shape [end−start, t.Shape()[1:]…] (torch.Tensor.narrow(0, start,
+// end−start)); 0 ≤ start < end ≤ t.Shape()[0]. It copies nothing, and
+// allocates only the view's handle (one allocation, for up to four
+// dimensions).
+func (b *Backend) Slice(t backend.Tensor, start, end int) backend.Tensor {
+	ct := b.anyTensor("Slice", t)
+	checkSlice("Slice", ct, start, end)
+	v := b.newView(ct, len(ct.shape))
+	aim(v, ct, start, end)
+	return v
+}
+
+// SliceInto re-aims view, a tensor Slice returned, at rows [start, end) of
+// t, as Slice(t, start, end) would make it: its shape, element type and
+// base become those of the new slice. It copies nothing and allocates
+// nothing when t has at most four dimensions or no more than the view had.
+// view may be dead (its old base freed); t must not be.
+func (b *Backend) SliceInto(view, t backend.Tensor, start, end int) {
+	v, ok := view.(*tensor)
+	if !ok || v == nil || v.owner != b || v.base == nil {
+		panic(fmt.Sprintf("cpu: SliceInto: view %T is not a view this backend's Slice returned", view))
+	}
+	ct := b.anyTensor("SliceInto", t)
+	checkSlice("SliceInto", ct, start, end)
+	rank := len(ct.shape)
+	switch {
+	case rank <= len(v.dims):
+		v.shape = v.dims[:rank:rank]
+	case cap(v.shape) >= rank: // not dims, which holds fewer
+		v.shape = v.shape[:rank:rank]
+	default:
+		v.shape = make(backend.Shape, rank)
+	}
+	v.dtype = ct.dtype
+	v.base = ct.root()
+	aim(v, ct, start, end)
+}
+
+// checkSlice panics unless [start, end) is a non-empty range of t's rows.
+func checkSlice(op string, t *tensor, start, end int) {
+	if len(t.shape) == 0 || start < 0 || start >= end || end > t.shape[0] {
+		panic(fmt.Sprintf("cpu: %s: rows [%d, %d) of a tensor of shape %v: want 0 ≤ start < end ≤ Shape[0]", op, start, end, t.shape))
+	}
+}
+
+// aim points v, whose shape has t's rank, at rows [start, end) of t.
+func aim(v, t *tensor, start, end int) {
+	copy(v.shape, t.shape)
+	v.shape[0] = end - start
+	v.rows, v.cols = end-start, t.cols
+	lo, hi := start*t.cols, end*t.cols
+	v.data, v.ints = nil, nil
+	if t.dtype == backend.Int32 {
+		v.ints = t.ints[lo:hi:hi]
+	} else {
+		v.data = t.data[lo:hi:hi]
+	}
+}
+
+// newView returns a view handle of t's base and element type, with a shape
+// of rank dimensions (stored in the handle itself when there are at most
+// four) for the caller to fill in.
+func (b *Backend) newView(t *tensor, rank int) *tensor {
+	v := &tensor{dtype: t.dtype, owner: b, base: t.root()}
+	if rank <= len(v.dims) {
+		v.shape = v.dims[:rank:rank]
+	} else {
+		v.shape = make(backend.Shape, rank)
+	}
+	return v
+}
+
+// root returns the tensor that owns t's memory: t's base, or t itself.
+func (t *tensor) root() *tensor {
+	if t.base != nil {
+		return t.base
+	}
+	return t
+}
+
+// overlap reports whether the float32 slices a and b share an element.
+func overlap(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
+}
+
+// len returns t's number of elements.
+func (t *tensor) len() int {
+	if t.dtype == backend.Int32 {
+		return len(t.ints)
+	}
+	return len(t.data)
+}
+
+// CopyRegion copies a box of up to four dimensions from src to dst, both
+// float32 or both int32, with strides in elements:
+//
+//	dst[dr.Offset + Σ_k i_k·dr.Strides[k]] = src[sr.Offset + Σ_k i_k·sr.Strides[k]]
+//	                                         (+ the old dst when accumulate)
+//
+// for every 0 ≤ i_k < size[k] (a box with a zero size copies nothing;
+// unused dimensions have size 1). Strides may be negative. dst must not
+// overlap src, and the box must not write an element of dst twice; both
+// are the caller's to ensure. It panics, naming the shapes, if a size is
+// negative or the box reaches outside either tensor. Rows contiguous on
+// both sides are copied (or added) as vectors, in parallel for large
+// boxes; the result does not depend on GOMAXPROCS.
+func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.Tensor, sr backend.Region, size [4]int, accumulate bool) {
+	td, ts := b.anyTensor("CopyRegion", dst), b.anyTensor("CopyRegion", src)
+	if td.dtype != ts.dtype {
+		panic(fmt.Sprintf("cpu: CopyRegion: dst %v holds %v, src %v holds %v: want one element type", td.shape, td.dtype, ts.shape, ts.dtype))
+	}
+	total := 1
+	for _, s := range size {
+		if s < 0 {
+			panic(fmt.Sprintf("cpu: CopyRegion: negative box size %v", size))
+		}
+		total *= s
+	}
+	if total == 0 {
+		return
+	}
+	checkRegion("dst", td, dr, size)
+	checkRegion("src", ts, sr, size)
+
+	// Drop dimensions of size 1 and merge each dimension into the next
+	// when the two are contiguous on both sides, so that, e.g., a box of
+	// whole rows becomes one long row.
+	var n, ds, ss [4]int
+	k := 0
+	for i := range 4 {
+		if size[i] == 1 {
+			continue
+		}
+		if k > 0 && ds[k-1] == size[i]*dr.Strides[i] && ss[k-1] == size[i]*sr.Strides[i] {
+			n[k-1] *= size[i]
+			ds[k-1], ss[k-1] = dr.Strides[i], sr.Strides[i]
+			continue
+		}
+		n[k], ds[k], ss[k] = size[i], dr.Strides[i], sr.Strides[i]
+		k++
+	}
+	// Right-align the k dimensions left, padding in front with size 1.
+	var rt regionTask
+	for i := range 4 {
+		rt.n[i] = 1
+	}
+	copy(rt.n[4-k:], n[:k])
+	copy(rt.ds[4-k:], ds[:k])
+	copy(rt.ss[4-k:], ss[:k])
+	inner := rt.n[3]
+	rt.pieces = 1
+	if inner >= 4*elemGrain {
+		// Long rows are cut into pieces, so that a box of few rows still
+		// spreads over the workers.
+		rt.pieces = inner / (2 * elemGrain)
+	}
+	rt.k = vec.For(b.level)
+	rt.dOff, rt.sOff = dr.Offset, sr.Offset
+	rt.acc = accumulate
+	rt.d, rt.s, rt.di, rt.si = td.data, ts.data, td.ints, ts.ints
+	rows := rt.n[0] * rt.n[1] * rt.n[2]
+	t := regionTasks.Get()
+	*t = rt
+	parallelDo(rows*rt.pieces, max(1, elemGrain/max(1, inner/rt.pieces)), t)
+	*t = regionTask{}
+	regionTasks.Put(t)
+}
+
+// checkRegion panics unless every element the box size at r addresses is
+// inside t.
+func checkRegion(name string, t *tensor, r backend.Region, size [4]int) {
+	n := t.len()
+	lo, hi := r.Offset, r.Offset
+	ok := lo >= 0 && lo < n
+	for k := 0; ok && k < 4; k++ {
+		if size[k] == 1 {
+			continue
+		}
+		st := r.Strides[k]
+		if st < 0 {
+			st = -st
+		}
+		// (size−1)·|stride| must fit in the n−1 elements' span; the
+		// division keeps the product from overflowing.
+		if st > 0 && size[k]-1 > (n-1)/st {
+			ok = false
+			break
+		}
+		if r.Strides[k] < 0 {
+			lo -= (size[k] - 1) * st
+		} else {
+			hi += (size[k] - 1) * st
+		}
+		ok = lo >= 0 && hi < n
+	}
+	if !ok {
+		panic(fmt.Sprintf("cpu: CopyRegion: %s region (offset %d, strides %v) with box size %v reaches outside %s of shape %v (%d elements)",
+			name, r.Offset, r.Strides, size, name, t.shape, n))
+	}
+}
+
+// regionTask copies (or adds) the rows of a box: n[3] elements each, at
+// strides ds[3] and ss[3], for every (i0, i1, i2) < (n[0], n[1], n[2]); a
+// row is cut into pieces equal parts, and the task's items are the pieces
+// in row-major order.
+type regionTask struct {
+	k          *vec.Kernels
+	n, ds, ss  [4]int
+	dOff, sOff int
+	pieces     int
+	acc        bool
+	d, s       []float32
+	di, si     []int32
+}
+
+var regionTasks freelist.List[regionTask]
+
+func (t *regionTask) run(_, lo, hi int) {
+	inner := t.n[3]
+	for u := lo; u < hi; u++ {
+		row, p := u/t.pieces, u%t.pieces
+		i2 := row % t.n[2]
+		i1 := row / t.n[2] % t.n[1]
+		i0 := row / (t.n[2] * t.n[1])
+		j0, j1 := p*inner/t.pieces, (p+1)*inner/t.pieces
+		d := t.dOff + i0*t.ds[0] + i1*t.ds[1] + i2*t.ds[2] + j0*t.ds[3]
+		s := t.sOff + i0*t.ss[0] + i1*t.ss[1] + i2*t.ss[2] + j0*t.ss[3]
+		t.row(d, s, j1-j0)
+	}
+}
+
+// row copies (or adds) m elements from s onwards in src to d onwards in
+// dst, at the innermost strides.
+func (t *regionTask) row(d, s, m int) {
+	dst, sst := t.ds[3], t.ss[3]
+	if t.d != nil {
+		if dst == 1 && sst == 1 {
+			if t.acc {
+				t.k.Add(t.d[d:d+m], t.d[d:d+m], t.s[s:s+m])
+			} else {
+				copy(t.d[d:d+m], t.s[s:s+m])
+			}
+			return
+		}
+		for j := 0; j < m; j++ {
+			if t.acc {
+				t.d[d] += t.s[s]
+			} else {
+				t.d[d] = t.s[s]
+			}
+			d += dst
+			s += sst
+		}
+		return
+	}
+	if dst == 1 && sst == 1 && !t.acc {
+		copy(t.di[d:d+m], t.si[s:s+m])
+		return
+	}
+	for j := 0; j < m; j++ {
+		if t.acc {
+			t.di[d] += t.si[s]
+		} else {
+			t.di[d] = t.si[s]
+		}
+		d += dst
+		s += sst
+	}
+}
