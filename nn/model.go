@@ -68,6 +68,7 @@ func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*S
 		m.shapes = append(m.shapes, out)
 		shape = out
 	}
+	fuseBiases(m.layers)
 	return m, nil
 }
 

@@ -18,10 +18,15 @@ type MaxPool2D struct {
 	Pad    int // 0 ≤ Pad < Size
 
 	pool pool2D
+	// bias, when set, is the bias of the Conv2D before this layer, which
+	// this layer adds after pooling and whose gradient it computes (see
+	// fuseBiases).
+	bias *Param
 }
 
 // Build implements Layer.
 func (p *MaxPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
+	p.bias = nil
 	return p.pool.build(p, b, in, p.Size, p.Stride, p.Pad, true)
 }
 
@@ -29,14 +34,39 @@ func (p *MaxPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, err
 func (p *MaxPool2D) Forward(x backend.Tensor, train bool) backend.Tensor {
 	c := p.pool.forward(p, x)
 	p.pool.b.MaxPool(x, c.y, c.argmax, c.geom)
+	if p.bias != nil {
+		p.pool.b.AddBias(c.y, p.bias.Value)
+	}
 	return c.y
 }
 
 // Backward implements Layer.
 func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
 	c := p.pool.backward(p, dy)
+	if p.bias != nil {
+		p.pool.b.BiasGrad(dy, p.bias.Grad)
+	}
 	p.pool.b.MaxPoolBackward(dy, c.argmax, c.dx, c.geom)
 	return c.dx
+}
+
+// fuseBiases moves the bias of every Conv2D that a MaxPool2D follows in
+// layers to after the pooling: the pool adds it to its output and computes
+// its gradient from its own output gradient, a quarter of the elements
+// for 2×2 windows. The results are the same: rounding is monotonic, so
+// max_i(x_i) + b = max_i(x_i + b) exactly (a window whose maximum ties only
+// after adding b may route its gradient to another of the tied elements),
+// and each window's gradient goes to exactly one element, so the sums of
+// the bias gradient are the same terms in another order.
+func fuseBiases(layers []Layer) {
+	for i := 0; i+1 < len(layers); i++ {
+		c, ok1 := layers[i].(*Conv2D)
+		p, ok2 := layers[i+1].(*MaxPool2D)
+		if ok1 && ok2 && c.bias != nil {
+			c.biasLater = true
+			p.bias = c.bias
+		}
+	}
 }
 
 // Params implements Layer; pooling has none.
