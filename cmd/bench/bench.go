@@ -152,6 +152,12 @@ func trainResult(name, model string, n int, c config) (res result, err error) {
 	if err != nil {
 		return res, err
 	}
+	if _, ok := b.(backend.Viewer); ok {
+		// As cmd/mnist does: the optimizer updates all parameters in one call.
+		if err := m.PackParams(); err != nil {
+			return res, err
+		}
+	}
 	tr := &nn.Trainer{
 		Model:     m,
 		Loss:      nn.NewSoftmaxCrossEntropy(b),

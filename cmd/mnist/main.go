@@ -175,6 +175,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := packParams(model); err != nil {
+		return err
+	}
 	if c.load != "" {
 		if err := nn.LoadWeights(model, c.load); err != nil {
 			return fmt.Errorf("-load: %w", err)

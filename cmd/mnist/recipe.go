@@ -100,6 +100,16 @@ func adamParams(c config, lr float32) backend.Adam {
 	return h
 }
 
+// packParams packs the model's parameters into one tensor
+// (nn.Sequential.PackParams) when the backend has views, so that the
+// optimizer updates them all in one call.
+func packParams(m *nn.Sequential) error {
+	if _, ok := m.Backend().(backend.Viewer); !ok {
+		return nil
+	}
+	return m.PackParams()
+}
+
 // newLoss returns the softmax cross-entropy, smoothed by -label-smoothing.
 func newLoss(b backend.Backend, c config) nn.Loss {
 	if c.labelSmoothing != 0 {
