@@ -60,12 +60,12 @@ type Trainer struct {
 	Model     *Sequential
 	Loss      Loss
 	Optimizer Optimizer
-	BatchSize int   // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
+	BatchSize int // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
 	// EvalBatchSize, if set, is the batch size of Evaluate and Predict
 	// (and of Fit's evaluations) instead of BatchSize: inference keeps no
 	// activations for a backward pass, so larger batches fit.
 	EvalBatchSize int
-	Seed      int64 // seed of the shuffling and augmentation streams
+	Seed          int64 // seed of the shuffling and augmentation streams
 	// Schedule, if set, sets the optimizer's learning rate to
 	// Schedule.LR(BaseLR, e) before each epoch, e being the number of
 	// epochs finished before it, or, when it is a BatchSchedule, to
