@@ -60,7 +60,7 @@ type Trainer struct {
 	Model     *Sequential
 	Loss      Loss
 	Optimizer Optimizer
-	BatchSize int // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
+	BatchSize int // samples per step, also used by Evaluate and Predict unless EvalBatchSize is set; 0 means DefaultBatchSize
 	// EvalBatchSize, if set, is the batch size of Evaluate and Predict
 	// (and of Fit's evaluations) instead of BatchSize: inference keeps no
 	// activations for a backward pass, so larger batches fit.
@@ -119,6 +119,13 @@ func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, e
 // Other errors: the data do not fit the model, the configuration is
 // invalid, the backend fails (Backend.Sync) or OnEpoch stops it. The same
 // seeds on the same backend give the same results.
+//
+// Without Augment, on a backend with backend.Indexer and backend.Viewer
+// that has room for it, the training set is uploaded once and every batch
+// gathered on the device over the epoch's shuffled order, uploaded once
+// per epoch; otherwise each batch is gathered on the host and uploaded.
+// Both paths train the same samples in the same order. Evaluations read
+// views of an evaluation set uploaded once, where the backend allows.
 func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) ([]EpochStats, Position, error) {
 	pos := t.Start
 	if err := t.checkFit(train, epochs, eval); err != nil {
