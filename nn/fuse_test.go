@@ -6,13 +6,20 @@ import (
 	"testing"
 
 	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu"
 	"github.com/myelin-go/myelin/nn"
 )
 
-// biasCounter counts the elements AddBias and BiasGrad go over.
+// biasCounter counts the elements AddBias and BiasGrad go over, and the
+// Conv2D calls.
 type biasCounter struct {
-	backend.Backend
-	elems int
+	*cpu.Backend
+	elems, convs int
+}
+
+func (c *biasCounter) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
+	c.convs++
+	c.Backend.Conv2D(x, w, y, g)
 }
 
 func (c *biasCounter) AddBias(y, b backend.Tensor) {
@@ -55,7 +62,8 @@ func TestConvBiasAfterPool(t *testing.T) {
 		m.Backward(dy)
 		return m, out, params2grads(c, m)
 	}
-	b := newCPU(t)
+	b := cpu.New()
+	defer b.Close()
 	fc, ac := &biasCounter{Backend: b}, &biasCounter{Backend: b}
 	_, fusedOut, fusedGrads := build(fc, false)
 	_, apartOut, apartGrads := build(ac, true)
@@ -79,4 +87,66 @@ func params2grads(b backend.Backend, m *nn.Sequential) []float32 {
 		v = append(v, download(b, p.Grad)...)
 	}
 	return v
+}
+
+// TestConvPoolChunks checks that Conv2D → MaxPool2D pairs, which a
+// Sequential runs in chunks of 16 images for a larger batch, give the
+// outputs of the same layers kept apart by an Identity, and their
+// parameter and input gradients up to the order of the sums, for a batch
+// of 37 (chunks of 16, 16 and 5) through two such pairs, the first of
+// which skips its input gradient in Backward.
+func TestConvPoolChunks(t *testing.T) {
+	const n = 37
+	in := []int{2, 14, 13}
+	b := cpu.New()
+	defer b.Close()
+	build := func(apart bool) (*biasCounter, *nn.Sequential, backend.Tensor, backend.Tensor) {
+		c := &biasCounter{Backend: b}
+		layers := []nn.Layer{&nn.Conv2D{Filters: 5, KH: 3, KW: 3}, &nn.MaxPool2D{Size: 2}, nn.Tanh(),
+			&nn.Conv2D{Filters: 4, KH: 2, KW: 2, Pad: 1}, &nn.MaxPool2D{Size: 3, Stride: 2}, &nn.Flatten{}, &nn.Dense{Units: 3}}
+		if apart {
+			layers = slices.Insert(layers, 4, nn.Layer(nn.Identity()))
+			layers = slices.Insert(layers, 1, nn.Layer(nn.Identity()))
+		}
+		m, err := nn.NewSequential(c, in, 5, layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(6))
+		for _, p := range m.Params() {
+			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+		}
+		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		return c, m, x, dy
+	}
+	fc, fused, fx, fdy := build(false)
+	ac, apart, ax, ady := build(true)
+	fy, ay := download(fc, fused.Forward(fx, true)), download(ac, apart.Forward(ax, true))
+	if !slices.Equal(fy, ay) {
+		t.Error("outputs differ when the convolutions and pools run in chunks")
+	}
+	if fc.convs != 2*3 || ac.convs != 2 {
+		t.Errorf("Conv2D calls: %d in chunks, %d apart; want 6 (3 chunks of each of 2 layers) and 2", fc.convs, ac.convs)
+	}
+	fused.Backward(fdy)
+	apart.Backward(ady)
+	want := func(g []float32) []float64 {
+		w := make([]float64, len(g))
+		for i, v := range g {
+			w[i] = float64(v)
+		}
+		return w
+	}
+	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+	fdx, adx := download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))
+	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
+	assertClose(t, "parameter gradients after BackwardInput", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+
+	// A batch of 16 or fewer runs the layers as usual.
+	fc.convs = 0
+	fused.Forward(upload(fc, randSlice(rand.New(rand.NewSource(9)), 16*shapeLen(in), -2, 2), append([]int{16}, in...)...), false)
+	if fc.convs != 2 {
+		t.Errorf("batch of 16: %d Conv2D calls, want 2", fc.convs)
+	}
 }

@@ -22,6 +22,9 @@ type Sequential struct {
 	// firstParams is the index of the first layer with parameters
 	// (len(layers) when none has any): Backward stops there.
 	firstParams int
+	// convPools runs each Conv2D that a MaxPool2D follows together with
+	// it in chunks of images, by the Conv2D's index (see convPool).
+	convPools map[int]*convPool
 }
 
 // NewSequential builds the layers in order for per-sample input shape in
@@ -69,6 +72,7 @@ func NewSequential(b backend.Backend, in []int, seed int64, layers ...Layer) (*S
 		shape = out
 	}
 	fuseBiases(m.layers)
+	m.convPools = convPools(b, m.layers)
 	return m, nil
 }
 
@@ -100,10 +104,26 @@ func (m *Sequential) Forward(x backend.Tensor, train bool) backend.Tensor {
 	if len(s) != len(m.in)+1 || !backend.Shape(s[1:]).Equal(m.in) {
 		panic(fmt.Sprintf("nn: Sequential.Forward: input shape %v, want [N %s]", s, dims(m.in)))
 	}
-	for _, l := range m.layers {
-		x = l.Forward(x, train)
+	for i := 0; i < len(m.layers); i++ {
+		if cp := m.convPools[i]; cp != nil {
+			if y, ok := cp.forward(x); ok {
+				x = y
+				i++ // the pool ran too
+				continue
+			}
+		}
+		x = m.layers[i].Forward(x, train)
 	}
 	return x
+}
+
+// activePair returns the convPool of layers i and i+1 when the last
+// Forward ran them in chunks, else nil.
+func (m *Sequential) activePair(i int) *convPool {
+	if cp := m.convPools[i]; cp != nil && cp.active {
+		return cp
+	}
+	return nil
 }
 
 // Backward propagates dy = ∂L/∂y for the output of the last Forward back
@@ -113,16 +133,20 @@ func (m *Sequential) Forward(x backend.Tensor, train bool) backend.Tensor {
 // parameters' gradients. BackwardInput also returns ∂L/∂x.
 func (m *Sequential) Backward(dy backend.Tensor) {
 	first := m.firstParams
-	if first == len(m.layers) {
-		return
-	}
-	for i := len(m.layers) - 1; i > first; i-- {
-		dy = m.layers[i].Backward(dy)
-	}
-	if l, ok := m.layers[first].(paramGrader); ok {
-		l.backwardParams(dy)
-	} else {
-		m.layers[first].Backward(dy)
+	for i := len(m.layers) - 1; i >= first; i-- {
+		switch cp := m.activePair(i - 1); {
+		case cp != nil && i-1 >= first:
+			dy = cp.backward(dy, i-1 > first)
+			i-- // the convolution ran too
+		case i > first:
+			dy = m.layers[i].Backward(dy)
+		default:
+			if l, ok := m.layers[first].(paramGrader); ok {
+				l.backwardParams(dy)
+			} else {
+				m.layers[first].Backward(dy)
+			}
+		}
 	}
 }
 
@@ -131,6 +155,11 @@ func (m *Sequential) Backward(dy backend.Tensor) {
 // until its next Backward).
 func (m *Sequential) BackwardInput(dy backend.Tensor) backend.Tensor {
 	for i := len(m.layers) - 1; i >= 0; i-- {
+		if cp := m.activePair(i - 1); cp != nil {
+			dy = cp.backward(dy, true)
+			i-- // the convolution ran too
+			continue
+		}
 		dy = m.layers[i].Backward(dy)
 	}
 	return dy

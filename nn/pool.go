@@ -69,6 +69,23 @@ func fuseBiases(layers []Layer) {
 	}
 }
 
+// convPools returns the chunked runners (convPool) of every Conv2D that a
+// MaxPool2D follows in layers, by the Conv2D's index; none on a backend
+// without views.
+func convPools(b backend.Backend, layers []Layer) map[int]*convPool {
+	cps := map[int]*convPool{}
+	for i := 0; i+1 < len(layers); i++ {
+		c, ok1 := layers[i].(*Conv2D)
+		p, ok2 := layers[i+1].(*MaxPool2D)
+		if ok1 && ok2 {
+			if cp := newConvPool(b, c, p); cp != nil {
+				cps[i] = cp
+			}
+		}
+	}
+	return cps
+}
+
 // Params implements Layer; pooling has none.
 func (p *MaxPool2D) Params() []*Param { return nil }
 
@@ -145,7 +162,12 @@ func (p *pool2D) build(l Layer, b backend.Backend, in []int, size, stride, pad i
 // forward checks x against the input shape and returns the buffers of its
 // batch size, allocating them on first use.
 func (p *pool2D) forward(l Layer, x backend.Tensor) *poolBufs {
-	n := batchSize(l, x, p.in)
+	return p.buffers(batchSize(l, x, p.in))
+}
+
+// buffers makes the buffers of batch size n the current ones, allocating
+// them on first use, and returns them.
+func (p *pool2D) buffers(n int) *poolBufs {
 	p.cur = p.bufs.get(n, func(n int) *poolBufs {
 		g := p.geom
 		g.N = n
