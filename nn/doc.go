@@ -13,7 +13,7 @@
 // memory directly. Layers keep their activation and gradient buffers per
 // batch size, so that after the first batch of each size a training step
 // allocates no tensors. PackParams puts a model's parameters into one
-// tensor, which Adam updates in one call.
+// tensor, which Adam and SGD update in one call.
 //
 // Training is driven by a Trainer, which combines a model, a Loss
 // (NewSoftmaxCrossEntropy, NewLabelSmoothingCrossEntropy,

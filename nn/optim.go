@@ -67,13 +67,16 @@ type sgd struct {
 	b backend.Backend
 	h backend.SGD
 	v map[*Param]backend.Tensor // momentum buffers, when h.Momentum ≠ 0
+	// packed holds the contiguous momentum buffer of packed parameters
+	// (Sequential.PackParams), whose buffers in v are views of it.
+	packed map[*packing]backend.Tensor
 }
 
 // NewSGD returns stochastic gradient descent on b with the hyper-parameters
 // h: plain, with momentum (classical or Nesterov, with dampening) and with
 // weight decay, in PyTorch's formulation (see backend.SGD).
 func NewSGD(b backend.Backend, h backend.SGD) Optimizer {
-	return &sgd{b: b, h: h, v: map[*Param]backend.Tensor{}}
+	return &sgd{b: b, h: h, v: map[*Param]backend.Tensor{}, packed: map[*packing]backend.Tensor{}}
 }
 
 // NewMomentum returns SGD with momentum β on b at learning rate lr, in
@@ -95,9 +98,15 @@ func NewMomentum(b backend.Backend, lr, beta float32, dampened bool) Optimizer {
 	return NewSGD(b, h)
 }
 
-// buffer returns the momentum buffer of p, creating it zeroed.
+// buffer returns the momentum buffer of p, creating it zeroed: for a
+// packed parameter, the contiguous buffer of its whole packing at once
+// (packBuffer), and its own as a view of it.
 func (o *sgd) buffer(p *Param) backend.Tensor {
 	v := o.v[p]
+	if v == nil && p.pack != nil {
+		o.packBuffer(p.pack)
+		v = o.v[p]
+	}
 	if v == nil {
 		v = zeros(o.b, p.Value)
 		o.v[p] = v
@@ -105,7 +114,41 @@ func (o *sgd) buffer(p *Param) backend.Tensor {
 	return v
 }
 
+// packBuffer creates the zeroed momentum buffer of the packing pk and the
+// views of it that are its parameters' buffers, and returns it; nil when a
+// parameter of pk has a buffer of its own already.
+func (o *sgd) packBuffer(pk *packing) backend.Tensor {
+	for _, q := range pk.params {
+		if o.v[q] != nil {
+			return nil
+		}
+	}
+	vw := o.b.(backend.Viewer) // a packing exists only on a backend with views
+	flat := zeros(o.b, pk.value)
+	o.packed[pk] = flat
+	for i, q := range pk.params {
+		o.v[q] = pk.view(vw, flat, i)
+	}
+	return flat
+}
+
+// Step implements Optimizer. Given exactly the parameters of a packing
+// (Sequential.PackParams), it updates them in one SGDStep over the
+// contiguous tensors, which is elementwise and so gives what the
+// per-parameter calls would.
 func (o *sgd) Step(params []*Param) {
+	if pk := packOf(params); pk != nil {
+		var v backend.Tensor
+		if o.h.Momentum != 0 {
+			if v = o.packed[pk]; v == nil {
+				v = o.packBuffer(pk)
+			}
+		}
+		if o.h.Momentum == 0 || v != nil {
+			o.b.SGDStep(pk.value, pk.grad, v, o.h)
+			return
+		}
+	}
 	for _, p := range params {
 		var v backend.Tensor
 		if o.h.Momentum != 0 {

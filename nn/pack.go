@@ -18,7 +18,7 @@ type packing struct {
 // PackParams moves the values and gradients of the model's parameters
 // into two contiguous tensors, in the order of Params, and makes every
 // Param's Value and Grad a view of its part (backend.Viewer), so that an
-// optimizer can update all of them in one call: Adam does when it is given
+// optimizer can update all of them in one call: Adam and SGD do when given
 // exactly the model's Params. Values are kept; the old tensors are freed,
 // so tensors obtained from Params before must not be used afterwards. It
 // returns an error when the backend lacks backend.Viewer, or when the
