@@ -11,7 +11,7 @@ import "github.com/myelin-go/myelin/backend"
 const convPoolChunk = 16
 
 // convPool runs a Conv2D and the MaxPool2D after it in a Sequential over a
-// batch in chunks of convPoolChunk images, on a backend with views: the
+// batch in chunks of convPoolChunk images, on the CPU backend: the
 // convolution's output of a chunk goes into a chunk-sized buffer that the
 // pooling reads while it is still in cache, instead of a batch-sized one
 // written and read through memory; the backward pass likewise routes the
@@ -37,10 +37,12 @@ type convPool struct {
 }
 
 // newConvPool returns the chunked runner of c and p on b, or nil when b
-// has no views.
+// is not the CPU backend or has no views. Chunks trade more, smaller ops
+// for cache locality: a good trade on the CPU, but on a GPU they would
+// only multiply the kernel launches.
 func newConvPool(b backend.Backend, c *Conv2D, p *MaxPool2D) *convPool {
 	vw, ok := b.(backend.Viewer)
-	if !ok {
+	if !ok || b.Name() != "cpu" {
 		return nil
 	}
 	return &convPool{conv: c, pool: p, vw: vw}

@@ -71,7 +71,7 @@ func fuseBiases(layers []Layer) {
 
 // convPools returns the chunked runners (convPool) of every Conv2D that a
 // MaxPool2D follows in layers, by the Conv2D's index; none on a backend
-// without views.
+// other than the CPU's (see newConvPool).
 func convPools(b backend.Backend, layers []Layer) map[int]*convPool {
 	cps := map[int]*convPool{}
 	for i := 0; i+1 < len(layers); i++ {
