@@ -90,13 +90,13 @@ func params2grads(b backend.Backend, m *nn.Sequential) []float32 {
 }
 
 // TestConvPoolChunks checks that Conv2D → MaxPool2D pairs, which a
-// Sequential runs in chunks of 16 images for a larger batch, give the
-// outputs of the same layers kept apart by an Identity, and their
+// Sequential on the CPU runs in chunks of 64 images for a larger batch,
+// give the outputs of the same layers kept apart by an Identity, and their
 // parameter and input gradients up to the order of the sums, for a batch
-// of 37 (chunks of 16, 16 and 5) through two such pairs, the first of
+// of 133 (chunks of 64, 64 and 5) through two such pairs, the first of
 // which skips its input gradient in Backward.
 func TestConvPoolChunks(t *testing.T) {
-	const n = 37
+	const n = 133
 	in := []int{2, 14, 13}
 	b := cpu.New()
 	defer b.Close()
@@ -143,10 +143,10 @@ func TestConvPoolChunks(t *testing.T) {
 	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
 	assertClose(t, "parameter gradients after BackwardInput", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
 
-	// A batch of 16 or fewer runs the layers as usual.
+	// A batch of 64 or fewer runs the layers as usual.
 	fc.convs = 0
-	fused.Forward(upload(fc, randSlice(rand.New(rand.NewSource(9)), 16*shapeLen(in), -2, 2), append([]int{16}, in...)...), false)
+	fused.Forward(upload(fc, randSlice(rand.New(rand.NewSource(9)), 64*shapeLen(in), -2, 2), append([]int{64}, in...)...), false)
 	if fc.convs != 2 {
-		t.Errorf("batch of 16: %d Conv2D calls, want 2", fc.convs)
+		t.Errorf("batch of 64: %d Conv2D calls, want 2", fc.convs)
 	}
 }
