@@ -12,8 +12,23 @@
 // everything and reports the first failure, which stays reported (sticky)
 // until Close. Misuse inside an op (shapes that do not fit, a tensor of
 // another backend) panics with a message naming the op and the shapes, as
-// gonum's BLAS does; failures from outside (no device, out of memory) are
-// errors.
+// gonum's BLAS does (Check is the one place those checks live); failures
+// from outside are errors: Open returns one when there is no device, and
+// out of memory is an error wrapping ErrOutOfMemory — returned by
+// TryAlloc, and the panic value of Alloc, which nn's Trainer turns back
+// into a returned error.
+//
+// Growing without breaking: Backend is a fixed core. Ops added later come
+// as optional interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler,
+// Allocator, Recurrent) that a backend implements when it can; programs call them
+// through this package's functions of the same names (Slice, Binary,
+// Reduce, Gather, BatchMatMul, TryAlloc, …), which use the backend's own
+// op, else a fallback built from core ops where one exists, else panic
+// with an *UnimplementedError naming the op, the backend and the interface
+// that would provide it. A backend written against an older Myelin keeps
+// compiling and keeps working for every model that needs only the ops it
+// has; Lacks lists what it is missing, and backendtest.Run skips (and
+// names) the conformance families of the groups it lacks.
 //
 // Reading tensors as matrices: MatMul, Softmax and the loss ops treat a
 // tensor of shape [d0, d1, …, dk] as a matrix with d0 rows and d1·…·dk

@@ -42,14 +42,47 @@ func math(b Backend, op string) Math {
 	panic(unimplemented(b, op, "Math"))
 }
 
-// Binary calls b's Math.Binary.
-func Binary(b Backend, op BinaryOp, x, y, z Tensor) { math(b, "Binary").Binary(op, x, y, z) }
+// Binary calls b's Math.Binary. Without Math, OpAdd and OpMul of three
+// tensors of one shape fall back to the core's Add and Mul.
+func Binary(b Backend, op BinaryOp, x, y, z Tensor) {
+	if m, ok := b.(Math); ok {
+		m.Binary(op, x, y, z)
+		return
+	}
+	if s := x.Shape(); s.Equal(y.Shape()) && s.Equal(z.Shape()) {
+		switch op {
+		case OpAdd:
+			b.Add(x, y, z)
+			return
+		case OpMul:
+			b.Mul(x, y, z)
+			return
+		}
+	}
+	panic(unimplemented(b, "Binary("+op.String()+")", "Math"))
+}
 
 // Unary calls b's Math.Unary.
 func Unary(b Backend, op UnaryOp, x, y Tensor) { math(b, "Unary").Unary(op, x, y) }
 
-// Affine calls b's Math.Affine.
-func Affine(b Backend, alpha, beta float32, x, y Tensor) { math(b, "Affine").Affine(alpha, beta, x, y) }
+// Affine calls b's Math.Affine. Without Math, it falls back to the core's
+// Scale when y is x and beta is 0, and to Fill then Axpy when y is another
+// tensor.
+func Affine(b Backend, alpha, beta float32, x, y Tensor) {
+	if m, ok := b.(Math); ok {
+		m.Affine(alpha, beta, x, y)
+		return
+	}
+	switch {
+	case x == y && beta == 0:
+		b.Scale(alpha, x)
+	case x != y:
+		b.Fill(y, beta)
+		b.Axpy(alpha, x, y)
+	default:
+		panic(unimplemented(b, "Affine in place", "Math"))
+	}
+}
 
 // Clamp calls b's Math.Clamp.
 func Clamp(b Backend, lo, hi float32, x, y Tensor) { math(b, "Clamp").Clamp(lo, hi, x, y) }
@@ -71,14 +104,30 @@ func ArgMax(b Backend, x Tensor, axis int, values, indices Tensor) {
 	reducer(b, "ArgMax").ArgMax(x, axis, values, indices)
 }
 
-// BiasGradAdd calls b's Reducer.BiasGradAdd.
+// BiasGradAdd calls b's Reducer.BiasGradAdd. Without Reducer, beta 0
+// falls back to the core's BiasGrad.
 func BiasGradAdd(b Backend, dy Tensor, beta float32, db Tensor) {
-	reducer(b, "BiasGradAdd").BiasGradAdd(dy, beta, db)
+	if r, ok := b.(Reducer); ok {
+		r.BiasGradAdd(dy, beta, db)
+		return
+	}
+	if beta != 0 {
+		panic(unimplemented(b, "BiasGradAdd with beta ≠ 0", "Reducer"))
+	}
+	b.BiasGrad(dy, db)
 }
 
-// ActivateBackwardAdd calls b's Reducer.ActivateBackwardAdd.
+// ActivateBackwardAdd calls b's Reducer.ActivateBackwardAdd. Without
+// Reducer, beta 0 falls back to the core's ActivateBackward.
 func ActivateBackwardAdd(b Backend, a Activation, x, y, dy Tensor, beta float32, dx Tensor) {
-	reducer(b, "ActivateBackwardAdd").ActivateBackwardAdd(a, x, y, dy, beta, dx)
+	if r, ok := b.(Reducer); ok {
+		r.ActivateBackwardAdd(a, x, y, dy, beta, dx)
+		return
+	}
+	if beta != 0 {
+		panic(unimplemented(b, "ActivateBackwardAdd with beta ≠ 0", "Reducer"))
+	}
+	b.ActivateBackward(a, x, y, dy, dx)
 }
 
 func indexer(b Backend, op string) Indexer {
@@ -130,4 +179,33 @@ func TryAlloc(b Backend, shape ...int) (Tensor, error) {
 		return a.TryAlloc(shape...)
 	}
 	panic(unimplemented(b, "TryAlloc", "Allocator"))
+}
+
+// Lacks returns the names of the optional op groups b does not implement,
+// e.g. ["backend.Viewer", "backend.Indexer"]; nil when it has them all.
+// The functions of a missing group fall back to core ops where they can and
+// otherwise panic with an *UnimplementedError.
+func Lacks(b Backend) []string {
+	var missing []string
+	for _, g := range optionalGroups {
+		if !g.has(b) {
+			missing = append(missing, "backend."+g.name)
+		}
+	}
+	return missing
+}
+
+// optionalGroups lists the optional interfaces, in the order Lacks reports
+// them.
+var optionalGroups = []struct {
+	name string
+	has  func(Backend) bool
+}{
+	{"Viewer", func(b Backend) bool { _, ok := b.(Viewer); return ok }},
+	{"Math", func(b Backend) bool { _, ok := b.(Math); return ok }},
+	{"Reducer", func(b Backend) bool { _, ok := b.(Reducer); return ok }},
+	{"Indexer", func(b Backend) bool { _, ok := b.(Indexer); return ok }},
+	{"BatchMatMuler", func(b Backend) bool { _, ok := b.(BatchMatMuler); return ok }},
+	{"Allocator", func(b Backend) bool { _, ok := b.(Allocator); return ok }},
+	{"Recurrent", func(b Backend) bool { _, ok := b.(Recurrent); return ok }},
 }

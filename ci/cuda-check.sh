@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CUDA checks for a machine without a GPU: (a) with CUDA 11.8's nvcc, the
 # committed PTX must be what kernels/generate.sh makes from the .cu
-# sources; (b) with CUDA headers (fetched by ci/cuda-headers.sh when
+# sources; (b) with g++, the kernels of the optional op groups must pass
+# their CPU emulation (ci/kernel-emu.sh); (c) with CUDA headers (fetched by ci/cuda-headers.sh when
 # missing), the cuda build must vet and its tests must pass (the GPU tests
 # skip, the loader and option tests run). Each part is skipped, with a
 # message, when its tools cannot be had.
@@ -28,6 +29,8 @@ if [[ -n $nvcc && $("$nvcc" --version) == *"release 11.8,"* ]]; then
 else
 	echo "ci/cuda-check: no CUDA 11.8 nvcc; PTX freshness not checked"
 fi
+
+ci/kernel-emu.sh
 
 if home="$(ci/cuda-headers.sh)"; then
 	CUDA_HOME="$home" scripts/cuda.sh vet ./...

@@ -10,7 +10,9 @@
 //	go generate ./kernels
 //
 // which needs CUDA 11.8's nvcc (Debian: apt-get install nvidia-cuda-toolkit
-// from non-free) and refuses any other release.
+// from non-free) and refuses any other release. Where there is no GPU,
+// ci/kernel-emu.sh runs the kernels of the optional op groups on the CPU
+// (kernels/emu) against references.
 package kernels
 
 //go:generate ./generate.sh
@@ -65,6 +67,12 @@ const (
 	RMSprop
 	Adam
 	Adadelta
+	BinarySame
+	BinaryBcast
+	Unary
+	Affine
+	Clamp
+	CopyRegion
 
 	// geometry.cu
 	Im2Col
@@ -92,6 +100,19 @@ const (
 	BNInfer
 	BNBackwardSums
 	BNBackwardDx
+	ReduceRows
+	ReduceCols
+	ArgmaxRows
+	ArgmaxCols
+	ArgmaxLabel
+
+	// index.cu
+	Gather
+	ScatterCount
+	ScatterScan
+	ScatterPlace
+	ScatterSum
+	OneHot
 
 	// Count is the number of kernels.
 	Count
@@ -111,6 +132,12 @@ var entries = [Count]struct{ module, name string }{
 	RMSprop:          {"elementwise", "rmsprop"},
 	Adam:             {"elementwise", "adam"},
 	Adadelta:         {"elementwise", "adadelta"},
+	BinarySame:       {"elementwise", "binary_same"},
+	BinaryBcast:      {"elementwise", "binary_bcast"},
+	Unary:            {"elementwise", "unary"},
+	Affine:           {"elementwise", "affine"},
+	Clamp:            {"elementwise", "clamp"},
+	CopyRegion:       {"elementwise", "copy_region"},
 	Im2Col:           {"geometry", "im2col"},
 	Col2Im:           {"geometry", "col2im"},
 	MaxPool:          {"geometry", "maxpool"},
@@ -134,6 +161,17 @@ var entries = [Count]struct{ module, name string }{
 	BNInfer:          {"reduce", "bn_infer"},
 	BNBackwardSums:   {"reduce", "bn_backward_sums"},
 	BNBackwardDx:     {"reduce", "bn_backward_dx"},
+	ReduceRows:       {"reduce", "reduce_rows"},
+	ReduceCols:       {"reduce", "reduce_cols"},
+	ArgmaxRows:       {"reduce", "argmax_rows"},
+	ArgmaxCols:       {"reduce", "argmax_cols"},
+	ArgmaxLabel:      {"reduce", "argmax_label"},
+	Gather:           {"index", "gather"},
+	ScatterCount:     {"index", "scatter_count"},
+	ScatterScan:      {"index", "scatter_scan"},
+	ScatterPlace:     {"index", "scatter_place"},
+	ScatterSum:       {"index", "scatter_sum"},
+	OneHot:           {"index", "one_hot"},
 }
 
 // Module returns the name of the module that holds k.

@@ -1,6 +1,8 @@
 // Shared definitions of Myelin's CUDA kernels. All kernels are extern "C",
 // so their PTX names are the names the Go side launches.
 
+#pragma once
+
 typedef long long i64;
 
 // THREADS is the block size every kernel is launched with.
@@ -73,4 +75,27 @@ __device__ __forceinline__ double block_sum(double v)
 		v = warp_sum(v);
 	__syncthreads();
 	return v;
+}
+
+// nan_max returns the larger of m and v, or v if it is NaN, so that a NaN
+// met anywhere in a running maximum stays (torch.amax's rule).
+__device__ __forceinline__ float nan_max(float m, float v)
+{
+	return v > m || v != v ? v : m;
+}
+
+// Index errors: the code of the op that met an index out of range, stored
+// in err[0] (0 while there is none). The Go side names them in the same
+// order (indexErrOps in backend/cuda/index.go).
+enum { ERR_GATHER = 1, ERR_SCATTER_ADD, ERR_ONE_HOT, ERR_COUNT_CORRECT_LABELS };
+
+// report_index records in err[0..2] that the op with the given code met
+// index outside [0, bound), unless an error is recorded already: the first
+// one wins, and it stays until the backend closes.
+__device__ __forceinline__ void report_index(int *err, int code, int index, int bound)
+{
+	if (atomicCAS(err, 0, code) == 0) {
+		err[1] = index;
+		err[2] = bound;
+	}
 }

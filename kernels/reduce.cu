@@ -31,16 +31,17 @@ extern "C" __global__ void sum_partial_f64(const double *x, i64 n, i64 chunk, do
 }
 
 // sum_final reduces the parts partial sums with one block and writes
-// dst[0] = scale·Σ part, or adds that to dst[0] when accumulate is set.
-extern "C" __global__ void sum_final(const double *part, int parts, double scale, float *dst, int accumulate)
+// dst[0] = scale·Σ part + beta·dst[0], in double and rounded once; with
+// beta 0 dst's old value is not read.
+extern "C" __global__ void sum_final(const double *part, int parts, double scale, float *dst, float beta)
 {
 	double s = 0;
 	for (int i = threadIdx.x; i < parts; i += THREADS)
 		s += part[i];
 	s = block_sum(s);
 	if (threadIdx.x == 0) {
-		float v = (float)(s * scale);
-		dst[0] = accumulate ? dst[0] + v : v;
+		s *= scale;
+		dst[0] = (float)(beta == 0 ? s : s + (double)beta * dst[0]);
 	}
 }
 
@@ -61,16 +62,17 @@ extern "C" __global__ void bias_grad_part(const float *dy, double *part, i64 row
 	}
 }
 
-// bias_grad writes db[c] = Σ_n part[n·C + c], n in order, for part from
-// bias_grad_part.
-extern "C" __global__ void bias_grad(const double *part, float *db, int batch, int c)
+// bias_grad writes db[c] = Σ_n part[n·C + c] + beta·db[c], n in order, in
+// double and rounded once, for part from bias_grad_part; with beta 0 db's
+// old value is not read.
+extern "C" __global__ void bias_grad(const double *part, float *db, int batch, int c, float beta)
 {
 	GRID_STRIDE(ch, c)
 	{
 		double s = 0;
 		for (int n = 0; n < batch; n++)
 			s += part[(i64)n * c + ch];
-		db[ch] = (float)s;
+		db[ch] = (float)(beta == 0 ? s : s + (double)beta * db[ch]);
 	}
 }
 
@@ -321,5 +323,166 @@ extern "C" __global__ void bn_backward_dx(const float *x, const float *dy, const
 		float inv = invstd[ch];
 		float k = gamma[ch] * inv / m;
 		dx[i] = k * (m * dy[i] - dbeta[ch] - (x[i] - mean[ch]) * inv * dgamma[ch]);
+	}
+}
+
+// Reductions, in the order of backend.ReduceOp.
+enum { R_SUM, R_MEAN, R_MAX };
+
+// reduce_store writes y = v + beta·y, in double and rounded once; with
+// beta 0 y's old value is not read.
+__device__ __forceinline__ void reduce_store(float *y, double v, float beta)
+{
+	*y = (float)(beta == 0 ? v : v + (double)beta * *y);
+}
+
+// reduce_rows reduces x, read as [outer, n, inner], along its middle axis
+// into y [outer, inner] = outputs elements, one warp per output: lane l
+// takes the elements l, l+32, … of the axis, and the warp combines the
+// lanes in a fixed order. Sums are taken in double; the mean is the sum
+// over n; the maximum is NaN if any element is.
+extern "C" __global__ void reduce_rows(int op, const float *x, float *y, i64 outputs, i64 n, i64 inner, float beta)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, outputs)
+	{
+		i64 o = r / inner, j = r - o * inner;
+		const float *p = x + o * n * inner + j;
+		double v;
+		if (op == R_MAX) {
+			float m = -INFINITY;
+			for (i64 a = lane; a < n; a += 32)
+				m = nan_max(m, p[a * inner]);
+			for (int s = 16; s > 0; s >>= 1)
+				m = nan_max(m, __shfl_xor_sync(0xffffffffu, m, s));
+			v = m;
+		} else {
+			double s = 0;
+			for (i64 a = lane; a < n; a += 32)
+				s += p[a * inner];
+			s = warp_sum(s);
+			v = op == R_MEAN ? s / n : s;
+		}
+		if (lane == 0)
+			reduce_store(y + r, v, beta);
+	}
+}
+
+// reduce_cols is reduce_rows with one thread per output, which walks the
+// axis in order: consecutive threads read consecutive elements when inner
+// is large.
+extern "C" __global__ void reduce_cols(int op, const float *x, float *y, i64 outputs, i64 n, i64 inner, float beta)
+{
+	GRID_STRIDE(r, outputs)
+	{
+		i64 o = r / inner, j = r - o * inner;
+		const float *p = x + o * n * inner + j;
+		double v;
+		if (op == R_MAX) {
+			float m = -INFINITY;
+			for (i64 a = 0; a < n; a++)
+				m = nan_max(m, p[a * inner]);
+			v = m;
+		} else {
+			double s = 0;
+			for (i64 a = 0; a < n; a++)
+				s += p[a * inner];
+			v = op == R_MEAN ? s / n : s;
+		}
+		reduce_store(y + r, v, beta);
+	}
+}
+
+// arg_better reports whether candidate (v, i) beats the best (bv, bi)
+// found so far in torch.max's order: NaN above every number, and the lower
+// index on ties (between NaNs too). An index below 0 is no candidate.
+__device__ __forceinline__ bool arg_better(float v, int i, float bv, int bi)
+{
+	if (i < 0)
+		return false;
+	if (bi < 0)
+		return true;
+	bool vn = v != v, bn = bv != bv;
+	if (vn || bn)
+		return vn && (!bn || i < bi);
+	return v > bv || (v == bv && i < bi);
+}
+
+// argmax_rows writes, for x read as [outer, n, inner], idx[r] = the first
+// index along the middle axis of the maximum of output r = o·inner + j
+// (the first NaN if there is one) and, unless values is null, values[r] =
+// that element. One warp per output; arg_better is a total order, so every
+// lane ends with the same winner whatever the order of the combines.
+extern "C" __global__ void argmax_rows(const float *x, float *values, int *idx, i64 outputs, int n, i64 inner)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, outputs)
+	{
+		i64 o = r / inner, j = r - o * inner;
+		const float *p = x + o * n * inner + j;
+		float bv = 0;
+		int bi = -1;
+		for (int a = lane; a < n; a += 32) {
+			float v = p[a * inner];
+			if (arg_better(v, a, bv, bi)) {
+				bv = v;
+				bi = a;
+			}
+		}
+		for (int s = 16; s > 0; s >>= 1) {
+			float ov = __shfl_xor_sync(0xffffffffu, bv, s);
+			int oi = __shfl_xor_sync(0xffffffffu, bi, s);
+			if (arg_better(ov, oi, bv, bi)) {
+				bv = ov;
+				bi = oi;
+			}
+		}
+		if (lane == 0) {
+			idx[r] = bi;
+			if (values)
+				values[r] = bv;
+		}
+	}
+}
+
+// argmax_cols is argmax_rows with one thread per output, walking the axis
+// in order.
+extern "C" __global__ void argmax_cols(const float *x, float *values, int *idx, i64 outputs, int n, i64 inner)
+{
+	GRID_STRIDE(r, outputs)
+	{
+		i64 o = r / inner, j = r - o * inner;
+		const float *p = x + o * n * inner + j;
+		float bv = p[0];
+		int bi = 0;
+		for (int a = 1; a < n; a++) {
+			float v = p[a * inner];
+			if (arg_better(v, a, bv, bi)) {
+				bv = v;
+				bi = a;
+			}
+		}
+		idx[r] = bi;
+		if (values)
+			values[r] = bv;
+	}
+}
+
+// argmax_label writes hit[r] = 1 where the first arg-max of row r of pred
+// [rows, cols] (as CountCorrect finds it) is labels[r], else 0. A label
+// outside [0, cols) is reported in err and is no hit. One warp per row.
+extern "C" __global__ void argmax_label(const float *pred, const int *labels, double *hit, i64 rows, int cols,
+					int *err)
+{
+	int lane = threadIdx.x % 32;
+	ROW_LOOP(r, rows)
+	{
+		int a = first_argmax(pred + r * cols, cols, lane);
+		if (lane == 0) {
+			int l = labels[r];
+			if (l < 0 || l >= cols)
+				report_index(err, ERR_COUNT_CORRECT_LABELS, l, cols);
+			hit[r] = a == l ? 1.0 : 0.0;
+		}
 	}
 }

@@ -19,8 +19,14 @@ func TestModels(t *testing.T) {
 		"lenet":  (32*1*25 + 32) + (64*32*25 + 64) + (128*64*4*4 + 128) + (10*128 + 10),
 		"logreg": 10*784 + 10,
 		"mlp":    (512*784 + 512) + (10*512 + 10),
+		// Convolutions without bias; 2 per channel for each BatchNorm.
+		"resnet": (16*9 + 2*16) + 2*(16*16*9+2*16) +
+			(32*16*9 + 32*32*9 + 2*2*32 + 32*16 + 2*32) +
+			(64*32*9 + 64*64*9 + 2*2*64 + 64*32 + 2*64) + (10*64 + 10),
+		"gru":  (3*128*28 + 3*128*128 + 2*3*128) + (10*128 + 10),
+		"lstm": (4*128*28 + 4*128*128 + 2*4*128) + (10*128 + 10),
 	}
-	if names := models.Names(); !slices.Equal(names, []string{"cnn", "fast", "lenet", "logreg", "mlp"}) {
+	if names := models.Names(); !slices.Equal(names, []string{"cnn", "fast", "gru", "lenet", "logreg", "lstm", "mlp", "resnet"}) {
 		t.Errorf("Names() = %v", names)
 	}
 	b := cpu.New()
@@ -41,8 +47,8 @@ func TestModels(t *testing.T) {
 			t.Errorf("%s: output shape %v, want [10]", name, out)
 		}
 	}
-	if _, err := models.ByName("resnet"); err == nil {
-		t.Error(`ByName("resnet") succeeded`)
+	if _, err := models.ByName("resnet50"); err == nil {
+		t.Error(`ByName("resnet50") succeeded`)
 	}
 }
 

@@ -17,7 +17,7 @@ type Activation struct {
 	b    backend.Backend
 	x    backend.Tensor // input of the last Forward
 	cur  *ioBufs
-	bufs batchCache[ioBufs]
+	bufs BatchCache[ioBufs]
 }
 
 // ReLU returns an Activation layer computing max(0, x).
@@ -52,7 +52,7 @@ func (a *Activation) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, er
 	if a.Act.Kind < backend.Identity || a.Act.Kind > backend.Softplus {
 		return nil, fmt.Errorf("%v: unknown activation kind", a)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", a, err)
 	}
 	*a = Activation{Act: a.Act, b: b, in: append([]int(nil), in...)}
@@ -61,8 +61,8 @@ func (a *Activation) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, er
 
 // Forward implements Layer.
 func (a *Activation) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(a, x, a.in)
-	a.cur = a.bufs.get(n, func(n int) *ioBufs {
+	n := CheckInput(a, x, a.in)
+	a.cur = a.bufs.Get(n, func(n int) *ioBufs {
 		return &ioBufs{y: a.b.Alloc(withBatch(n, a.in)...)}
 	})
 	a.x = x
@@ -75,7 +75,7 @@ func (a *Activation) Backward(dy backend.Tensor) backend.Tensor {
 	if a.cur == nil {
 		panicNoForward(a)
 	}
-	checkGrad(a, dy, a.cur.y)
+	CheckGrad(a, dy, a.cur.y)
 	if a.cur.dx == nil {
 		a.cur.dx = a.b.Alloc(withBatch(dy.Shape()[0], a.in)...)
 	}

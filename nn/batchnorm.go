@@ -43,7 +43,7 @@ type BatchNorm struct {
 	x       backend.Tensor // input of the last Forward
 	train   bool           // whether the last Forward was in training mode
 	cur     *bnBufs
-	bufs    batchCache[bnBufs]
+	bufs    BatchCache[bnBufs]
 }
 
 // bnBufs are a BatchNorm layer's buffers for one batch size; xhat holds
@@ -83,16 +83,15 @@ func (l *BatchNorm) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, err
 	if !(l.Eps >= 0) {
 		return nil, fmt.Errorf("%v: Eps must not be negative", l)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", l, err)
 	}
 	*l = BatchNorm{Momentum: l.Momentum, Eps: l.Eps, b: b, in: append([]int(nil), in...)}
 	c := []int{in[0]}
-	l.gamma = newZeroParam(b, "weight", c)
-	b.Fill(l.gamma.Value, 1)
-	l.beta = newZeroParam(b, "bias", c)
-	l.runMean = newBuffer(b, "running_mean", c, 0)
-	l.runVar = newBuffer(b, "running_var", c, 1)
+	l.gamma = NewParam(b, "weight", c, Ones, nil)
+	l.beta = NewParam(b, "bias", c, Zeros, nil)
+	l.runMean = NewBuffer(b, "running_mean", c, 0)
+	l.runVar = NewBuffer(b, "running_var", c, 1)
 	l.mean = b.Alloc(c...)
 	l.invStd = b.Alloc(c...)
 	return append([]int(nil), in...), nil
@@ -102,11 +101,11 @@ func (l *BatchNorm) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, err
 // statistics otherwise. It panics when a training batch has fewer than two
 // values per channel.
 func (l *BatchNorm) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(l, x, l.in)
+	n := CheckInput(l, x, l.in)
 	if train && n*shapeLen(l.in[1:]) < 2 {
 		panic(fmt.Sprintf("nn: %v: training Forward on input %v: batch statistics need at least 2 values per channel", l, x.Shape()))
 	}
-	l.cur = l.bufs.get(n, func(n int) *bnBufs {
+	l.cur = l.bufs.Get(n, func(n int) *bnBufs {
 		return &bnBufs{ioBufs: ioBufs{y: l.b.Alloc(withBatch(n, l.in)...)}}
 	})
 	l.x, l.train = x, train
@@ -129,7 +128,7 @@ func (l *BatchNorm) Backward(dy backend.Tensor) backend.Tensor {
 	if l.cur == nil {
 		panicNoForward(l)
 	}
-	checkGrad(l, dy, l.cur.y)
+	CheckGrad(l, dy, l.cur.y)
 	if l.cur.dx == nil {
 		l.cur.dx = l.b.Alloc(withBatch(dy.Shape()[0], l.in)...)
 	}
@@ -185,4 +184,13 @@ func (l *BatchNorm) String() string {
 		return "BatchNorm"
 	}
 	return "BatchNorm(" + strings.Join(parts, ", ") + ")"
+}
+
+// Counters implements Counted: Tracked, as PyTorch's num_batches_tracked.
+func (l *BatchNorm) Counters() []Counter {
+	return []Counter{{
+		Name: "num_batches_tracked",
+		Get:  func() int64 { return l.Tracked },
+		Set:  func(v int64) { l.Tracked = v },
+	}}
 }

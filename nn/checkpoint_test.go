@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -64,14 +65,14 @@ func trainSteps(t *testing.T, m *nn.Sequential, opt nn.Optimizer, from, to int) 
 }
 
 // evalOutput returns m's evaluation output on a fixed batch.
-func evalOutput(m *nn.Sequential) []float32 {
+func evalOutput(m nn.Model) []float32 {
 	b := m.Backend()
 	x := upload(b, randSlice(rand.New(rand.NewSource(99)), 3*shapeLen(bnNetIn), -2, 2), append([]int{3}, bnNetIn...)...)
 	return download(b, m.Forward(x, false))
 }
 
 // stateValues returns every parameter and buffer of m by name.
-func stateValues(m *nn.Sequential) map[string][]float32 {
+func stateValues(m nn.Model) map[string][]float32 {
 	v := map[string][]float32{}
 	for _, p := range append(m.Params(), m.Buffers()...) {
 		v[p.Name] = download(m.Backend(), p.Value)
@@ -256,6 +257,25 @@ func TestSaveAtomic(t *testing.T) {
 	onlyFiles(t, dir, "blocked", "c")
 }
 
+// TestSaveToDirectory checks that saving weights, a checkpoint or a plot to
+// an existing directory (as SaveWeights("/tmp") would) says that the target
+// is a directory, and leaves nothing behind.
+func TestSaveToDirectory(t *testing.T) {
+	b := newCPU(t)
+	m := newNet(t, b, 1)
+	dir := t.TempDir()
+	opt := nn.NewAdam(b, nn.DefaultAdam(0.01))
+	for name, err := range map[string]error{
+		"SaveWeights":    nn.SaveWeights(m, dir),
+		"SaveCheckpoint": nn.SaveCheckpoint(dir, m, opt, nn.Checkpoint{}),
+	} {
+		if err == nil || !strings.Contains(err.Error(), dir+": it is a directory") {
+			t.Errorf("%s(%s): %v, want an error saying that %s is a directory", name, dir, err, dir)
+		}
+	}
+	onlyFiles(t, dir)
+}
+
 // optimizers are the optimizers the resume test runs, made fresh by each
 // function.
 var optimizers = []func(b backend.Backend) nn.Optimizer{
@@ -296,6 +316,9 @@ func TestCheckpointResume(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, c) {
 			t.Errorf("%v: checkpoint %+v, want %+v", opt, got, c)
+		}
+		if read, err := nn.ReadCheckpoint(path); err != nil || !reflect.DeepEqual(read, c) {
+			t.Errorf("%v: ReadCheckpoint: %+v, %v; want %+v", opt, read, err, c)
 		}
 		if resumedOpt.LR() != c.LR {
 			t.Errorf("%v: learning rate %v after loading, want %v", opt, resumedOpt.LR(), c.LR)
@@ -350,4 +373,52 @@ func TestCheckpointErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameBits(t, "output after LoadWeights of a checkpoint", evalOutput(target), evalOutput(m))
+}
+
+// TestCheckpointBadMetadata rewrites a checkpoint's metadata with values no
+// training can have written and checks that LoadCheckpoint names each one,
+// and that SaveCheckpoint refuses to write them.
+func TestCheckpointBadMetadata(t *testing.T) {
+	b := newCPU(t)
+	dir := t.TempDir()
+	m := newNet(t, b, 1)
+	adam := nn.NewAdam(b, nn.DefaultAdam(0.01))
+	good := filepath.Join(dir, "c.safetensors")
+	if err := nn.SaveCheckpoint(good, m, adam, nn.Checkpoint{Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tensors, meta, err := safetensors.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["myelin.lr"] != "0.01" {
+		t.Errorf("LR 0 saved as %q, want the optimizer's 0.01", meta["myelin.lr"])
+	}
+	for _, c := range []struct{ key, value string }{
+		{"myelin.lr", "NaN"}, {"myelin.lr", "-0.001"}, {"myelin.lr", "0"}, {"myelin.lr", "+Inf"}, {"myelin.lr", "1e39"},
+		{"myelin.epoch", "-1"}, {"myelin.batch", "-3"}, {"myelin.epoch", "1.5"},
+	} {
+		bad := map[string]string{}
+		for k, v := range meta {
+			bad[k] = v
+		}
+		bad[c.key] = c.value
+		path := filepath.Join(dir, "bad.safetensors")
+		if err := safetensors.WriteFile(path, tensors, bad); err != nil {
+			t.Fatal(err)
+		}
+		_, err := nn.LoadCheckpoint(path, newNet(t, b, 2), nn.NewAdam(b, nn.DefaultAdam(0.01)))
+		want := fmt.Sprintf("%s %q is not", c.key, c.value)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s = %s: error %v, want one containing %q", c.key, c.value, err, want)
+		}
+		if _, err := nn.ReadCheckpoint(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadCheckpoint, %s = %s: error %v, want one containing %q", c.key, c.value, err, want)
+		}
+	}
+	for _, c := range []nn.Checkpoint{{LR: float32(math.NaN())}, {LR: -1}, {LR: float32(math.Inf(1))}, {Epoch: -1}, {Batch: -1}} {
+		if err := nn.SaveCheckpoint(filepath.Join(dir, "x"), m, adam, c); err == nil {
+			t.Errorf("SaveCheckpoint of %+v: no error", c)
+		}
+	}
 }

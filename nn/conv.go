@@ -28,12 +28,12 @@ type Conv2D struct {
 	geom   backend.ConvGeom // with N = 1; Forward sets the batch size
 	weight *Param
 	bias   *Param
-	// biasLater: the MaxPool2D after this layer in a Sequential adds the
-	// bias and computes its gradient (see fuseBiases).
+	// biasLater: the MaxPool2D after this layer in a chain adds the bias
+	// and computes its gradient (see fuseConvPools).
 	biasLater bool
 	x         backend.Tensor // input of the last Forward
 	cur       *convBufs      // buffers of the last Forward
-	bufs      batchCache[convBufs]
+	bufs      BatchCache[convBufs]
 }
 
 // convBufs are a Conv2D layer's buffers for one batch size.
@@ -62,7 +62,7 @@ func (c *Conv2D) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, erro
 	case c.Pad < 0:
 		return nil, fmt.Errorf("%v: Pad must not be negative", c)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", c, err)
 	}
 	if len(in) != 3 {
@@ -82,22 +82,19 @@ func (c *Conv2D) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, erro
 	if init == nil {
 		init = HeNormal
 	}
-	shape := []int{c.Filters, g.C, c.KH, c.KW}
-	w := make([]float32, shapeLen(shape))
-	init.Init(w, shape, rng)
 	*c = Conv2D{Filters: c.Filters, KH: c.KH, KW: c.KW, Stride: c.Stride, Pad: c.Pad, Init: c.Init, NoBias: c.NoBias,
 		b: b, in: append([]int(nil), in...), geom: g}
-	c.weight = newParam(b, "weight", shape, w)
+	c.weight = NewParam(b, "weight", []int{c.Filters, g.C, c.KH, c.KW}, init, rng)
 	if !c.NoBias {
-		c.bias = newZeroParam(b, "bias", []int{c.Filters})
+		c.bias = NewParam(b, "bias", []int{c.Filters}, Zeros, nil)
 	}
 	return []int{c.Filters, g.OutH(), g.OutW()}, nil
 }
 
 // Forward implements Layer.
 func (c *Conv2D) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(c, x, c.in)
-	c.cur = c.bufs.get(n, func(n int) *convBufs {
+	n := CheckInput(c, x, c.in)
+	c.cur = c.bufs.Get(n, func(n int) *convBufs {
 		g := c.geom
 		g.N = n
 		return &convBufs{ioBufs: ioBufs{y: c.b.Alloc(n, c.Filters, g.OutH(), g.OutW())}, geom: g}
@@ -114,7 +111,7 @@ func (c *Conv2D) Forward(x backend.Tensor, train bool) backend.Tensor {
 // the weight and input gradients come from Backend.Conv2DBackwardFilter and
 // Backend.Conv2DBackwardData.
 func (c *Conv2D) Backward(dy backend.Tensor) backend.Tensor {
-	c.backwardParams(dy)
+	c.BackwardParams(dy)
 	if c.cur.dx == nil {
 		c.cur.dx = c.b.Alloc(withBatch(c.cur.geom.N, c.in)...)
 	}
@@ -122,12 +119,13 @@ func (c *Conv2D) Backward(dy backend.Tensor) backend.Tensor {
 	return c.cur.dx
 }
 
-// backwardParams writes the weight and bias gradients for dy.
-func (c *Conv2D) backwardParams(dy backend.Tensor) {
+// BackwardParams implements ParamGrader: the weight and bias gradients
+// for dy, without ∂L/∂x.
+func (c *Conv2D) BackwardParams(dy backend.Tensor) {
 	if c.cur == nil {
 		panicNoForward(c)
 	}
-	checkGrad(c, dy, c.cur.y)
+	CheckGrad(c, dy, c.cur.y)
 	if c.bias != nil && !c.biasLater {
 		c.b.BiasGrad(dy, c.bias.Grad)
 	}

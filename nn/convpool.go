@@ -13,7 +13,7 @@ import "github.com/myelin-go/myelin/backend"
 // of threads, so that results do not either.
 const convPoolChunk = 64
 
-// convPool runs a Conv2D and the MaxPool2D after it in a Sequential over a
+// convPool runs a Conv2D and the MaxPool2D after it in a chain over a
 // batch in chunks of convPoolChunk images, on the CPU backend: the
 // convolution's output of a chunk goes into a chunk-sized buffer that the
 // pooling reads while it is still in cache, instead of a batch-sized one
@@ -22,7 +22,7 @@ const convPoolChunk = 64
 // and data gradients read at once, and sums the chunks' filter gradients.
 // The outputs are those of the two layers run apart; the weight gradient
 // differs by the order of its sums. The convolution's bias, if any, is the
-// pool's to add (fuseBiases moves it there for every such pair).
+// pool's to add (fuseConvPools moves it there for every such pair).
 type convPool struct {
 	conv *Conv2D
 	pool *MaxPool2D
@@ -36,7 +36,7 @@ type convPool struct {
 	// Views re-aimed at each chunk: of the input, the pooled output and
 	// its arg-max, the pooled gradient, the input gradient and yc.
 	xv, pyv, pav, dpv, dxv, ycv backend.Tensor
-	dx                          batchCache[backend.Tensor] // input gradients per batch size
+	dx                          BatchCache[backend.Tensor] // input gradients per batch size
 }
 
 // newConvPool returns the chunked runner of c and p on b, or nil when b
@@ -65,7 +65,7 @@ func (cp *convPool) view(v, t backend.Tensor, i, j int) backend.Tensor {
 // nothing, when N is not.
 func (cp *convPool) forward(x backend.Tensor) (backend.Tensor, bool) {
 	c, p := cp.conv, cp.pool
-	n := batchSize(c, x, c.in)
+	n := CheckInput(c, x, c.in)
 	cp.active = n > convPoolChunk
 	if !cp.active {
 		return nil, false
@@ -101,14 +101,14 @@ func (cp *convPool) forward(x backend.Tensor) (backend.Tensor, bool) {
 func (cp *convPool) backward(dy backend.Tensor, withDx bool) backend.Tensor {
 	c, p := cp.conv, cp.pool
 	pb := p.pool.cur
-	checkGrad(p, dy, pb.y)
+	CheckGrad(p, dy, pb.y)
 	b := c.b
 	if p.bias != nil {
 		b.BiasGrad(dy, p.bias.Grad)
 	}
 	var dx backend.Tensor
 	if withDx {
-		dx = *cp.dx.get(cp.n, func(n int) *backend.Tensor {
+		dx = *cp.dx.Get(cp.n, func(n int) *backend.Tensor {
 			t := b.Alloc(withBatch(n, c.in)...)
 			return &t
 		})

@@ -8,22 +8,41 @@ import (
 )
 
 // Dataset is an in-memory set of samples and targets.
+//
+// Samples are float32 values (X) or int32 token indices (Tokens) for a
+// model that starts with an Embedding: sequences of T tokens have XShape
+// [T]. Sequences of T steps of F features have XShape [T, F]. Targets
+// are per sample, e.g. YShape [K] for a class of a whole sequence, or per
+// step, e.g. YShape [T, K] with one one-hot row per step for a model
+// that ends in TimeDense and a PerStep loss.
 type Dataset struct {
-	X      []float32 // Len()·prod(XShape) values, sample after sample
+	X      []float32 // Len()·prod(XShape) values, sample after sample (nil with Tokens)
 	XShape []int     // one sample's shape, e.g. [1, 28, 28]
 	Y      []float32 // Len()·prod(YShape) values; one-hot rows for classification
 	YShape []int     // one target's shape, e.g. [10]
+	// Tokens, when not nil, holds the samples instead of X:
+	// Len()·prod(XShape) token indices, uploaded as int32 tensors.
+	Tokens []int32
 }
 
-// Len returns the number of samples, len(X)/prod(XShape) (0 when XShape
-// is empty or has a dimension below 1). Check reports whether the lengths
-// are consistent.
+// Len returns the number of samples, len(X)/prod(XShape), or
+// len(Tokens)/prod(XShape) with Tokens (0 when XShape is empty or has a
+// dimension below 1). Check reports whether the lengths are consistent.
 func (d Dataset) Len() int {
 	n := sampleLen(d.XShape)
 	if n == 0 {
 		return 0
 	}
-	return len(d.X) / n
+	return d.xLen() / n
+}
+
+// xLen returns the number of sample values: len(Tokens) with Tokens,
+// len(X) otherwise.
+func (d Dataset) xLen() int {
+	if d.Tokens != nil {
+		return len(d.Tokens)
+	}
+	return len(d.X)
 }
 
 // Slice returns samples i to j−1, sharing memory with d. A dataset without
@@ -34,7 +53,12 @@ func (d Dataset) Slice(i, j int) Dataset {
 		panic(fmt.Sprintf("nn: Dataset.Slice(%d, %d) out of range for %d samples", i, j, d.Len()))
 	}
 	xn := sampleLen(d.XShape)
-	s := Dataset{X: d.X[i*xn : j*xn], XShape: d.XShape, YShape: d.YShape}
+	s := Dataset{XShape: d.XShape, YShape: d.YShape}
+	if d.Tokens != nil {
+		s.Tokens = d.Tokens[i*xn : j*xn]
+	} else {
+		s.X = d.X[i*xn : j*xn]
+	}
 	if d.Y != nil {
 		yn := sampleLen(d.YShape)
 		s.Y = d.Y[i*yn : j*yn]
@@ -43,17 +67,24 @@ func (d Dataset) Slice(i, j int) Dataset {
 }
 
 // Check returns an error unless d holds at least one sample, every
-// dimension of XShape is positive, len(X) is a whole number of samples and,
-// when withY is set, YShape is valid and Y holds one target per sample.
+// dimension of XShape is positive, len(X) (or len(Tokens)) is a whole
+// number of samples and, when withY is set, YShape is valid and Y holds
+// one target per sample.
 func (d Dataset) Check(withY bool) error {
 	xn := sampleLen(d.XShape)
+	name := "X"
+	if d.Tokens != nil {
+		name = "Tokens"
+	}
 	switch {
+	case d.Tokens != nil && d.X != nil:
+		return errors.New("both X and Tokens are set: a dataset holds float samples or tokens, not both")
 	case xn == 0:
 		return fmt.Errorf("XShape %v must have at least one dimension, all of them positive", d.XShape)
-	case len(d.X)%xn != 0:
-		return fmt.Errorf("len(X) = %d is not a multiple of the sample size %d (XShape %v)", len(d.X), xn, d.XShape)
-	case len(d.X) == 0:
-		return errors.New("no samples (X is empty)")
+	case d.xLen()%xn != 0:
+		return fmt.Errorf("len(%s) = %d is not a multiple of the sample size %d (XShape %v)", name, d.xLen(), xn, d.XShape)
+	case d.xLen() == 0:
+		return fmt.Errorf("no samples (%s is empty)", name)
 	}
 	if !withY {
 		return nil
@@ -71,7 +102,7 @@ func (d Dataset) Check(withY bool) error {
 // sampleLen returns the product of the dimensions of s, or 0 when s is
 // empty or has a dimension below 1.
 func sampleLen(s []int) int {
-	if checkShape(s) != nil {
+	if CheckShape(s) != nil {
 		return 0
 	}
 	return shapeLen(s)
@@ -123,9 +154,13 @@ func (d Dataset) Split(frac float64, seed int64) (train, val Dataset, err error)
 func (d Dataset) subset(pick []bool, want bool, count int) Dataset {
 	xn, yn := shapeLen(d.XShape), shapeLen(d.YShape)
 	s := Dataset{
-		X:      make([]float32, 0, count*xn),
 		XShape: append([]int(nil), d.XShape...),
 		YShape: append([]int(nil), d.YShape...),
+	}
+	if d.Tokens != nil {
+		s.Tokens = make([]int32, 0, count*xn)
+	} else {
+		s.X = make([]float32, 0, count*xn)
 	}
 	if d.Y != nil {
 		s.Y = make([]float32, 0, count*yn)
@@ -134,7 +169,11 @@ func (d Dataset) subset(pick []bool, want bool, count int) Dataset {
 		if p != want {
 			continue
 		}
-		s.X = append(s.X, d.X[i*xn:(i+1)*xn]...)
+		if d.Tokens != nil {
+			s.Tokens = append(s.Tokens, d.Tokens[i*xn:(i+1)*xn]...)
+		} else {
+			s.X = append(s.X, d.X[i*xn:(i+1)*xn]...)
+		}
 		if d.Y != nil {
 			s.Y = append(s.Y, d.Y[i*yn:(i+1)*yn]...)
 		}

@@ -22,7 +22,7 @@ type Dense struct {
 	bias   *Param
 	x      backend.Tensor // input of the last Forward
 	cur    *ioBufs        // buffers of the last Forward
-	bufs   batchCache[ioBufs]
+	bufs   BatchCache[ioBufs]
 }
 
 // Build implements Layer.
@@ -30,7 +30,7 @@ func (d *Dense) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, error
 	if d.Units < 1 {
 		return nil, fmt.Errorf("%v: Units must be at least 1", d)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", d, err)
 	}
 	inLen := shapeLen(in)
@@ -38,21 +38,18 @@ func (d *Dense) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, error
 	if init == nil {
 		init = HeNormal
 	}
-	shape := []int{d.Units, inLen}
-	w := make([]float32, shapeLen(shape))
-	init.Init(w, shape, rng)
 	*d = Dense{Units: d.Units, Init: d.Init, NoBias: d.NoBias, b: b, in: append([]int(nil), in...)}
-	d.weight = newParam(b, "weight", shape, w)
+	d.weight = NewParam(b, "weight", []int{d.Units, inLen}, init, rng)
 	if !d.NoBias {
-		d.bias = newZeroParam(b, "bias", []int{d.Units})
+		d.bias = NewParam(b, "bias", []int{d.Units}, Zeros, nil)
 	}
 	return []int{d.Units}, nil
 }
 
 // Forward implements Layer.
 func (d *Dense) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(d, x, d.in)
-	d.cur = d.bufs.get(n, func(n int) *ioBufs {
+	n := CheckInput(d, x, d.in)
+	d.cur = d.bufs.Get(n, func(n int) *ioBufs {
 		return &ioBufs{y: d.b.Alloc(n, d.Units)}
 	})
 	d.x = x
@@ -66,7 +63,7 @@ func (d *Dense) Forward(x backend.Tensor, train bool) backend.Tensor {
 // Backward implements Layer: ∂L/∂W = dyᵀ·x, ∂L/∂b = Σ_n dy[n], and
 // ∂L/∂x = dy·W.
 func (d *Dense) Backward(dy backend.Tensor) backend.Tensor {
-	d.backwardParams(dy)
+	d.BackwardParams(dy)
 	if d.cur.dx == nil {
 		d.cur.dx = d.b.Alloc(withBatch(d.x.Shape()[0], d.in)...)
 	}
@@ -74,12 +71,13 @@ func (d *Dense) Backward(dy backend.Tensor) backend.Tensor {
 	return d.cur.dx
 }
 
-// backwardParams writes the weight and bias gradients for dy.
-func (d *Dense) backwardParams(dy backend.Tensor) {
+// BackwardParams implements ParamGrader: the weight and bias gradients
+// for dy, without ∂L/∂x.
+func (d *Dense) BackwardParams(dy backend.Tensor) {
 	if d.cur == nil {
 		panicNoForward(d)
 	}
-	checkGrad(d, dy, d.cur.y)
+	CheckGrad(d, dy, d.cur.y)
 	d.b.MatMul(true, false, 1, dy, d.x, 0, d.weight.Grad)
 	if d.bias != nil {
 		d.b.BiasGrad(dy, d.bias.Grad)

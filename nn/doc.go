@@ -1,12 +1,22 @@
-// Package nn builds, trains and evaluates feed-forward neural networks on a
+// Package nn builds, trains and evaluates neural networks on a
 // backend.Backend.
 //
-// A model is a Sequential: a list of Layers (Dense, Conv2D, MaxPool2D,
-// AvgPool2D, Flatten, Activation, Softmax, BatchNorm, Dropout) built in
-// order for a per-sample input shape. Building validates every layer
-// against the shape it receives and initialises the parameters (HeNormal
-// weights and zero biases by default) from a seeded math/rand source, so
-// that a seed reproduces a model exactly.
+// A Sequential is a list of Layers (Dense, Conv2D, MaxPool2D, AvgPool2D,
+// GlobalAvgPool2D, Flatten, Activation, Softmax, BatchNorm, LayerNorm,
+// Dropout) built in order for a per-sample input shape. Containers are
+// layers too, and nest to any depth: Residual (y = F(x) + x, or + P(x)
+// with a projection) and Concat (branches on the same input, outputs
+// concatenated along the channels). Building validates every layer against
+// the shape it receives, refuses a layer value used twice, names the
+// parameters as PyTorch names the state_dict of the equivalent module
+// ("3.body.0.weight"), and initialises the parameters (HeNormal weights
+// and zero biases by default) from a seeded math/rand source, so that a
+// seed reproduces a model exactly. Everything that trains or saves a
+// model takes a Model, the interface Sequential implements.
+//
+// Sequences are batch-first, [N, T, F], or [N, T] int32 tokens
+// (Dataset.Tokens) for an Embedding; Reshape, Embedding, RNN, GRU, LSTM and
+// TimeDense are layers like the others.
 //
 // Every computation goes through the Backend: parameters, activations and
 // gradients live in backend tensors, and this package never touches device
@@ -42,6 +52,39 @@
 //		Optimizer: nn.NewAdam(b, nn.DefaultAdam(1e-3)), BatchSize: 64, Seed: 1}
 //	stats, err := t.Fit(train, 5, &test)
 //
+// Sequences are batch-first, [N, T, F], or [N, T] int32 tokens
+// (Dataset.Tokens) for an Embedding. The recurrent layers take PyTorch's
+// parameters and gate orders and return the last state or, with
+// Sequence, every step; TimeDense and a PerStep loss then predict at
+// every step, as a language model does. GradClipper clips gradients by
+// their global norm between Backward and the optimizer step.
+//
 // Shapes passed to layers exclude the batch dimension; tensors passed to
 // Forward and Backward include it as their first dimension. Images are NCHW.
+//
+// # Writing a layer
+//
+// A layer of one's own implements Layer and goes anywhere a built-in one
+// does. The built-in layers are made of the same exported pieces:
+//
+//   - Build checks the shape (CheckShape, then the layer's own rules, as
+//     an error naming the layer) and makes the parameters with NewParam
+//     (a name such as "weight", a shape and an Initializer: HeNormal,
+//     Zeros, Ones, …) and any non-trainable state with NewBuffer. It
+//     makes them anew on every Build; the model prefixes their names.
+//   - Forward calls CheckInput, which returns the batch size, and takes
+//     its output and scratch tensors from a BatchCache keyed by the batch
+//     size, so that training allocates nothing after the first batch of
+//     each size. Backward calls CheckGrad and allocates its input
+//     gradient on first use in the same cache entry.
+//   - Stateful (Buffers) makes a layer's buffers part of the saved
+//     weights; Counted (Counters) does the same for integer state, and
+//     marks random streams (Counter.Stream) so that GradCheck rewinds
+//     them and resumed runs draw the same numbers; Container (Children)
+//     lets the model reach the layers inside a layer of layers;
+//     ParamGrader (BackwardParams) lets a model skip the input gradient of
+//     its first layer with parameters.
+//
+// The Standardize example builds a LayerNorm-style layer this way and
+// checks it with GradCheck.
 package nn

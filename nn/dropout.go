@@ -27,7 +27,7 @@ type Dropout struct {
 	base  uint64 // seed base drawn at Build
 	train bool   // whether the last Forward was in training mode
 	cur   *dropoutBufs
-	bufs  batchCache[dropoutBufs]
+	bufs  BatchCache[dropoutBufs]
 }
 
 // dropoutBufs are a Dropout layer's buffers for one batch size.
@@ -41,7 +41,7 @@ func (d *Dropout) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, err
 	if !(d.P >= 0 && d.P < 1) {
 		return nil, fmt.Errorf("%v: P must be in [0, 1)", d)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", d, err)
 	}
 	*d = Dropout{P: d.P, b: b, in: append([]int(nil), in...), base: rng.Uint64()}
@@ -63,8 +63,8 @@ func maskSeed(base, step uint64) uint64 {
 // Forward implements Layer: in training it draws the mask of step Step,
 // increments Step and multiplies; in evaluation it copies x.
 func (d *Dropout) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(d, x, d.in)
-	d.cur = d.bufs.get(n, func(n int) *dropoutBufs {
+	n := CheckInput(d, x, d.in)
+	d.cur = d.bufs.Get(n, func(n int) *dropoutBufs {
 		return &dropoutBufs{ioBufs: ioBufs{y: d.b.Alloc(withBatch(n, d.in)...)}}
 	})
 	d.train = train
@@ -87,7 +87,7 @@ func (d *Dropout) Backward(dy backend.Tensor) backend.Tensor {
 	if d.cur == nil {
 		panicNoForward(d)
 	}
-	checkGrad(d, dy, d.cur.y)
+	CheckGrad(d, dy, d.cur.y)
 	if d.cur.dx == nil {
 		d.cur.dx = d.b.Alloc(withBatch(dy.Shape()[0], d.in)...)
 	}
@@ -104,3 +104,12 @@ func (d *Dropout) Params() []*Param { return nil }
 
 // String describes the layer, e.g. "Dropout(0.5)".
 func (d *Dropout) String() string { return fmt.Sprintf("Dropout(%g)", d.P) }
+
+// Counters implements Counted: the random stream's position Step ("step")
+// and its seed base ("seed"), which training checkpoints save.
+func (d *Dropout) Counters() []Counter {
+	return []Counter{
+		{Name: "step", Get: func() int64 { return int64(d.Step) }, Set: func(v int64) { d.Step = uint64(v) }, Stream: true},
+		{Name: "seed", Get: func() int64 { return int64(d.base) }, Set: func(v int64) { d.base = uint64(v) }, Stream: true},
+	}
+}

@@ -50,7 +50,7 @@ func (e *EarlyStopping) reset() {
 
 // observe records the evaluation loss of epoch for model m, keeping a copy
 // of m's weights when it improves, and reports whether to stop.
-func (e *EarlyStopping) observe(epoch int, loss float64, m *Sequential) (stop bool) {
+func (e *EarlyStopping) observe(epoch int, loss float64, m Model) (stop bool) {
 	if e.BestEpoch == 0 || loss < e.BestLoss-e.MinDelta {
 		e.BestEpoch, e.BestLoss, e.Wait = epoch, loss, 0
 		if e.best == nil {

@@ -13,12 +13,12 @@ type Flatten struct {
 	in   []int
 	b    backend.Backend
 	cur  *ioBufs
-	bufs batchCache[ioBufs]
+	bufs BatchCache[ioBufs]
 }
 
 // Build implements Layer.
 func (f *Flatten) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", f, err)
 	}
 	*f = Flatten{b: b, in: append([]int(nil), in...)}
@@ -27,8 +27,8 @@ func (f *Flatten) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error
 
 // Forward implements Layer.
 func (f *Flatten) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(f, x, f.in)
-	f.cur = f.bufs.get(n, func(n int) *ioBufs {
+	n := CheckInput(f, x, f.in)
+	f.cur = f.bufs.Get(n, func(n int) *ioBufs {
 		return &ioBufs{y: f.b.Alloc(n, shapeLen(f.in))}
 	})
 	f.b.Copy(f.cur.y, x)
@@ -40,7 +40,7 @@ func (f *Flatten) Backward(dy backend.Tensor) backend.Tensor {
 	if f.cur == nil {
 		panicNoForward(f)
 	}
-	checkGrad(f, dy, f.cur.y)
+	CheckGrad(f, dy, f.cur.y)
 	if f.cur.dx == nil {
 		f.cur.dx = f.b.Alloc(withBatch(dy.Shape()[0], f.in)...)
 	}

@@ -35,11 +35,11 @@ const DefaultGradCheckEps = 1e-2
 // with the batch's statistics (so the check covers the gradient through
 // them). Dropout draws a new mask on every training Forward, which would
 // make L a different function at every evaluation; GradCheck therefore
-// resets each Dropout's Step before every Forward, so that all evaluations
-// use the mask of the same step. Afterwards the model is as before (the
-// parameter values, BatchNorm's running statistics and Tracked, and
-// Dropout's Step are restored) except that Grad holds the backpropagated
-// gradients of the batch.
+// sets every counter of the model (Model.Counters: Dropout's Step, any
+// layer's random stream, at any depth) back before every Forward, so that
+// all evaluations draw the same random numbers. Afterwards the model is as
+// before (the parameter values, buffers and counters are restored) except
+// that Grad holds the backpropagated gradients of the batch.
 //
 // The forward pass runs in float32, whose rounding error (about 10⁻⁷·|L|
 // per evaluation) enters g̃ divided by 2h, and the truncation error of a
@@ -52,7 +52,7 @@ const DefaultGradCheckEps = 1e-2
 // near 1 from rounding noise alone; judge it by MaxAbsDiff (leave such
 // biases out with NoBias). Each element costs two forward passes: use a small
 // model or batch, or GradCheckSample.
-func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradCheckResult, error) {
+func GradCheck(m Model, loss Loss, x, y []float32, eps float64) ([]GradCheckResult, error) {
 	return gradCheck(m, loss, x, y, eps, func(n int) []int { return nil })
 }
 
@@ -61,7 +61,7 @@ func GradCheck(m *Sequential, loss Loss, x, y []float32, eps float64) ([]GradChe
 // tensor with k or fewer): RelDiff and MaxAbsDiff are computed over those
 // elements. It makes a check of a large model affordable, at 2k forward
 // passes per tensor.
-func GradCheckSample(m *Sequential, loss Loss, x, y []float32, eps float64, k int, seed int64) ([]GradCheckResult, error) {
+func GradCheckSample(m Model, loss Loss, x, y []float32, eps float64, k int, seed int64) ([]GradCheckResult, error) {
 	if k < 1 {
 		return nil, fmt.Errorf("nn: GradCheckSample: k = %d elements per tensor, want at least 1", k)
 	}
@@ -78,25 +78,21 @@ func GradCheckSample(m *Sequential, loss Loss, x, y []float32, eps float64, k in
 
 // gradCheck is GradCheck on the elements pick returns for a tensor of n
 // elements (nil: all of them).
-func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(n int) []int) ([]GradCheckResult, error) {
+func gradCheck(m Model, loss Loss, x, y []float32, eps float64, pick func(n int) []int) ([]GradCheckResult, error) {
 	if eps == 0 {
 		eps = DefaultGradCheckEps
 	}
 	if !(eps > 0 && eps < 1) {
 		return nil, fmt.Errorf("nn: GradCheck: eps = %g, want a relative step in (0, 1), e.g. 1e-2", eps)
 	}
-	inLen, outLen := shapeLen(m.in), shapeLen(m.OutShape())
+	in := m.InShape()
+	inLen, outLen := shapeLen(in), shapeLen(m.OutShape())
 	if len(x) == 0 || len(x)%inLen != 0 {
-		return nil, fmt.Errorf("nn: GradCheck: %d input values are not a whole number of samples of shape %v", len(x), m.in)
+		return nil, fmt.Errorf("nn: GradCheck: %d input values are not a whole number of samples of shape %v", len(x), in)
 	}
 	n := len(x) / inLen
 	if len(y) != n*outLen {
 		return nil, fmt.Errorf("nn: GradCheck: %d target values for %d samples of output shape %v, want %d", len(y), n, m.OutShape(), n*outLen)
-	}
-	for i, l := range m.layers {
-		if bn, ok := l.(*BatchNorm); ok && n*shapeLen(bn.in[1:]) < 2 {
-			return nil, fmt.Errorf("nn: GradCheck: layer %d (%v) needs at least 2 values per channel in a batch; use a batch of 2 or more samples", i, bn)
-		}
 	}
 	for _, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -104,18 +100,18 @@ func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(
 		}
 	}
 
-	b := m.b
+	b := m.Backend()
 	saved := newSnapshot(m, nil)
 	defer saved.free()
 	defer saved.restore()
-	tx, ty := b.Alloc(withBatch(n, m.in)...), b.Alloc(withBatch(n, m.OutShape())...)
+	tx, ty := b.Alloc(withBatch(n, in)...), b.Alloc(withBatch(n, m.OutShape())...)
 	defer b.Free(tx)
 	defer b.Free(ty)
 	b.Upload(tx, x)
 	b.Upload(ty, y)
 
 	forward := func() backend.Tensor {
-		saved.rewindDropout()
+		saved.rewindCounters()
 		return m.Forward(tx, true)
 	}
 	lossAt := func() float64 {
@@ -125,12 +121,12 @@ func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(
 		return float64(v[0])
 	}
 
-	_, dy := loss.Loss(forward(), ty)
-	for i := len(m.layers) - 1; i >= 0; i-- {
-		dy = m.layers[i].Backward(dy)
+	if err := tryForward(forward); err != nil {
+		return nil, err
 	}
+	_, dy := loss.Loss(forward(), ty)
 	dx := make([]float32, len(x))
-	b.Download(dx, dy)
+	b.Download(dx, m.BackwardInput(dy))
 
 	// numeric returns the central differences of L with respect to the
 	// elements idx of values (every element when idx is nil), which set
@@ -161,7 +157,7 @@ func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(
 	}
 
 	var results []GradCheckResult
-	for _, p := range m.params {
+	for _, p := range m.Params() {
 		analytic := make([]float32, p.Grad.Shape().Len())
 		b.Download(analytic, p.Grad)
 		values := make([]float32, len(analytic))
@@ -175,6 +171,18 @@ func gradCheck(m *Sequential, loss Loss, x, y []float32, eps float64, pick func(
 	g := numeric(xs, idx, func(v []float32) { b.Upload(tx, v) })
 	results = append(results, compareGrad("input", gather(dx, idx), g))
 	return results, nil
+}
+
+// tryForward runs forward and returns the panic of a layer that refuses
+// the batch as an error (BatchNorm needs 2 values per channel).
+func tryForward(forward func() backend.Tensor) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("nn: GradCheck: the model refuses the batch: %v", r)
+		}
+	}()
+	forward()
+	return nil
 }
 
 // gather returns the elements idx of v, or v itself when idx is nil.

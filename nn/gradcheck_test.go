@@ -58,6 +58,44 @@ var gradCheckCases = []gradCheckCase{
 	{"BatchNorm, Tanh/BCEWithLogits", []int{3}, 5, func() []nn.Layer {
 		return []nn.Layer{&nn.Dense{Units: 5, NoBias: true}, &nn.BatchNorm{}, nn.Tanh(), &nn.Dense{Units: 2}}
 	}, nn.NewBCEWithLogits, "binary", 0},
+	{"Residual with Dropout and BatchNorm/SoftmaxCrossEntropy", []int{5}, 4, func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Dense{Units: 6},
+			&nn.Residual{Body: []nn.Layer{&nn.Dense{Units: 6, NoBias: true}, &nn.BatchNorm{}, nn.Tanh(), &nn.Dropout{P: 0.3}, &nn.Dense{Units: 6}}},
+			&nn.Residual{
+				Body: []nn.Layer{&nn.Dense{Units: 4, NoBias: true}, &nn.BatchNorm{}, nn.Sigmoid(), &nn.Dropout{P: 0.5}},
+				Proj: []nn.Layer{&nn.Dense{Units: 4}},
+			},
+			&nn.Dense{Units: 3},
+		}
+	}, nn.NewSoftmaxCrossEntropy, "onehot", 0},
+	{"Residual conv, strided projection/MSE", []int{2, 6, 6}, 2, func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Residual{
+				Body: []nn.Layer{
+					&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Stride: 2, Pad: 1, NoBias: true}, &nn.BatchNorm{}, nn.Tanh(),
+					&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1},
+				},
+				Proj: []nn.Layer{&nn.Conv2D{Filters: 3, KH: 1, KW: 1, Stride: 2}},
+			},
+			nn.Tanh(),
+			&nn.Flatten{},
+			&nn.Dense{Units: 3},
+		}
+	}, nn.NewMSE, "real", 0},
+	{"LayerNorm, GlobalAvgPool2D/SoftmaxCrossEntropy", []int{2, 5, 5}, 3, func() []nn.Layer {
+		return []nn.Layer{
+			&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1, NoBias: true}, // LayerNorm cancels a bias
+			&nn.LayerNorm{Dims: 2}, // over each channel's 5×5
+			nn.Tanh(),
+			&nn.LayerNorm{Dims: 3, Eps: 0.1},
+			&nn.GlobalAvgPool2D{}, // [3]
+			&nn.Dense{Units: 4},
+			&nn.LayerNorm{},
+			nn.Sigmoid(),
+			&nn.Dense{Units: 3},
+		}
+	}, nn.NewSoftmaxCrossEntropy, "onehot", 0},
 	{"Conv, Sigmoid, Softmax, no bias/MSE", []int{1, 5, 5}, 2, func() []nn.Layer {
 		return []nn.Layer{
 			&nn.Conv2D{Filters: 2, KH: 3, KW: 3, NoBias: true}, // [2 3 3]

@@ -38,7 +38,13 @@ var (
 
 // Zeros sets every element to 0. Fine for biases; a weight initialised to
 // zeros makes every unit of a layer compute the same thing forever.
-var Zeros Initializer = zeroInit{}
+var Zeros Initializer = constInit{0}
+
+// Ones sets every element to 1, as normalisation layers start their gains.
+var Ones Initializer = constInit{1}
+
+// Constant returns an initialiser that sets every element to v.
+func Constant(v float32) Initializer { return constInit{v} }
 
 // Normal returns an initialiser that draws from N(0, std²), whatever the
 // shape. It panics unless std ≥ 0.
@@ -145,14 +151,24 @@ func (torchDefault) Init(w []float32, shape []int, rng *rand.Rand) {
 
 func (torchDefault) String() string { return "TorchDefault" }
 
-type zeroInit struct{}
+type constInit struct{ v float32 }
 
-func (zeroInit) Init(w []float32, shape []int, _ *rand.Rand) {
-	checkInit("Zeros", w, shape)
-	clear(w)
+func (c constInit) Init(w []float32, shape []int, _ *rand.Rand) {
+	checkInit(c.String(), w, shape)
+	for i := range w {
+		w[i] = c.v
+	}
 }
 
-func (zeroInit) String() string { return "Zeros" }
+func (c constInit) String() string {
+	switch c.v {
+	case 0:
+		return "Zeros"
+	case 1:
+		return "Ones"
+	}
+	return fmt.Sprintf("Constant(%g)", c.v)
+}
 
 type normalInit struct{ std float64 }
 

@@ -10,7 +10,8 @@ type loader struct {
 	withY   bool
 	xn, yn  int               // values per sample and per target
 	xs, ys  []float32         // host staging for gathered batches
-	augment func(x []float32) // if set, applied to every gathered batch of samples
+	toks    []int32           // host staging for gathered batches of tokens
+	augment func(x []float32) // if set, applied to every gathered batch of float samples
 	tensors map[int]*batchTensors
 }
 
@@ -26,7 +27,11 @@ func newLoader(b backend.Backend, d Dataset, maxBatch int, withY bool) *loader {
 	if withY {
 		l.yn = shapeLen(d.YShape)
 	}
-	l.xs = make([]float32, maxBatch*l.xn)
+	if d.Tokens != nil {
+		l.toks = make([]int32, maxBatch*l.xn)
+	} else {
+		l.xs = make([]float32, maxBatch*l.xn)
+	}
 	l.ys = make([]float32, maxBatch*l.yn)
 	return l
 }
@@ -39,30 +44,48 @@ func (l *loader) load(perm []int, i, j int) (x, y backend.Tensor) {
 	n := j - i
 	t := l.tensors[n]
 	if t == nil {
-		t = &batchTensors{x: l.b.Alloc(withBatch(n, l.d.XShape)...)}
+		t = &batchTensors{}
+		if l.d.Tokens != nil {
+			t.x = backend.AllocInt32(l.b, withBatch(n, l.d.XShape)...)
+		} else {
+			t.x = l.b.Alloc(withBatch(n, l.d.XShape)...)
+		}
 		if l.withY {
 			t.y = l.b.Alloc(withBatch(n, l.d.YShape)...)
 		}
 		l.tensors[n] = t
 	}
 	if perm == nil {
-		l.b.Upload(t.x, l.d.X[i*l.xn:j*l.xn])
+		if l.d.Tokens != nil {
+			backend.UploadInt32(l.b, t.x, l.d.Tokens[i*l.xn:j*l.xn])
+		} else {
+			l.b.Upload(t.x, l.d.X[i*l.xn:j*l.xn])
+		}
 		if l.withY {
 			l.b.Upload(t.y, l.d.Y[i*l.yn:j*l.yn])
 		}
 		return t.x, t.y
 	}
-	xs, ys := l.xs[:n*l.xn], l.ys[:n*l.yn]
+	ys := l.ys[:n*l.yn]
 	for k, s := range perm[i:j] {
-		copy(xs[k*l.xn:(k+1)*l.xn], l.d.X[s*l.xn:(s+1)*l.xn])
+		if l.d.Tokens != nil {
+			copy(l.toks[k*l.xn:(k+1)*l.xn], l.d.Tokens[s*l.xn:(s+1)*l.xn])
+		} else {
+			copy(l.xs[k*l.xn:(k+1)*l.xn], l.d.X[s*l.xn:(s+1)*l.xn])
+		}
 		if l.withY {
 			copy(ys[k*l.yn:(k+1)*l.yn], l.d.Y[s*l.yn:(s+1)*l.yn])
 		}
 	}
-	if l.augment != nil {
-		l.augment(xs)
+	if l.d.Tokens != nil {
+		backend.UploadInt32(l.b, t.x, l.toks[:n*l.xn])
+	} else {
+		xs := l.xs[:n*l.xn]
+		if l.augment != nil {
+			l.augment(xs)
+		}
+		l.b.Upload(t.x, xs)
 	}
-	l.b.Upload(t.x, xs)
 	if l.withY {
 		l.b.Upload(t.y, ys)
 	}
@@ -108,13 +131,13 @@ type deviceLoader struct {
 }
 
 // newDeviceLoader uploads d (with its targets when withY is set) to b and
-// returns a loader of its batches, or nil when b lacks Indexer or Viewer
-// or has no room for the set (backend.Allocator), in which case the caller
-// uses the host path.
+// returns a loader of its batches, or nil when b lacks Indexer or Viewer,
+// has no room for the set (backend.Allocator) or d holds Tokens, in which
+// case the caller uses the host path.
 func newDeviceLoader(b backend.Backend, d Dataset, withY bool) *deviceLoader {
 	ix, ok1 := b.(backend.Indexer)
 	vw, ok2 := b.(backend.Viewer)
-	if !ok1 || !ok2 {
+	if !ok1 || !ok2 || d.Tokens != nil {
 		return nil
 	}
 	l := &deviceLoader{b: b, ix: ix, vw: vw, tensors: map[int]*batchTensors{}}

@@ -159,7 +159,7 @@ func (l *BCEWithLogits) String() string { return "BCEWithLogits" }
 type lossCore struct {
 	b    backend.Backend
 	loss backend.Tensor
-	bufs batchCache[lossBufs]
+	bufs BatchCache[lossBufs]
 }
 
 // newLossCore allocates a lossCore on b.
@@ -178,7 +178,7 @@ type lossBufs struct {
 // and target have the same shape (it panics naming the loss otherwise). The
 // buffers are cached per batch size and replaced when a prediction of that
 // batch size comes with another shape.
-func lossBuffers(l Loss, b backend.Backend, cache *batchCache[lossBufs], pred, target backend.Tensor, withAux bool) *lossBufs {
+func lossBuffers(l Loss, b backend.Backend, cache *BatchCache[lossBufs], pred, target backend.Tensor, withAux bool) *lossBufs {
 	s := pred.Shape()
 	if !s.Equal(target.Shape()) {
 		panic(fmt.Sprintf("nn: %v: prediction shape %v, target shape %v: want equal shapes", l, s, target.Shape()))
@@ -190,7 +190,7 @@ func lossBuffers(l Loss, b backend.Backend, cache *batchCache[lossBufs], pred, t
 		}
 		return bufs
 	}
-	bufs := cache.get(s[0], alloc)
+	bufs := cache.Get(s[0], alloc)
 	if !bufs.grad.Shape().Equal(s) {
 		b.Free(bufs.grad)
 		b.Free(bufs.aux)

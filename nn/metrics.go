@@ -75,7 +75,7 @@ func Accuracy(pred, target []float32, classes int) float64 {
 	checkClassLens("Accuracy", pred, target, classes)
 	correct := 0
 	for r := 0; r < len(pred); r += classes {
-		if argMax(pred[r:r+classes]) == argMax(target[r:r+classes]) {
+		if ArgMax(pred[r:r+classes]) == ArgMax(target[r:r+classes]) {
 			correct++
 		}
 	}
@@ -99,7 +99,7 @@ func NewConfusionMatrix(pred, target []float32, classes int) *ConfusionMatrix {
 		c.Counts[i] = make([]int, classes)
 	}
 	for r := 0; r < len(pred); r += classes {
-		c.Counts[argMax(target[r:r+classes])][argMax(pred[r:r+classes])]++
+		c.Counts[ArgMax(target[r:r+classes])][ArgMax(pred[r:r+classes])]++
 	}
 	return c
 }
@@ -180,17 +180,6 @@ func ratio(v float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
-}
-
-// argMax returns the index of the first maximum of row.
-func argMax(row []float32) int {
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // checkMetricLens panics unless pred and target have the same, positive

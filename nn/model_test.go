@@ -259,6 +259,12 @@ func TestBackwardSkipsInputGradient(t *testing.T) {
 		{"flatten, dense", func() []nn.Layer {
 			return []nn.Layer{&nn.Flatten{}, &nn.Dense{Units: 5}, nn.Tanh(), &nn.Dense{Units: 4}}
 		}, false},
+		{"residual first", func() []nn.Layer {
+			return []nn.Layer{
+				&nn.Residual{Body: []nn.Layer{&nn.Conv2D{Filters: 1, KH: 3, KW: 3, Pad: 1}, nn.ReLU(), &nn.Conv2D{Filters: 1, KH: 3, KW: 3, Pad: 1}}},
+				&nn.Flatten{}, &nn.Dense{Units: 4},
+			}
+		}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			counter := &dataGradCounter{Backend: newCPU(t)}

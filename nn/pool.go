@@ -20,7 +20,7 @@ type MaxPool2D struct {
 	pool pool2D
 	// bias, when set, is the bias of the Conv2D before this layer, which
 	// this layer adds after pooling and whose gradient it computes (see
-	// fuseBiases).
+	// fuseConvPools).
 	bias *Param
 }
 
@@ -50,37 +50,34 @@ func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
 	return c.dx
 }
 
-// fuseBiases moves the bias of every Conv2D that a MaxPool2D follows in
-// layers to after the pooling: the pool adds it to its output and computes
-// its gradient from its own output gradient, a quarter of the elements
-// for 2×2 windows. The results are the same: rounding is monotonic, so
-// max_i(x_i) + b = max_i(x_i + b) exactly (a window whose maximum ties only
-// after adding b may route its gradient to another of the tied elements),
-// and each window's gradient goes to exactly one element, so the sums of
-// the bias gradient are the same terms in another order.
-func fuseBiases(layers []Layer) {
+// fuseConvPools is where a Conv2D followed by a MaxPool2D in a chain
+// (Sequential, Residual, a Concat branch) is found. It moves the bias of
+// every such Conv2D to after the pooling: the pool adds it to its output
+// and computes its gradient from its own output gradient, a quarter of the
+// elements for 2×2 windows. The results are the same: rounding is
+// monotonic, so max_i(x_i) + b = max_i(x_i + b) exactly (a window whose
+// maximum ties only after adding b may route its gradient to another of
+// the tied elements), and each window's gradient goes to exactly one
+// element, so the sums of the bias gradient are the same terms in another
+// order. It returns the chunked runners (convPool) of the pairs, by the
+// Conv2D's index; none on a backend other than the CPU's (see newConvPool).
+func fuseConvPools(b backend.Backend, layers []Layer) map[int]*convPool {
+	var cps map[int]*convPool
 	for i := 0; i+1 < len(layers); i++ {
 		c, ok1 := layers[i].(*Conv2D)
 		p, ok2 := layers[i+1].(*MaxPool2D)
-		if ok1 && ok2 && c.bias != nil {
+		if !ok1 || !ok2 {
+			continue
+		}
+		if c.bias != nil {
 			c.biasLater = true
 			p.bias = c.bias
 		}
-	}
-}
-
-// convPools returns the chunked runners (convPool) of every Conv2D that a
-// MaxPool2D follows in layers, by the Conv2D's index; none on a backend
-// other than the CPU's (see newConvPool).
-func convPools(b backend.Backend, layers []Layer) map[int]*convPool {
-	cps := map[int]*convPool{}
-	for i := 0; i+1 < len(layers); i++ {
-		c, ok1 := layers[i].(*Conv2D)
-		p, ok2 := layers[i+1].(*MaxPool2D)
-		if ok1 && ok2 {
-			if cp := newConvPool(b, c, p); cp != nil {
-				cps[i] = cp
+		if cp := newConvPool(b, c, p); cp != nil {
+			if cps == nil {
+				cps = map[int]*convPool{}
 			}
+			cps[i] = cp
 		}
 	}
 	return cps
@@ -138,7 +135,7 @@ type pool2D struct {
 	geom       backend.PoolGeom // with N = 1; forward sets the batch size
 	withArgmax bool             // keep an arg-max tensor (max pooling)
 	cur        *poolBufs
-	bufs       batchCache[poolBufs]
+	bufs       BatchCache[poolBufs]
 }
 
 // poolBufs are a pooling layer's buffers for one batch size.
@@ -162,13 +159,13 @@ func (p *pool2D) build(l Layer, b backend.Backend, in []int, size, stride, pad i
 // forward checks x against the input shape and returns the buffers of its
 // batch size, allocating them on first use.
 func (p *pool2D) forward(l Layer, x backend.Tensor) *poolBufs {
-	return p.buffers(batchSize(l, x, p.in))
+	return p.buffers(CheckInput(l, x, p.in))
 }
 
 // buffers makes the buffers of batch size n the current ones, allocating
 // them on first use, and returns them.
 func (p *pool2D) buffers(n int) *poolBufs {
-	p.cur = p.bufs.get(n, func(n int) *poolBufs {
+	p.cur = p.bufs.Get(n, func(n int) *poolBufs {
 		g := p.geom
 		g.N = n
 		c := &poolBufs{ioBufs: ioBufs{y: p.b.Alloc(n, g.C, g.OutH(), g.OutW())}, geom: g}
@@ -186,7 +183,7 @@ func (p *pool2D) backward(l Layer, dy backend.Tensor) *poolBufs {
 	if p.cur == nil {
 		panicNoForward(l)
 	}
-	checkGrad(l, dy, p.cur.y)
+	CheckGrad(l, dy, p.cur.y)
 	if p.cur.dx == nil {
 		p.cur.dx = p.b.Alloc(withBatch(p.cur.geom.N, p.in)...)
 	}
@@ -204,7 +201,7 @@ func poolGeom(l Layer, size, stride, pad int, in []int) (backend.PoolGeom, []int
 	case pad < 0 || pad >= size:
 		return backend.PoolGeom{}, nil, fmt.Errorf("%v: Pad must be at least 0 and below Size", l)
 	}
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return backend.PoolGeom{}, nil, fmt.Errorf("%v: %w", l, err)
 	}
 	if len(in) != 3 {

@@ -3,22 +3,22 @@ package nn
 import "github.com/myelin-go/myelin/backend"
 
 // snapshot keeps a copy of a model's state on its device, so that training
-// can go back to it: the parameters and buffers (device copies), the layer
-// counters Dropout.Step and BatchNorm.Tracked and, when an optimizer is
-// given, its state (OptState buffers as device copies, Adam's step counts).
+// can go back to it: the parameters and buffers (device copies), the
+// layers' counters (Model.Counters) and, when an optimizer is given, its
+// state (OptState buffers as device copies, Adam's step counts).
 type snapshot struct {
 	b        backend.Backend
 	live     []backend.Tensor // the tensors saved, in order
 	saved    []backend.Tensor // their copies
-	layers   []Layer
-	counters []uint64 // Dropout.Step or BatchNorm.Tracked of each of layers
+	counters []Counter
+	values   []int64 // the value of each of counters
 	steps    map[*int]int
 }
 
 // newSnapshot allocates a snapshot of m (and of opt's state for m's
 // parameters when opt is not nil) and takes it.
-func newSnapshot(m *Sequential, opt Optimizer) *snapshot {
-	s := &snapshot{b: m.Backend()}
+func newSnapshot(m Model, opt Optimizer) *snapshot {
+	s := &snapshot{b: m.Backend(), counters: m.Counters()}
 	for _, p := range append(m.Params(), m.Buffers()...) {
 		s.live = append(s.live, p.Value)
 	}
@@ -35,13 +35,7 @@ func newSnapshot(m *Sequential, opt Optimizer) *snapshot {
 	for _, t := range s.live {
 		s.saved = append(s.saved, s.b.Alloc(t.Shape()...))
 	}
-	for _, l := range m.Layers() {
-		switch l.(type) {
-		case *Dropout, *BatchNorm:
-			s.layers = append(s.layers, l)
-		}
-	}
-	s.counters = make([]uint64, len(s.layers))
+	s.values = make([]int64, len(s.counters))
 	s.take()
 	return s
 }
@@ -51,13 +45,8 @@ func (s *snapshot) take() {
 	for i, t := range s.live {
 		s.b.Copy(s.saved[i], t)
 	}
-	for i, l := range s.layers {
-		switch l := l.(type) {
-		case *Dropout:
-			s.counters[i] = l.Step
-		case *BatchNorm:
-			s.counters[i] = uint64(l.Tracked)
-		}
+	for i, c := range s.counters {
+		s.values[i] = c.Get()
 	}
 	for n := range s.steps {
 		s.steps[n] = *n
@@ -69,26 +58,18 @@ func (s *snapshot) restore() {
 	for i, t := range s.live {
 		s.b.Copy(t, s.saved[i])
 	}
-	for i, l := range s.layers {
-		switch l := l.(type) {
-		case *Dropout:
-			l.Step = s.counters[i]
-		case *BatchNorm:
-			l.Tracked = int64(s.counters[i])
-		}
-	}
+	s.rewindCounters()
 	for n, v := range s.steps {
 		*n = v
 	}
 }
 
-// rewindDropout sets every Dropout's Step back to its value in the
-// snapshot, so that the next training Forward draws the masks it drew then.
-func (s *snapshot) rewindDropout() {
-	for i, l := range s.layers {
-		if d, ok := l.(*Dropout); ok {
-			d.Step = s.counters[i]
-		}
+// rewindCounters sets every counter back to its value in the snapshot, so
+// that the next training Forward draws the random numbers (Dropout's
+// masks) it drew then.
+func (s *snapshot) rewindCounters() {
+	for i, c := range s.counters {
+		c.Set(s.values[i])
 	}
 }
 

@@ -16,12 +16,12 @@ type Softmax struct {
 	in   []int
 	b    backend.Backend
 	cur  *ioBufs
-	bufs batchCache[ioBufs]
+	bufs BatchCache[ioBufs]
 }
 
 // Build implements Layer.
 func (s *Softmax) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
-	if err := checkShape(in); err != nil {
+	if err := CheckShape(in); err != nil {
 		return nil, fmt.Errorf("%v: %w", s, err)
 	}
 	*s = Softmax{b: b, in: append([]int(nil), in...)}
@@ -30,8 +30,8 @@ func (s *Softmax) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error
 
 // Forward implements Layer.
 func (s *Softmax) Forward(x backend.Tensor, train bool) backend.Tensor {
-	n := batchSize(s, x, s.in)
-	s.cur = s.bufs.get(n, func(n int) *ioBufs {
+	n := CheckInput(s, x, s.in)
+	s.cur = s.bufs.Get(n, func(n int) *ioBufs {
 		return &ioBufs{y: s.b.Alloc(withBatch(n, s.in)...)}
 	})
 	s.b.Softmax(x, s.cur.y)
@@ -43,7 +43,7 @@ func (s *Softmax) Backward(dy backend.Tensor) backend.Tensor {
 	if s.cur == nil {
 		panicNoForward(s)
 	}
-	checkGrad(s, dy, s.cur.y)
+	CheckGrad(s, dy, s.cur.y)
 	if s.cur.dx == nil {
 		s.cur.dx = s.b.Alloc(withBatch(dy.Shape()[0], s.in)...)
 	}

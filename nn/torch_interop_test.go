@@ -50,8 +50,15 @@ func torchPython(t *testing.T) string {
 func torchLayers(t *testing.T, m *nn.Sequential) []map[string]any {
 	t.Helper()
 	rank := len(m.InShape())
-	var out []map[string]any
-	for _, l := range m.Layers() {
+	return torchDescribe(t, m.Layers(), &rank)
+}
+
+// torchDescribe describes layers, the per-sample input of the first having
+// *rank dimensions; it leaves in *rank that of the last one's output.
+func torchDescribe(t *testing.T, layers []nn.Layer, rank *int) []map[string]any {
+	t.Helper()
+	out := []map[string]any{} // an empty branch is [], not null
+	for _, l := range layers {
 		var d map[string]any
 		switch l := l.(type) {
 		case *nn.Conv2D:
@@ -61,10 +68,10 @@ func torchLayers(t *testing.T, m *nn.Sequential) []map[string]any {
 		case *nn.Dense:
 			w := l.Params()[0].Value.Shape()
 			d = map[string]any{"type": "linear", "in": w[1], "out": w[0], "bias": !l.NoBias}
-			rank = 1
+			*rank = 1
 		case *nn.BatchNorm:
 			kind := "bn2d"
-			if rank == 1 {
+			if *rank == 1 {
 				kind = "bn1d"
 			}
 			momentum, eps := l.Momentum, l.Eps
@@ -83,7 +90,7 @@ func torchLayers(t *testing.T, m *nn.Sequential) []map[string]any {
 			d = map[string]any{"type": "maxpool", "k": l.Size, "stride": stride, "pad": l.Pad}
 		case *nn.Flatten:
 			d = map[string]any{"type": "flatten"}
-			rank = 1
+			*rank = 1
 		case *nn.Dropout:
 			d = map[string]any{"type": "dropout", "p": l.P}
 		case *nn.Activation:
@@ -93,6 +100,30 @@ func torchLayers(t *testing.T, m *nn.Sequential) []map[string]any {
 				t.Fatalf("no torch equivalent for %v", l)
 			}
 			d = map[string]any{"type": name}
+		case *nn.LayerNorm:
+			w := l.Params()[0].Value.Shape()
+			eps := l.Eps
+			if eps == 0 {
+				eps = 1e-5
+			}
+			d = map[string]any{"type": "layernorm", "shape": []int(w), "eps": eps}
+		case *nn.GlobalAvgPool2D:
+			d = map[string]any{"type": "gap"}
+			*rank = 1
+		case *nn.Residual:
+			in := *rank
+			d = map[string]any{"type": "residual", "body": torchDescribe(t, l.Body, rank)}
+			if len(l.Proj) > 0 {
+				d["proj"] = torchDescribe(t, l.Proj, &in)
+			}
+		case *nn.Concat:
+			in := *rank
+			var branches [][]map[string]any
+			for _, br := range l.Branches {
+				*rank = in
+				branches = append(branches, torchDescribe(t, br, rank))
+			}
+			d = map[string]any{"type": "concat", "branches": branches}
 		default:
 			t.Fatalf("no torch equivalent for %v", l)
 		}
@@ -134,6 +165,44 @@ func maxDiff(t *testing.T, what string, got, want []float32, atol, rtol float64)
 	return worst
 }
 
+// torchResNet is a residual CNN with batch normalisation inside the
+// blocks, a strided projection and a nested block.
+func torchResNet() []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 4, KH: 3, KW: 3, Pad: 1, NoBias: true}, &nn.BatchNorm{}, nn.ReLU(),
+		&nn.Residual{Body: []nn.Layer{
+			&nn.Conv2D{Filters: 4, KH: 3, KW: 3, Pad: 1, NoBias: true}, &nn.BatchNorm{}, nn.ReLU(),
+			&nn.Residual{Body: []nn.Layer{&nn.Conv2D{Filters: 4, KH: 3, KW: 3, Pad: 1}}},
+		}},
+		nn.ReLU(),
+		&nn.Residual{
+			Body: []nn.Layer{&nn.Conv2D{Filters: 6, KH: 3, KW: 3, Stride: 2, Pad: 1, NoBias: true}, &nn.BatchNorm{Momentum: 0.2}, nn.ReLU(), &nn.Dropout{P: 0.5}},
+			Proj: []nn.Layer{&nn.Conv2D{Filters: 6, KH: 1, KW: 1, Stride: 2, NoBias: true}, &nn.BatchNorm{}},
+		},
+		nn.ReLU(),
+		&nn.Flatten{},
+		&nn.Dense{Units: 5},
+	}
+}
+
+// torchConcatNet has an Inception-style Concat (with the input itself as a
+// branch), LayerNorm over one, two and three dimensions and global
+// average pooling.
+func torchConcatNet() []nn.Layer {
+	return []nn.Layer{
+		&nn.Concat{Branches: [][]nn.Layer{
+			{&nn.Conv2D{Filters: 3, KH: 1, KW: 1}},
+			{&nn.Conv2D{Filters: 2, KH: 3, KW: 3, Pad: 1, NoBias: true}, &nn.BatchNorm{}, nn.ReLU(), &nn.Conv2D{Filters: 2, KH: 3, KW: 3, Pad: 1}},
+			{},
+		}},
+		&nn.LayerNorm{Dims: 2}, nn.ReLU(),
+		&nn.LayerNorm{Dims: 3, Eps: 1e-3},
+		&nn.GlobalAvgPool2D{},
+		&nn.Dense{Units: 6}, &nn.LayerNorm{}, nn.Tanh(),
+		&nn.Dense{Units: 3},
+	}
+}
+
 // mlpBN is an MLP with batch normalisation and dropout on MNIST-shaped input.
 func mlpBN() []nn.Layer {
 	return []nn.Layer{
@@ -163,6 +232,10 @@ func TestTorchInterop(t *testing.T) {
 		{"lenet", models.InShape, models.LeNet},
 		{"mlp-bn-dropout", models.InShape, mlpBN},
 		{"conv-bn", bnNetIn, bnNet},
+		{"residual", []int{2, 8, 8}, torchResNet},
+		{"residual-mlp", resNetIn, resNet},
+		{"concat-layernorm-gap", []int{2, 6, 6}, torchConcatNet},
+		{"models.ResNet", models.InShape, models.ResNet},
 	}
 	var jobs []map[string]any
 	built := map[string]*nn.Sequential{}
@@ -173,9 +246,7 @@ func TestTorchInterop(t *testing.T) {
 			t.Fatal(err)
 		}
 		built[c.name] = m
-		if len(m.Buffers()) > 0 {
-			trainBN(b, m, c.in)
-		}
+		trainBN(b, m, c.in)
 		file := func(kind string) string { return filepath.Join(dir, c.name+"."+kind+".safetensors") }
 		if err := nn.SaveWeights(m, file("ours")); err != nil {
 			t.Fatal(err)
@@ -225,23 +296,40 @@ func TestTorchInterop(t *testing.T) {
 		}
 		want, _ = readY(t, file("theirs_out"))
 		theirs := maxDiff(t, c.name+": PyTorch's in ours", download(b, fresh.Forward(inputs[c.name], false)), want, atol, rtol)
-		for _, l := range fresh.Layers() {
-			if bn, ok := l.(*nn.BatchNorm); ok && bn.Tracked != 2 {
-				t.Errorf("%s: num_batches_tracked from PyTorch %d, want 2", c.name, bn.Tracked)
+		for _, k := range fresh.Counters() {
+			if !k.Stream && k.Get() != 2 {
+				t.Errorf("%s: %s from PyTorch %d, want 2", c.name, k.Name, k.Get())
 			}
 		}
 		t.Logf("%s: max |Δy| ours→PyTorch %.3g, PyTorch→ours %.3g", c.name, ours, theirs)
 	}
 }
 
-// trainBN sets BatchNorm's γ and β to random values and runs three
-// training forwards on m so that the running statistics and counters move
-// away from their initial values.
+// trainBN sets BatchNorm's and LayerNorm's γ and β to random values and
+// runs three training forwards on m so that the running statistics and
+// counters move away from their initial values.
 func trainBN(b backend.Backend, m *nn.Sequential, in []int) {
 	rng := rand.New(rand.NewSource(7))
-	for _, l := range m.Layers() {
-		if bn, ok := l.(*nn.BatchNorm); ok {
-			for _, p := range bn.Params() {
+	var layerNorms func(layers []nn.Layer)
+	layerNorms = func(layers []nn.Layer) {
+		for _, l := range layers {
+			if ln, ok := l.(*nn.LayerNorm); ok {
+				for _, p := range ln.Params() {
+					b.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -0.5, 1.5))
+				}
+			}
+			if c, ok := l.(nn.Container); ok {
+				for _, ch := range c.Children() {
+					layerNorms([]nn.Layer{ch.Layer})
+				}
+			}
+		}
+	}
+	layerNorms(m.Layers())
+	for _, buf := range m.Buffers() {
+		bn, found := strings.CutSuffix(buf.Name, "running_mean")
+		for _, p := range m.Params() {
+			if found && strings.HasPrefix(p.Name, bn) && !strings.Contains(p.Name[len(bn):], ".") {
 				b.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -0.5, 1.5))
 			}
 		}

@@ -20,8 +20,8 @@ const progressInterval = 250 * time.Millisecond
 
 // EpochStats is what Fit reports after each epoch. Accuracies are the
 // fraction of samples whose prediction and target have their arg-max at the
-// same index; they are NaN for a model with a single output, where that
-// means nothing.
+// same index (of steps, with a PerStep loss); they are NaN for a model with
+// a single output, where that means nothing.
 type EpochStats struct {
 	Epoch               int     // 1-based
 	TrainLoss, TrainAcc float64 // averaged over the epoch's training samples, as the model was while it learnt
@@ -57,7 +57,7 @@ type Position struct {
 // as training 2, saving a checkpoint, and resuming from Start {2, 0} for 2
 // more on the same backend.
 type Trainer struct {
-	Model     *Sequential
+	Model     Model
 	Loss      Loss
 	Optimizer Optimizer
 	BatchSize int // samples per step, also used by Evaluate and Predict unless EvalBatchSize is set; 0 means DefaultBatchSize
@@ -120,14 +120,16 @@ func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, e
 // invalid, the backend fails (Backend.Sync) or OnEpoch stops it. The same
 // seeds on the same backend give the same results.
 //
-// Without Augment, on a backend with backend.Indexer and backend.Viewer
-// that has room for it, the training set is uploaded once and every batch
-// gathered on the device over the epoch's shuffled order, uploaded once
-// per epoch; otherwise each batch is gathered on the host and uploaded.
+// Without Augment, for samples in X (not Tokens), on a backend with
+// backend.Indexer and backend.Viewer that has room for it, the training
+// set is uploaded once and every batch gathered on the device over the
+// epoch's shuffled order, uploaded once per epoch; otherwise each batch is
+// gathered on the host and uploaded.
 // Both paths train the same samples in the same order. Evaluations read
 // views of an evaluation set uploaded once, where the backend allows.
-func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) ([]EpochStats, Position, error) {
-	pos := t.Start
+func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) (stats []EpochStats, pos Position, err error) {
+	defer outOfMemory("Fit", &err)
+	pos = t.Start
 	if err := t.checkFit(train, epochs, eval); err != nil {
 		return nil, pos, err
 	}
@@ -170,7 +172,6 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 	swap := func(i, j int) { perm[i], perm[j] = perm[j], perm[i] }
 
 	perBatch, _ := t.Schedule.(BatchSchedule)
-	var stats []EpochStats
 	for epoch := pos.Epoch + 1; epoch <= epochs; epoch++ {
 		if t.Schedule != nil && perBatch == nil {
 			lr := t.Schedule.LR(t.BaseLR, epoch-1)
@@ -218,7 +219,7 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 			}
 			pred, loss := t.step(x, y, params)
 			b.Axpy(float32(j-i), loss, lossSum)
-			b.CountCorrect(pred, y, correct)
+			countCorrect(b, t.Loss, pred, y, correct)
 			pos.Batch = k + 1
 			if t.OnBatch != nil {
 				if now := time.Now(); k == first || k == batches-1 || now.Sub(lastRead) >= progressInterval {
@@ -266,6 +267,23 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 	return stats, pos, nil
 }
 
+// outOfMemory turns a panic whose value is an error wrapping
+// backend.ErrOutOfMemory (how Alloc fails when the device is full) into
+// *err, which names op and says what to do; any other panic goes on. The
+// model keeps the weights of the last finished batch and the returned
+// Position says which that is, so a checkpoint can still be written.
+func outOfMemory(op string, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e, ok := r.(error); ok && errors.Is(e, backend.ErrOutOfMemory) {
+		*err = fmt.Errorf("nn: %s: %w; use a smaller batch size or a smaller model", op, e)
+		return
+	}
+	panic(r)
+}
+
 // step trains the model on one batch: forward, loss, backward and an
 // optimizer step. It returns the model's output and the batch's mean loss,
 // both on the device.
@@ -291,6 +309,9 @@ func (t *Trainer) checkFit(train Dataset, epochs int, eval *Dataset) error {
 	}
 	if err := t.checkData("training set", train, true); err != nil {
 		return err
+	}
+	if t.Augment != nil && train.Tokens != nil {
+		return errors.New("nn: Fit: Augment transforms float samples; the training set holds Tokens")
 	}
 	if eval != nil {
 		if err := t.checkData("evaluation set", *eval, true); err != nil {
@@ -325,6 +346,7 @@ func streamSeed(seed int64, epoch, k int) int64 {
 // a model with a single output) of the model over d, run in inference mode
 // in batches of BatchSize.
 func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
+	defer outOfMemory("Evaluate", &err)
 	if err := t.check(true, false); err != nil {
 		return 0, 0, err
 	}
@@ -346,7 +368,7 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 		pred := t.Model.Forward(x, false)
 		l, _ := t.Loss.Loss(pred, y)
 		b.Axpy(float32(j-i), l, lossSum)
-		b.CountCorrect(pred, y, correct)
+		countCorrect(b, t.Loss, pred, y, correct)
 	}
 	if err := b.Sync(); err != nil {
 		return 0, 0, fmt.Errorf("nn: Evaluate: %w", err)
@@ -358,7 +380,8 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 // Predict returns the model's outputs for the samples of d (d.Y is not
 // used): Len rows of prod(OutShape) values, computed in inference mode in
 // batches of BatchSize.
-func (t *Trainer) Predict(d Dataset) ([]float32, error) {
+func (t *Trainer) Predict(d Dataset) (out []float32, err error) {
+	defer outOfMemory("Predict", &err)
 	if err := t.check(false, false); err != nil {
 		return nil, err
 	}
@@ -370,7 +393,7 @@ func (t *Trainer) Predict(d Dataset) ([]float32, error) {
 	outLen := shapeLen(t.Model.OutShape())
 	ld := newInferenceLoader(b, d, min(bs, n), false)
 	defer ld.free()
-	out := make([]float32, n*outLen)
+	out = make([]float32, n*outLen)
 	for i := 0; i < n; i += bs {
 		j := min(i+bs, n)
 		x, _ := ld.seq(i, j)
@@ -443,11 +466,13 @@ func (t *Trainer) checkData(what string, d Dataset, withY bool) error {
 	return nil
 }
 
-// accuracy returns correct/n, or NaN when the model has a single output.
+// accuracy returns correct/n (correct/(n·T) with a PerStep loss, which
+// counts every step), or NaN when the model has a single output.
 func (t *Trainer) accuracy(correct float64, n int) float64 {
 	if shapeLen(t.Model.OutShape()) == 1 {
 		return math.NaN()
 	}
+	n *= positions(t.Loss, t.Model.OutShape())
 	return correct / float64(n)
 }
 

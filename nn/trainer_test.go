@@ -48,7 +48,7 @@ func newTrainer(t *testing.T, b backend.Backend, modelSeed, shuffleSeed int64) *
 }
 
 // params returns the values of every parameter of m, concatenated.
-func params(b backend.Backend, m *nn.Sequential) []float32 {
+func params(b backend.Backend, m nn.Model) []float32 {
 	var v []float32
 	for _, p := range m.Params() {
 		v = append(v, download(b, p.Value)...)

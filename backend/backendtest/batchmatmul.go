@@ -29,7 +29,7 @@ func runBatchMatMul(t *testing.T, b backend.Backend, bm backend.BatchMatMuler, r
 	tb := upload(t, b, bb, batch, sb[0], sb[1])
 	var tc, cBase backend.Tensor
 	if view {
-		v := need[backend.Viewer](t, b, "backend.Viewer")
+		v := need[backend.Viewer](t, b)
 		cBase = upload(t, b, append(append(nans(per[2]), cIn...), nans(per[2])...), batch+2, sc[0], sc[1])
 		tc = v.Slice(cBase, 1, 1+batch)
 		name += " into a Slice"
@@ -55,7 +55,7 @@ func runBatchMatMul(t *testing.T, b backend.Backend, bm backend.BatchMatMuler, r
 // beta (beta 0 with NaN in C), on a batch large enough to be split between
 // threads, and with C a view.
 func checkBatchMatMul(t *testing.T, b backend.Backend) {
-	bm := need[backend.BatchMatMuler](t, b, "backend.BatchMatMuler")
+	bm := need[backend.BatchMatMuler](t, b)
 	rng := newRand(66)
 	scales := []struct{ alpha, beta float32 }{{1, 0}, {-0.5, 1}, {2.5, 0.75}}
 	sizes := [][4]int{ // batch, m, n, k
@@ -89,7 +89,7 @@ func checkBatchMatMul(t *testing.T, b backend.Backend) {
 // backend.ErrOutOfMemory rather than a crash, and that the backend is
 // usable afterwards.
 func checkTryAlloc(t *testing.T, b backend.Backend) {
-	a := need[backend.Allocator](t, b, "backend.Allocator")
+	a := need[backend.Allocator](t, b)
 	x, err := a.TryAlloc(3, 5)
 	if err != nil {
 		t.Fatalf("TryAlloc(3, 5): %v", err)

@@ -75,6 +75,32 @@
 //     dγ to γ_{M+4}·s·S and dx to 2·|γ|·invStd/M·γ_{M+8}·(M·|dy| + S +
 //     s²·S). Its central differences are of L = Σ y∘r for a random r,
 //     through the batch statistics.
+//   - The optional groups (backend.Math, backend.Reducer; a family whose
+//     group the backend lacks is skipped with a message naming it): Binary,
+//     Sqrt, Square and Reciprocal to 2u, Rsqrt to 4u, Abs, Neg, Clamp and
+//     the Max and Min of Binary exactly, Exp and Log as the transcendental
+//     functions, Affine to 4u of |αx| + |β|; NaNs and infinities exactly
+//     where the float64 reference has them (a value beyond the float32
+//     range counts as infinite). Reduce: sums and means to the sum bound
+//     above with the accumulated β·y among the terms, Max exactly (2u once
+//     β·y is added); ArgMax exactly, the first index on ties and the first
+//     NaN where there is one. BiasGradAdd and ActivateBackwardAdd: the
+//     bounds of BiasGrad and ActivateBackward with the old β·db or β·dx
+//     added (2u of it for ActivateBackwardAdd).
+//
+// Optional op groups (backend.Viewer, backend.Indexer,
+// backend.BatchMatMuler, backend.Allocator) have families of their own
+// ("Views", "CopyRegion", "Gather", "ScatterAdd", "OneHot",
+// "CountCorrectLabels", "BatchMatMul", "TryAlloc"); on a backend that
+// lacks the group, the family is skipped with a message naming it. Views,
+// CopyRegion, Gather, OneHot and CountCorrectLabels move data and must be
+// exact, CopyRegion's accumulation the float32 sum; views used as inputs
+// and outputs of core ops get those ops' tolerances, and the elements of
+// the base outside the view must stay NaN. ScatterAdd must equal, bit for
+// bit, the float32 sum of the table row and the source rows in the order
+// of the indices (the contract makes it deterministic), and also the
+// float64 sum to the summation bound. BatchMatMul has MatMul's bound per
+// product.
 //
 // Central-difference checks add 10⁻⁶ of the largest finite-difference
 // derivative to the bound of the reference check, which covers the float64

@@ -51,7 +51,7 @@ func gatherRef[E float32 | int32](table []E, idx []int32, d int) []E {
 // table, views as table and output, and a size large enough to be split
 // between threads.
 func checkGather(t *testing.T, b backend.Backend) {
-	x := need[backend.Indexer](t, b, "backend.Indexer")
+	x := need[backend.Indexer](t, b)
 	rng := newRand(62)
 	for _, c := range []struct {
 		v, d     int
@@ -107,7 +107,7 @@ func checkGather(t *testing.T, b backend.Backend) {
 // indices, and sizes large enough to be split between threads both by
 // columns and by rows.
 func checkScatterAdd(t *testing.T, b backend.Backend) {
-	x := need[backend.Indexer](t, b, "backend.Indexer")
+	x := need[backend.Indexer](t, b)
 	rng := newRand(63)
 	for _, c := range []struct {
 		v, d, n int
@@ -169,7 +169,7 @@ func slicesMax(x []int) int {
 // checkOneHot checks OneHot exactly, for labels of one and two dimensions
 // and a single class.
 func checkOneHot(t *testing.T, b backend.Backend) {
-	x := need[backend.Indexer](t, b, "backend.Indexer")
+	x := need[backend.Indexer](t, b)
 	rng := newRand(64)
 	for _, c := range []struct {
 		shape []int
@@ -190,7 +190,7 @@ func checkOneHot(t *testing.T, b backend.Backend) {
 // checkCountCorrectLabels checks CountCorrectLabels exactly, with ties
 // (the first maximum wins), one class, and a count that accumulates.
 func checkCountCorrectLabels(t *testing.T, b backend.Backend) {
-	x := need[backend.Indexer](t, b, "backend.Indexer")
+	x := need[backend.Indexer](t, b)
 	rng := newRand(65)
 	for _, c := range []struct{ n, k int }{{1, 1}, {7, 1}, {9, 4}, {5000, 10}} {
 		pred := uniform(rng, c.n*c.k, -1, 1)

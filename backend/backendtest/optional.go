@@ -1,19 +1,26 @@
 package backendtest
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/myelin-go/myelin/backend"
 )
 
-// need returns b as the optional interface T, or skips t, saying that the
-// backend lacks iface (e.g. "backend.Viewer"), when b does not implement
-// it: a family of optional ops is checked only on backends that have it.
-func need[T any](t *testing.T, b backend.Backend, iface string) T {
+// need returns b as the optional op group T (backend.Math, backend.Reducer,
+// …), or skips t with a message naming the backend and the group: this is
+// how Run reports the optional ops a backend lacks instead of failing.
+func need[T any](t *testing.T, b backend.Backend) T {
 	t.Helper()
-	x, ok := b.(T)
+	g, ok := b.(T)
 	if !ok {
-		t.Skipf("backend %s lacks %s", b.Name(), iface)
+		t.Skip(needMessage[T](b))
 	}
-	return x
+	return g
+}
+
+// needMessage is need's skip message: "backend NAME lacks backend.Math".
+func needMessage[T any](b backend.Backend) string {
+	return fmt.Sprintf("backend %s lacks %v", b.Name(), reflect.TypeFor[T]())
 }

@@ -13,7 +13,7 @@ import (
 // write only the viewed elements (the rest of the base stays NaN), and
 // Free of a view leaves the base alone.
 func checkViews(t *testing.T, b backend.Backend) {
-	v := need[backend.Viewer](t, b, "backend.Viewer")
+	v := need[backend.Viewer](t, b)
 	rng := newRand(60)
 
 	t.Run("Reshape", func(t *testing.T) {
@@ -209,7 +209,7 @@ func copyRegionRef[E float32 | int32](dst []E, dr backend.Region, src []E, sr ba
 // accumulation against copyRegionRef. Copies must be exact, sums the
 // float32 sum, and elements outside the box unchanged (NaN).
 func checkCopyRegion(t *testing.T, b backend.Backend) {
-	v := need[backend.Viewer](t, b, "backend.Viewer")
+	v := need[backend.Viewer](t, b)
 	rng := newRand(61)
 	r := func(off int, strides ...int) backend.Region {
 		var s [4]int

@@ -30,15 +30,30 @@ type actTask struct {
 	k            *vec.Kernels
 	a            backend.Activation
 	backward     bool
+	beta         float32 // ActivateBackwardAdd's factor of the old dx
 	x, y, dy, dx []float32
+	scratch      [][]float32 // per worker: actChunk gradients for beta ≠ 0
 }
 
-func (t *actTask) run(_, lo, hi int) {
+// actChunk is the number of gradient elements ActivateBackwardAdd computes
+// into a worker's scratch buffer before adding them to dx.
+const actChunk = 1024
+
+func (t *actTask) run(w, lo, hi int) {
 	x, y := t.x[lo:hi], t.y[lo:hi]
-	if t.backward {
-		activateBackward(t.k, t.a, x, y, t.dy[lo:hi], t.dx[lo:hi])
-	} else {
+	switch {
+	case !t.backward:
 		activate(t.k, t.a, x, y)
+	case t.beta == 0:
+		activateBackward(t.k, t.a, x, y, t.dy[lo:hi], t.dx[lo:hi])
+	default:
+		for i := lo; i < hi; i += actChunk {
+			j := min(i+actChunk, hi)
+			g := t.scratch[w][:j-i]
+			activateBackward(t.k, t.a, t.x[i:j], t.y[i:j], t.dy[i:j], g)
+			t.k.Axpy(g, t.dx[i:j], t.beta)
+			copy(t.dx[i:j], g)
+		}
 	}
 }
 
@@ -54,9 +69,9 @@ func (b *Backend) Activate(a backend.Activation, x, y backend.Tensor) {
 	}
 	grain := actGrain("Activate", a.Kind)
 	t := actTasks.Get()
-	*t = actTask{k: vec.For(b.level), a: a, x: tx.data, y: ty.data}
+	*t = actTask{k: vec.For(b.level), a: a, x: tx.data, y: ty.data, scratch: t.scratch}
 	parallelDo(len(tx.data), grain, t)
-	*t = actTask{}
+	*t = actTask{scratch: t.scratch}
 	actTasks.Put(t)
 }
 
@@ -64,20 +79,32 @@ func (b *Backend) Activate(a backend.Activation, x, y backend.Tensor) {
 // that is cheaper: σ′ = y(1−y), tanh′ = 1−y², ELU′ = y+α for x ≤ 0. dx may
 // be the same tensor as dy.
 func (b *Backend) ActivateBackward(a backend.Activation, x, y, dy, dx backend.Tensor) {
-	tx, ty := b.tensor("ActivateBackward", x), b.tensor("ActivateBackward", y)
-	tdy, tdx := b.tensor("ActivateBackward", dy), b.tensor("ActivateBackward", dx)
+	b.activateBackward("ActivateBackward", a, x, y, dy, 0, dx)
+}
+
+// activateBackward is ActivateBackward and ActivateBackwardAdd:
+// dx = dy·f′(x) + beta·dx, dx's old contents ignored when beta is 0.
+func (b *Backend) activateBackward(op string, a backend.Activation, x, y, dy backend.Tensor, beta float32, dx backend.Tensor) {
+	tx, ty := b.tensor(op, x), b.tensor(op, y)
+	tdy, tdx := b.tensor(op, dy), b.tensor(op, dx)
 	n := len(tx.data)
 	if len(ty.data) != n || len(tdy.data) != n || len(tdx.data) != n {
-		panic(fmt.Sprintf("cpu: ActivateBackward: lengths differ: x %v, y %v, dy %v, dx %v", tx.shape, ty.shape, tdy.shape, tdx.shape))
+		panic(fmt.Sprintf("cpu: %s: lengths differ: x %v, y %v, dy %v, dx %v", op, tx.shape, ty.shape, tdy.shape, tdx.shape))
 	}
-	grain := actGrain("ActivateBackward", a.Kind)
+	grain := actGrain(op, a.Kind)
 	if a.Kind == backend.Softplus {
 		grain = mathGrain
 	}
 	t := actTasks.Get()
-	*t = actTask{k: vec.For(b.level), a: a, backward: true, x: tx.data, y: ty.data, dy: tdy.data, dx: tdx.data}
+	scratch := t.scratch
+	if beta != 0 {
+		for len(scratch) < workers(n, grain) {
+			scratch = append(scratch, make([]float32, actChunk))
+		}
+	}
+	*t = actTask{k: vec.For(b.level), a: a, backward: true, beta: beta, x: tx.data, y: ty.data, dy: tdy.data, dx: tdx.data, scratch: scratch}
 	parallelDo(n, grain, t)
-	*t = actTask{}
+	*t = actTask{scratch: scratch}
 	actTasks.Put(t)
 }
 

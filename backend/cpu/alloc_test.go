@@ -30,7 +30,7 @@ func allocsPerRun(runs int, f func()) uint64 {
 }
 
 // TestElementwiseOpsDoNotAllocate checks that every elementwise, pooling,
-// softmax, loss, normalisation and optimizer op allocates nothing per call
+// softmax, loss, normalisation, optimizer, math and axis-reduction op allocates nothing per call
 // after warm-up, at sizes that split the work over two goroutines.
 func TestElementwiseOpsDoNotAllocate(t *testing.T) {
 	if raceEnabled {
@@ -61,6 +61,9 @@ func TestElementwiseOpsDoNotAllocate(t *testing.T) {
 	logits, target, grad := randomTensor(b, 5, 1024, 128), b.Alloc(1024, 128), b.Alloc(1024, 128)
 	b.Fill(target, 1.0/128)
 	bias := randomTensor(b, 6, 128)
+	chan3 := randomTensor(b, 7, c, 1, 1)
+	sum0, sum1, sum3 := b.Alloc(c, h, w), b.Alloc(n, h, w), b.Alloc(n, c, h)
+	arg1 := b.AllocInt32(n, h, w)
 	ops := []struct {
 		name string
 		f    func()
@@ -98,6 +101,20 @@ func TestElementwiseOpsDoNotAllocate(t *testing.T) {
 		{"RMSpropStep", func() { b.RMSpropStep(z, y, v, backend.RMSprop{LR: 1e-3, Rho: 0.9, Eps: 1e-8}) }},
 		{"AdamStep", func() { b.AdamStep(z, y, u, v, backend.Adam{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Step: 1}) }},
 		{"AdadeltaStep", func() { b.AdadeltaStep(z, y, v, u, backend.Adadelta{LR: 1, Rho: 0.9, Eps: 1e-6}) }},
+		{"Binary", func() { b.Binary(backend.OpSub, x, y, z) }},
+		{"Binary scalar", func() { b.Binary(backend.OpDiv, x, scalar, z) }},
+		{"Binary per channel", func() { b.Binary(backend.OpMax, x, chan3, z) }},
+		{"Binary row", func() { b.Binary(backend.OpAdd, logits, bias, grad) }},
+		{"Unary Exp", func() { b.Unary(backend.OpExp, x, z) }},
+		{"Unary Log", func() { b.Unary(backend.OpLog, v, z) }},
+		{"Affine", func() { b.Affine(2, 1, x, z) }},
+		{"Clamp", func() { b.Clamp(-1, 1, x, z) }},
+		{"Reduce sum axis 0", func() { b.Reduce(backend.ReduceSum, x, 0, sum0, 0.5) }},
+		{"Reduce max axis 1", func() { b.Reduce(backend.ReduceMax, x, 1, sum1, 0) }},
+		{"Reduce mean last axis", func() { b.Reduce(backend.ReduceMean, x, 3, sum3, 0) }},
+		{"ArgMax", func() { b.ArgMax(x, 1, sum1, arg1) }},
+		{"BiasGradAdd", func() { b.BiasGradAdd(x, 1, ch[1]) }},
+		{"ActivateBackwardAdd", func() { b.ActivateBackwardAdd(backend.Activation{Kind: backend.Tanh}, x, y, u, 1, z) }},
 	}
 	for _, op := range ops {
 		if a := allocsPerRun(20, op.f); a != 0 {

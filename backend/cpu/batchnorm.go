@@ -13,21 +13,14 @@ import (
 // x's length, the per-channel ones C = x.Shape[1] elements. It returns the
 // batch size, channels and spatial size of x.
 func bnShape(op string, x *tensor, full []*tensor, perChannel []*tensor) (n, c, spatial int) {
-	if len(x.shape) < 2 {
-		panic(fmt.Sprintf("cpu: %s: x has shape %v, want [N, C, spatial…] with at least 2 dimensions", op, x.shape))
-	}
-	n, c = x.shape[0], x.shape[1]
+	n, c, spatial = check.Channels(op, "x", x.shape)
 	for _, t := range full {
-		if len(t.data) != len(x.data) {
-			panic(fmt.Sprintf("cpu: %s: x has shape %v but a same-size operand has shape %v", op, x.shape, t.shape))
-		}
+		check.SameLen(op, []string{"x", "a same-size operand"}, x.shape, t.shape)
 	}
 	for _, t := range perChannel {
-		if len(t.data) != c {
-			panic(fmt.Sprintf("cpu: %s: x has shape %v (C = %d) but a per-channel operand has shape %v", op, x.shape, c, t.shape))
-		}
+		check.Channels(op, "x", x.shape, t.shape)
 	}
-	return n, c, len(x.data) / (n * c)
+	return n, c, spatial
 }
 
 // bnOp names the pass a bnTask runs.

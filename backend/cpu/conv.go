@@ -69,11 +69,11 @@ type convPlan struct {
 // planConv validates the geometry and the shapes of x [N, C, H, W],
 // w [F, C, KH, KW] and y [N, F, OH, OW] (named yName, "y" or "dy") for op.
 func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName string, w *tensor, y *tensor, yName string) convPlan {
-	checkConvGeom(op, g)
+	check.Geom(op, g.Check())
 	p := convPlan{g: g, f: w.shape.Rows(), ckk: g.C * g.KH * g.KW, ohw: g.OutH() * g.OutW(), level: b.level, k: vec.For(b.level)}
-	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
-	checkShape(op, "w", w, g, p.f, g.C, g.KH, g.KW)
-	checkShape(op, yName, y, g, g.N, p.f, g.OutH(), g.OutW())
+	backend.CheckGeomShape(check, op, xName, x.shape, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, op, "w", w.shape, g, p.f, g.C, g.KH, g.KW)
+	backend.CheckGeomShape(check, op, yName, y.shape, g, g.N, p.f, g.OutH(), g.OutW())
 	p.xLen, p.yLen = g.C*g.H*g.W, p.f*p.ohw
 	unit := g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
 	p.direct = unit && g.KH == 1 && g.KW == 1

@@ -16,6 +16,12 @@
 //	import _ "github.com/myelin-go/myelin/backend/cpu"
 //
 // All work is synchronous: an op has finished when it returns.
+//
+// Views (Reshape, Slice, SliceInto) share their base tensor's memory and
+// die with it: see Backend.Reshape. Int32 tensors (AllocInt32) hold
+// indices and labels for Gather, ScatterAdd, OneHot and
+// CountCorrectLabels; TryAlloc reports a tensor too large for the machine
+// as an error wrapping backend.ErrOutOfMemory.
 package cpu
 
 import (

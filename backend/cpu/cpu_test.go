@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -47,10 +48,18 @@ func TestDeviceNamesCPU(t *testing.T) {
 	if strings.Contains(d, "\n") {
 		t.Errorf("Device() spans several lines: %q", d)
 	}
-	for _, want := range []string{"GOMAXPROCS", " kernels, GEMM "} {
+	// The threads the backend uses first; the processor's count of logical
+	// cores (cpuid's, 254 on a 2-vCPU virtual machine) not at all.
+	if want := fmt.Sprintf("%d threads (GOMAXPROCS), ", runtime.GOMAXPROCS(0)); !strings.HasPrefix(d, want) {
+		t.Errorf("Device() = %q, want it to begin with %q", d, want)
+	}
+	for _, want := range []string{" kernels, GEMM ", fmt.Sprintf(", %d logical CPUs available, ", runtime.NumCPU())} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Device() = %q, missing %q", d, want)
 		}
+	}
+	if strings.Contains(d, "logical cores") {
+		t.Errorf("Device() = %q reports cpuid's count of logical cores", d)
 	}
 	brand := strings.TrimSpace(cpuid.CPU.BrandName)
 	if brand == "" {
@@ -112,7 +121,7 @@ func randomTensor(b backend.Backend, seed uint64, shape ...int) backend.Tensor {
 }
 
 // deterministicOps runs the ops whose work is split over goroutines and
-// summed (MatMul, Conv2DBackwardFilter, Sum) on fixed random inputs and
+// summed (MatMul, Conv2DBackwardFilter, Sum, Reduce, BiasGradAdd) on fixed random inputs and
 // returns their outputs.
 func deterministicOps() [][]float32 {
 	b := cpu.New()
@@ -153,6 +162,28 @@ func deterministicOps() [][]float32 {
 	b.Fill(sum, nan)
 	b.Sum(xs, sum)
 	read(sum)
+
+	// Reductions along an axis, at sizes split over goroutines: the middle
+	// axis (column blocks), the last (rows), and a leading axis under
+	// 5000 columns (blocks of axisBlock); then the accumulating forms.
+	for _, c := range []struct {
+		shape []int
+		axis  int
+	}{{[]int{64, 300, 50}, 1}, {[]int{400, 1000}, 1}, {[]int{40, 5000}, 0}} {
+		x := randomTensor(b, 6, c.shape...)
+		for _, op := range []backend.ReduceOp{backend.ReduceSum, backend.ReduceMean} {
+			y := b.Alloc(x.Shape().Len() / c.shape[c.axis])
+			b.Fill(y, nan)
+			b.Reduce(op, x, c.axis, y, 0)
+			read(y)
+			b.Reduce(op, x, c.axis, y, 0.5)
+			read(y)
+		}
+	}
+	db := b.Alloc(g.C)
+	b.Fill(db, 1)
+	b.BiasGradAdd(randomTensor(b, 7, 64, g.C, 30, 30), 0.5, db)
+	read(db)
 	return outs
 }
 
@@ -160,7 +191,11 @@ func deterministicOps() [][]float32 {
 // over goroutines give bit-identical results for any GOMAXPROCS.
 func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	names := []string{"MatMul", "Conv2DBackwardFilter", "Sum"}
+	names := []string{"MatMul", "Conv2DBackwardFilter", "Sum",
+		"Reduce sum [64 300 50] axis 1", "Reduce sum+ [64 300 50] axis 1", "Reduce mean [64 300 50] axis 1", "Reduce mean+ [64 300 50] axis 1",
+		"Reduce sum [400 1000] axis 1", "Reduce sum+ [400 1000] axis 1", "Reduce mean [400 1000] axis 1", "Reduce mean+ [400 1000] axis 1",
+		"Reduce sum [40 5000] axis 0", "Reduce sum+ [40 5000] axis 0", "Reduce mean [40 5000] axis 0", "Reduce mean+ [40 5000] axis 0",
+		"BiasGradAdd"}
 	runtime.GOMAXPROCS(1)
 	want := deterministicOps()
 	for i, out := range want {

@@ -18,10 +18,13 @@ var simdFeatures = []cpuid.FeatureID{
 	cpuid.ASIMD, cpuid.SVE,
 }
 
-// Device describes the processor in one line: brand, vendor, logical
-// cores, cache sizes, SIMD extensions, GOMAXPROCS and the kernels in use
-// (their level and the GEMM's micro-kernel, as in "avx512 kernels, GEMM
-// 8×32 avx512").
+// Device describes the backend and the processor in one line: first the
+// threads the backend uses (GOMAXPROCS, which bounds its goroutines) and
+// the kernels in use (their level and the GEMM's micro-kernel, as in
+// "avx512 kernels, GEMM 8×32 avx512"), then the CPU: brand, vendor, the
+// logical CPUs this process may run on (runtime.NumCPU, which honours
+// affinity masks and cgroup limits, unlike the processor's own count in a
+// virtual machine), cache sizes and SIMD extensions.
 func (b *Backend) Device() string {
 	c := &cpuid.CPU
 	brand := strings.TrimSpace(c.BrandName)
@@ -37,10 +40,10 @@ func (b *Backend) Device() string {
 	if len(simd) == 0 {
 		simd = []string{"none detected"}
 	}
-	return fmt.Sprintf("%s (%s), %d logical cores, cache L1d %s L2 %s L3 %s, SIMD %s; GOMAXPROCS %d; %s kernels, GEMM %s",
-		brand, c.VendorString, c.LogicalCores,
-		cacheSize(c.Cache.L1D), cacheSize(c.Cache.L2), cacheSize(c.Cache.L3),
-		strings.Join(simd, " "), runtime.GOMAXPROCS(0), b.level, gemm.Name(b.level))
+	return fmt.Sprintf("%d threads (GOMAXPROCS), %s kernels, GEMM %s; CPU %s (%s), %d logical CPUs available, cache L1d %s L2 %s L3 %s, SIMD %s",
+		runtime.GOMAXPROCS(0), b.level, gemm.Name(b.level),
+		brand, c.VendorString, runtime.NumCPU(),
+		cacheSize(c.Cache.L1D), cacheSize(c.Cache.L2), cacheSize(c.Cache.L3), strings.Join(simd, " "))
 }
 
 // cacheSize formats a cache size in bytes as KiB or MiB, or "?" when cpuid

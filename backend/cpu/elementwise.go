@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"fmt"
-
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
@@ -61,14 +59,14 @@ func (b *Backend) fill(d []float32, v float32) { b.elementwise(opFill, nil, nil,
 // Add writes c = a + b elementwise; c may be a or b.
 func (b *Backend) Add(a, bt, c backend.Tensor) {
 	ta, tb, tc := b.tensor("Add", a), b.tensor("Add", bt), b.tensor("Add", c)
-	checkSameLen("Add", []string{"a", "b", "c"}, ta, tb, tc)
+	check.SameLen("Add", []string{"a", "b", "c"}, ta.shape, tb.shape, tc.shape)
 	b.elementwise(opAdd, ta.data, tb.data, tc.data, 0)
 }
 
 // Mul writes c = a∘b elementwise; c may be a or b.
 func (b *Backend) Mul(a, bt, c backend.Tensor) {
 	ta, tb, tc := b.tensor("Mul", a), b.tensor("Mul", bt), b.tensor("Mul", c)
-	checkSameLen("Mul", []string{"a", "b", "c"}, ta, tb, tc)
+	check.SameLen("Mul", []string{"a", "b", "c"}, ta.shape, tb.shape, tc.shape)
 	b.elementwise(opMul, ta.data, tb.data, tc.data, 0)
 }
 
@@ -80,18 +78,8 @@ func (b *Backend) Scale(alpha float32, x backend.Tensor) {
 // Axpy sets y = alpha·x + y (fused multiply-add on the assembly levels).
 func (b *Backend) Axpy(alpha float32, x, y backend.Tensor) {
 	tx, ty := b.tensor("Axpy", x), b.tensor("Axpy", y)
-	checkSameLen("Axpy", []string{"x", "y"}, tx, ty)
+	check.SameLen("Axpy", []string{"x", "y"}, tx.shape, ty.shape)
 	b.elementwise(opAxpy, tx.data, nil, ty.data, alpha)
-}
-
-// channels returns the batch size, channels and per-channel spatial size
-// of y read as [N, C, spatial…], after checking that b has C elements.
-func channels(op, yName string, y, b *tensor) (n, c, spatial int) {
-	if len(y.shape) < 2 || len(b.data) != y.shape[1] {
-		panic(fmt.Sprintf("cpu: %s: %s has shape %v and the bias %v: want %s at least 2-D with Shape[1] equal to the bias length", op, yName, y.shape, b.shape, yName))
-	}
-	n, c = y.shape[0], y.shape[1]
-	return n, c, len(y.data) / (n * c)
 }
 
 // biasTask adds or sums per-channel values over a range of items: planes
@@ -102,6 +90,7 @@ type biasTask struct {
 	y, b          []float32
 	n, c, spatial int
 	grad          bool
+	beta          float32 // BiasGradAdd's factor of the old db
 }
 
 func (t *biasTask) run(_, lo, hi int) {
@@ -112,7 +101,7 @@ func (t *biasTask) run(_, lo, hi int) {
 			for i := 0; i < t.n; i++ {
 				s += t.k.Sum(t.y[(i*t.c+ch)*t.spatial : (i*t.c+ch+1)*t.spatial])
 			}
-			t.b[ch] = float32(s)
+			t.b[ch] = accumulate(s, t.beta, t.b[ch])
 		}
 	case t.spatial == 1:
 		for i := lo; i < hi; i++ {
@@ -131,7 +120,7 @@ var biasTasks freelist.List[biasTask]
 // AddBias adds b[c] to every y[n, c, …].
 func (b *Backend) AddBias(y, bias backend.Tensor) {
 	ty, tb := b.tensor("AddBias", y), b.tensor("AddBias", bias)
-	n, c, spatial := channels("AddBias", "y", ty, tb)
+	n, c, spatial := check.Channels("AddBias", "y", ty.shape, tb.shape)
 	t := biasTasks.Get()
 	*t = biasTask{k: vec.For(b.level), y: ty.data, b: tb.data, n: n, c: c, spatial: spatial}
 	if spatial == 1 {
@@ -145,11 +134,24 @@ func (b *Backend) AddBias(y, bias backend.Tensor) {
 
 // BiasGrad overwrites db[c] with Σₙ Σₛ dy[n, c, s]: each plane summed in
 // float64 by the level's Sum kernel, the planes added in order of n.
-func (b *Backend) BiasGrad(dy, db backend.Tensor) {
-	tdy, tdb := b.tensor("BiasGrad", dy), b.tensor("BiasGrad", db)
-	n, c, spatial := channels("BiasGrad", "dy", tdy, tdb)
+func (b *Backend) BiasGrad(dy, db backend.Tensor) { b.biasGrad("BiasGrad", dy, 0, db) }
+
+// biasGrad is BiasGrad and BiasGradAdd: db = Σₙ Σₛ dy[n, c, s] + beta·db,
+// db's old contents ignored when beta is 0.
+func (b *Backend) biasGrad(op string, dy backend.Tensor, beta float32, db backend.Tensor) {
+	tdy, tdb := b.tensor(op, dy), b.tensor(op, db)
+	n, c, spatial := check.Channels(op, "dy", tdy.shape, tdb.shape)
+	if spatial == 1 {
+		// A matrix [N, C]: its column sums, which the axis reduction adds
+		// a block of rows at a time (a plane of one element per Sum call
+		// costs a call per element).
+		t := axisTasks.Get()
+		t.k, t.op, t.x, t.y, t.n, t.inner, t.beta = vec.For(b.level), backend.ReduceSum, tdy.data, tdb.data, n, c, beta
+		runAxis(t, 1)
+		return
+	}
 	t := biasTasks.Get()
-	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true}
+	*t = biasTask{k: vec.For(b.level), y: tdy.data, b: tdb.data, n: n, c: c, spatial: spatial, grad: true, beta: beta}
 	parallelDo(c, max(1, elemGrain/(n*spatial)), t)
 	*t = biasTask{}
 	biasTasks.Put(t)
@@ -170,7 +172,7 @@ var sumAllTasks freelist.List[sumAllTask]
 // sums added in order.
 func (b *Backend) Sum(x, dst backend.Tensor) {
 	tx, td := b.tensor("Sum", x), b.tensor("Sum", dst)
-	checkScalar("Sum", "dst", td)
+	check.Scalar("Sum", "dst", td.shape)
 	t := sumAllTasks.Get()
 	*t = sumAllTask{k: vec.For(b.level), x: tx.data}
 	s := sumChunks(len(tx.data), sumChunk, 1, t)

@@ -9,11 +9,11 @@ import (
 // Im2Col unfolds x [N, C, H, W] into col [N, C·KH·KW, OH·OW] (see
 // backend.Backend). It panics if g is invalid or the shapes do not match it.
 func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
-	checkConvGeom("Im2Col", g)
+	check.Geom("Im2Col", g.Check())
 	tx, tc := b.tensor("Im2Col", x), b.tensor("Im2Col", col)
 	ckk, ohw := g.C*g.KH*g.KW, g.OutH()*g.OutW()
-	checkShape("Im2Col", "x", tx, g, g.N, g.C, g.H, g.W)
-	checkShape("Im2Col", "col", tc, g, g.N, ckk, ohw)
+	backend.CheckGeomShape(check, "Im2Col", "x", tx.shape, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, "Im2Col", "col", tc.shape, g, g.N, ckk, ohw)
 	t := unfoldTasks.Get()
 	*t = unfoldTask{k: vec.For(b.level), x: tx.data, col: tc.data, g: g}
 	parallelDo(g.N, grainFor(ckk*ohw), t)
@@ -25,11 +25,11 @@ func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 // col [N, C·KH·KW, OH·OW]. It panics if g is invalid or the shapes do not
 // match it.
 func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
-	checkConvGeom("Col2Im", g)
+	check.Geom("Col2Im", g.Check())
 	tc, tx := b.tensor("Col2Im", col), b.tensor("Col2Im", x)
 	ckk, ohw := g.C*g.KH*g.KW, g.OutH()*g.OutW()
-	checkShape("Col2Im", "col", tc, g, g.N, ckk, ohw)
-	checkShape("Col2Im", "x", tx, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, "Col2Im", "col", tc.shape, g, g.N, ckk, ohw)
+	backend.CheckGeomShape(check, "Col2Im", "x", tx.shape, g, g.N, g.C, g.H, g.W)
 	t := unfoldTasks.Get()
 	*t = unfoldTask{k: vec.For(b.level), x: tx.data, col: tc.data, g: g, fold: true}
 	parallelDo(g.N, grainFor(ckk*ohw), t)

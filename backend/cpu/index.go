@@ -185,9 +185,8 @@ func (t *oneHotTask) run(_, lo, hi int) {
 // [0, K).
 func (b *Backend) CountCorrectLabels(pred, labels, count backend.Tensor) {
 	tp, tl, tc := b.tensor("CountCorrectLabels", pred), b.int32Tensor("CountCorrectLabels", labels), b.tensor("CountCorrectLabels", count)
-	checkScalar("CountCorrectLabels", "count", tc)
-	if len(tl.ints) != tp.rows {
-		panic(fmt.Sprintf("cpu: CountCorrectLabels: pred %v, labels %v: want one label per row of pred", tp.shape, tl.shape))
+	if len(tl.ints) != tp.rows || len(tc.data) != 1 {
+		panic(fmt.Sprintf("cpu: CountCorrectLabels: pred %v, labels %v, count %v: want one label per row of pred and one count", tp.shape, tl.shape, tc.shape))
 	}
 	checkIndices("CountCorrectLabels", tl.ints, tp.cols, tp)
 	t := countTasks.Get()

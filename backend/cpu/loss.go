@@ -42,8 +42,8 @@ func (b *Backend) elementLoss(sigmoid bool, x, t, g []float32, cost int) float32
 func (b *Backend) SigmoidCrossEntropy(logits, target, grad, loss backend.Tensor) {
 	const op = "SigmoidCrossEntropy"
 	tz, tt, tg, tl := b.tensor(op, logits), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameLen(op, []string{"logits", "target", "grad"}, tz, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameLen(op, []string{"logits", "target", "grad"}, tz.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	tl.data[0] = b.elementLoss(true, tz.data, tt.data, tg.data, mathCost)
 }
 
@@ -52,7 +52,7 @@ func (b *Backend) SigmoidCrossEntropy(logits, target, grad, loss backend.Tensor)
 func (b *Backend) MeanAbsError(pred, target, grad, loss backend.Tensor) {
 	const op = "MeanAbsError"
 	tp, tt, tg, tl := b.tensor(op, pred), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameLen(op, []string{"pred", "target", "grad"}, tp, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameLen(op, []string{"pred", "target", "grad"}, tp.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	tl.data[0] = b.elementLoss(false, tp.data, tt.data, tg.data, 2)
 }

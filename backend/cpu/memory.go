@@ -21,7 +21,7 @@ var _ backend.Allocator = (*Backend)(nil)
 // backend.ErrOutOfMemory, more bytes than memoryLimit allows (more than
 // the machine's memory, or than the Go runtime's memory limit when one is
 // set with GOMEMLIMIT or debug.SetMemoryLimit). The backend stays usable
-// after an error. A size under the limit that the system still cannot
+// after an error. Like Alloc, it panics if the backend is closed. A size under the limit that the system still cannot
 // provide ends the program, as any Go allocation that fails does.
 func (b *Backend) TryAlloc(shape ...int) (backend.Tensor, error) {
 	t, err := b.alloc("TryAlloc", backend.Float32, shape)

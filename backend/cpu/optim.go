@@ -76,11 +76,11 @@ func (b *Backend) newOptTask(kind optKind, p, g, a, bb *tensor) *optTask {
 // when μ = 0.
 func (b *Backend) SGDStep(p, g, v backend.Tensor, h backend.SGD) {
 	tp, tg := b.tensor("SGDStep", p), b.tensor("SGDStep", g)
-	checkSameLen("SGDStep", []string{"p", "g"}, tp, tg)
+	check.SameLen("SGDStep", []string{"p", "g"}, tp.shape, tg.shape)
 	var tv *tensor
 	if v != nil {
 		tv = b.tensor("SGDStep", v)
-		checkSameLen("SGDStep", []string{"p", "v"}, tp, tv)
+		check.SameLen("SGDStep", []string{"p", "v"}, tp.shape, tv.shape)
 	}
 	kind := optSGD
 	if h.Momentum != 0 {
@@ -102,7 +102,7 @@ func (b *Backend) SGDStep(p, g, v backend.Tensor, h backend.SGD) {
 // p = p − ηg′/(√s + ε). g is not modified.
 func (b *Backend) RMSpropStep(p, g, s backend.Tensor, h backend.RMSprop) {
 	tp, tg, ts := b.tensor("RMSpropStep", p), b.tensor("RMSpropStep", g), b.tensor("RMSpropStep", s)
-	checkSameLen("RMSpropStep", []string{"p", "g", "s"}, tp, tg, ts)
+	check.SameLen("RMSpropStep", []string{"p", "g", "s"}, tp.shape, tg.shape, ts.shape)
 	t := b.newOptTask(optRMSprop, tp, tg, ts, nil)
 	t.rms = vec.RMSprop{LR: h.LR, Rho: h.Rho, Eps: h.Eps, WD: h.WeightDecay}
 	step(t)
@@ -116,7 +116,7 @@ func (b *Backend) RMSpropStep(p, g, s backend.Tensor, h backend.RMSprop) {
 func (b *Backend) AdamStep(p, g, m, v backend.Tensor, h backend.Adam) {
 	tp, tg := b.tensor("AdamStep", p), b.tensor("AdamStep", g)
 	tm, tv := b.tensor("AdamStep", m), b.tensor("AdamStep", v)
-	checkSameLen("AdamStep", []string{"p", "g", "m", "v"}, tp, tg, tm, tv)
+	check.SameLen("AdamStep", []string{"p", "g", "m", "v"}, tp.shape, tg.shape, tm.shape, tv.shape)
 	if h.Step < 1 {
 		panic(fmt.Sprintf("cpu: AdamStep: Step %d for p %v, want ≥ 1", h.Step, tp.shape))
 	}
@@ -140,7 +140,7 @@ func (b *Backend) AdamStep(p, g, m, v backend.Tensor, h backend.Adam) {
 func (b *Backend) AdadeltaStep(p, g, s, u backend.Tensor, h backend.Adadelta) {
 	tp, tg := b.tensor("AdadeltaStep", p), b.tensor("AdadeltaStep", g)
 	ts, tu := b.tensor("AdadeltaStep", s), b.tensor("AdadeltaStep", u)
-	checkSameLen("AdadeltaStep", []string{"p", "g", "s", "u"}, tp, tg, ts, tu)
+	check.SameLen("AdadeltaStep", []string{"p", "g", "s", "u"}, tp.shape, tg.shape, ts.shape, tu.shape)
 	t := b.newOptTask(optAdadelta, tp, tg, ts, tu)
 	t.adadelta = vec.Adadelta{LR: h.LR, Rho: h.Rho, Eps: h.Eps, WD: h.WeightDecay}
 	step(t)

@@ -23,13 +23,13 @@ type poolPlan struct {
 // planPool validates the geometry and the shapes of x [N, C, H, W] and of
 // every tensor in ys [N, C, OH, OW] (named by yNames) for op.
 func planPool(op string, g backend.PoolGeom, x *tensor, xName string, ys []*tensor, yNames ...string) poolPlan {
-	checkPoolGeom(op, g)
+	check.Geom(op, g.Check())
 	p := poolPlan{g: g, oh: g.OutH(), ow: g.OutW(), inLen: g.H * g.W, planes: g.N * g.C}
 	p.ohw = p.oh * p.ow
 	p.cost = p.ohw * g.KH * g.KW
-	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, op, xName, x.shape, g, g.N, g.C, g.H, g.W)
 	for i, y := range ys {
-		checkShape(op, yNames[i], y, g, g.N, g.C, p.oh, p.ow)
+		backend.CheckGeomShape(check, op, yNames[i], y.shape, g, g.N, g.C, p.oh, p.ow)
 	}
 	return p
 }

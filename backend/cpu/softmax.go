@@ -100,7 +100,7 @@ func putRowTask(t *rowTask) {
 // sum in float64. x and y may be the same tensor.
 func (b *Backend) Softmax(x, y backend.Tensor) {
 	tx, ty := b.tensor("Softmax", x), b.tensor("Softmax", y)
-	checkSameShape("Softmax", []string{"x", "y"}, tx, ty)
+	check.SameShape("Softmax", []string{"x", "y"}, tx.shape, ty.shape)
 	rows, cols := tx.rows, tx.cols
 	t := b.getRowTask(rowSoftmax, rows, cols)
 	t.x, t.y = tx.data, ty.data
@@ -112,7 +112,7 @@ func (b *Backend) Softmax(x, y backend.Tensor) {
 // tensor as dy or y.
 func (b *Backend) SoftmaxBackward(y, dy, dx backend.Tensor) {
 	ty, tdy, tdx := b.tensor("SoftmaxBackward", y), b.tensor("SoftmaxBackward", dy), b.tensor("SoftmaxBackward", dx)
-	checkSameShape("SoftmaxBackward", []string{"y", "dy", "dx"}, ty, tdy, tdx)
+	check.SameShape("SoftmaxBackward", []string{"y", "dy", "dx"}, ty.shape, tdy.shape, tdx.shape)
 	rows, cols := ty.rows, ty.cols
 	t := b.getRowTask(rowSoftmaxBackward, rows, cols)
 	t.x, t.y, t.g = ty.data, tdy.data, tdx.data
@@ -127,8 +127,8 @@ func (b *Backend) SoftmaxBackward(y, dy, dx backend.Tensor) {
 func (b *Backend) SoftmaxCrossEntropy(logits, target, grad, loss backend.Tensor) {
 	const op = "SoftmaxCrossEntropy"
 	tx, tt, tg, tl := b.tensor(op, logits), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameShape(op, []string{"logits", "target", "grad"}, tx, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameShape(op, []string{"logits", "target", "grad"}, tx.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	rows, cols := tx.rows, tx.cols
 	t := b.getRowTask(rowSoftmaxXent, rows, cols)
 	t.x, t.t, t.g, t.invN = tx.data, tt.data, tg.data, 1/float32(rows)
@@ -141,8 +141,8 @@ func (b *Backend) SoftmaxCrossEntropy(logits, target, grad, loss backend.Tensor)
 // pred is the first arg-max in target.
 func (b *Backend) CountCorrect(pred, target, count backend.Tensor) {
 	tp, tt, tc := b.tensor("CountCorrect", pred), b.tensor("CountCorrect", target), b.tensor("CountCorrect", count)
-	checkSameShape("CountCorrect", []string{"pred", "target"}, tp, tt)
-	checkScalar("CountCorrect", "count", tc)
+	check.SameShape("CountCorrect", []string{"pred", "target"}, tp.shape, tt.shape)
+	check.Scalar("CountCorrect", "count", tc.shape)
 	rows, cols := tp.rows, tp.cols
 	t := b.getRowTask(rowCountCorrect, rows, cols)
 	t.x, t.t = tp.data, tt.data

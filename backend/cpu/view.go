@@ -14,7 +14,9 @@ import (
 // the view is made from another view. Every op takes views as inputs and
 // outputs, as it takes any tensor. A view is valid while its base is:
 // after the base is freed or the backend closed, using the view panics
-// (naming the view's and the base's shapes). Free of a view is a no-op.
+// (naming the view's and the base's shapes). Free of a view is a no-op. A
+// view holds on to its base's memory as far as the garbage collector is
+// concerned: a dead view that stays reachable keeps that memory alive.
 // An op's output may be a view of the same base as an input only where the
 // op allows the output to alias that input, and then only when the two
 // cover the same elements: a partial overlap gives unspecified results.
@@ -60,15 +62,15 @@ func (b *Backend) Slice(t backend.Tensor, start, end int) backend.Tensor {
 	return v
 }
 
-// SliceInto re-aims view, a tensor Slice returned, at rows [start, end) of
-// t, as Slice(t, start, end) would make it: its shape, element type and
-// base become those of the new slice. It copies nothing and allocates
+// SliceInto re-aims view, a view Slice (or Reshape) returned, at rows
+// [start, end) of t, as Slice(t, start, end) would make it: its shape,
+// element type and base become those of the new slice. It copies nothing and allocates
 // nothing when t has at most four dimensions or no more than the view had.
 // view may be dead (its old base freed); t must not be.
 func (b *Backend) SliceInto(view, t backend.Tensor, start, end int) {
 	v, ok := view.(*tensor)
 	if !ok || v == nil || v.owner != b || v.base == nil {
-		panic(fmt.Sprintf("cpu: SliceInto: view %T is not a view this backend's Slice returned", view))
+		panic(fmt.Sprintf("cpu: SliceInto: view %T is not a view this backend's Slice or Reshape returned", view))
 	}
 	ct := b.anyTensor("SliceInto", t)
 	checkSlice("SliceInto", ct, start, end)
@@ -156,8 +158,9 @@ func (t *tensor) len() int {
 // overlap src, and the box must not write an element of dst twice; both
 // are the caller's to ensure. It panics, naming the shapes, if a size is
 // negative or the box reaches outside either tensor. Rows contiguous on
-// both sides are copied (or added) as vectors, in parallel for large
-// boxes; the result does not depend on GOMAXPROCS.
+// both sides are copied (or added) as vectors, strided ones (as in a
+// transpose) in tiles of 16×16 elements, in parallel for large boxes; the
+// result does not depend on GOMAXPROCS.
 func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.Tensor, sr backend.Region, size [4]int, accumulate bool) {
 	td, ts := b.anyTensor("CopyRegion", dst), b.anyTensor("CopyRegion", src)
 	if td.dtype != ts.dtype {
@@ -202,20 +205,28 @@ func (b *Backend) CopyRegion(dst backend.Tensor, dr backend.Region, src backend.
 	copy(rt.ds[4-k:], ds[:k])
 	copy(rt.ss[4-k:], ss[:k])
 	inner := rt.n[3]
-	rt.pieces = 1
-	if inner >= 4*elemGrain {
+	rt.pieces, rt.tile = 1, 1
+	items, cost := rt.n[0]*rt.n[1]*rt.n[2], inner // items and elements per item
+	switch {
+	case (rt.ds[3] != 1 || rt.ss[3] != 1) && rt.n[2] > 1 && inner > 1:
+		// Strided rows, as in a transpose, go tile by tile: rows of a tile
+		// read (or write) the same cache lines of the strided side.
+		rt.tile = regionTile
+		items = rt.n[0] * rt.n[1] * ((rt.n[2] + regionTile - 1) / regionTile)
+		cost = regionTile * inner
+	case inner >= 4*elemGrain:
 		// Long rows are cut into pieces, so that a box of few rows still
 		// spreads over the workers.
 		rt.pieces = inner / (2 * elemGrain)
+		items, cost = items*rt.pieces, inner/rt.pieces
 	}
 	rt.k = vec.For(b.level)
 	rt.dOff, rt.sOff = dr.Offset, sr.Offset
 	rt.acc = accumulate
 	rt.d, rt.s, rt.di, rt.si = td.data, ts.data, td.ints, ts.ints
-	rows := rt.n[0] * rt.n[1] * rt.n[2]
 	t := regionTasks.Get()
 	*t = rt
-	parallelDo(rows*rt.pieces, max(1, elemGrain/max(1, inner/rt.pieces)), t)
+	parallelDo(items, max(1, elemGrain/cost), t)
 	*t = regionTask{}
 	regionTasks.Put(t)
 }
@@ -253,15 +264,21 @@ func checkRegion(name string, t *tensor, r backend.Region, size [4]int) {
 	}
 }
 
+// regionTile is the side of the tiles in which CopyRegion copies strided
+// rows: a cache line of floats.
+const regionTile = 16
+
 // regionTask copies (or adds) the rows of a box: n[3] elements each, at
-// strides ds[3] and ss[3], for every (i0, i1, i2) < (n[0], n[1], n[2]); a
+// strides ds[3] and ss[3], for every (i0, i1, i2) < (n[0], n[1], n[2]). A
 // row is cut into pieces equal parts, and the task's items are the pieces
-// in row-major order.
+// in row-major order; or, with tile > 1, an item is a block of tile rows
+// (i2), copied tile by tile elements at a time.
 type regionTask struct {
 	k          *vec.Kernels
 	n, ds, ss  [4]int
 	dOff, sOff int
 	pieces     int
+	tile       int
 	acc        bool
 	d, s       []float32
 	di, si     []int32
@@ -271,6 +288,23 @@ var regionTasks freelist.List[regionTask]
 
 func (t *regionTask) run(_, lo, hi int) {
 	inner := t.n[3]
+	if t.tile > 1 {
+		blocks := (t.n[2] + t.tile - 1) / t.tile
+		for u := lo; u < hi; u++ {
+			plane, blk := u/blocks, u%blocks
+			i1, i0 := plane%t.n[1], plane/t.n[1]
+			d := t.dOff + i0*t.ds[0] + i1*t.ds[1]
+			s := t.sOff + i0*t.ss[0] + i1*t.ss[1]
+			r0, r1 := blk*t.tile, min((blk+1)*t.tile, t.n[2])
+			for j0 := 0; j0 < inner; j0 += t.tile {
+				m := min(t.tile, inner-j0)
+				for i2 := r0; i2 < r1; i2++ {
+					t.row(d+i2*t.ds[2]+j0*t.ds[3], s+i2*t.ss[2]+j0*t.ss[3], m)
+				}
+			}
+		}
+		return
+	}
 	for u := lo; u < hi; u++ {
 		row, p := u/t.pieces, u%t.pieces
 		i2 := row % t.n[2]
@@ -296,28 +330,30 @@ func (t *regionTask) row(d, s, m int) {
 			}
 			return
 		}
-		for j := 0; j < m; j++ {
-			if t.acc {
-				t.d[d] += t.s[s]
-			} else {
-				t.d[d] = t.s[s]
-			}
-			d += dst
-			s += sst
-		}
+		stridedRow(t.d, t.s, d, s, dst, sst, m, t.acc)
 		return
 	}
 	if dst == 1 && sst == 1 && !t.acc {
 		copy(t.di[d:d+m], t.si[s:s+m])
 		return
 	}
-	for j := 0; j < m; j++ {
-		if t.acc {
-			t.di[d] += t.si[s]
-		} else {
-			t.di[d] = t.si[s]
+	stridedRow(t.di, t.si, d, s, dst, sst, m, t.acc)
+}
+
+// stridedRow copies (or adds, with acc) m elements from src[s], src[s +
+// ss], … to dst[d], dst[d + ds], ….
+func stridedRow[E float32 | int32](dst, src []E, d, s, ds, ss, m int, acc bool) {
+	if acc {
+		for range m {
+			dst[d] += src[s]
+			d += ds
+			s += ss
 		}
-		d += dst
-		s += sst
+		return
+	}
+	for range m {
+		dst[d] = src[s]
+		d += ds
+		s += ss
 	}
 }

@@ -63,6 +63,17 @@ func (a *args) ints(vs ...int) *args {
 	return a
 }
 
+// longs adds a struct of int64 (C long long) fields, in order.
+func (a *args) longs(vs ...int) *args {
+	a.start[a.na] = a.nw
+	a.na++
+	for _, v := range vs {
+		a.words[a.nw] = uint64(int64(v))
+		a.nw++
+	}
+	return a
+}
+
 // conv adds the kernels' Conv struct for geometry g.
 func (a *args) conv(g backend.ConvGeom) *args {
 	return a.ints(g.N, g.C, g.H, g.W, g.KH, g.KW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilH, g.DilW, g.OutH(), g.OutW())

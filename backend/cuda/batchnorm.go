@@ -13,11 +13,12 @@ import (
 // the per-channel ones C = x.Shape[1] elements. It returns the batch size,
 // channels and spatial size of x.
 func bnShape(op string, x *tensor, full []*tensor, perChannel []*tensor) (n, c, spatial int) {
-	n, c, spatial = channels(op, "x", x, perChannel...)
+	n, c, spatial = check.Channels(op, "x", x.shape)
 	for _, t := range full {
-		if t.len() != x.len() {
-			panic(fmt.Sprintf("cuda: %s: x has shape %v but a same-size operand has shape %v", op, x.shape, t.shape))
-		}
+		check.SameLen(op, []string{"x", "a same-size operand"}, x.shape, t.shape)
+	}
+	for _, t := range perChannel {
+		check.Channels(op, "x", x.shape, t.shape)
 	}
 	return n, c, spatial
 }

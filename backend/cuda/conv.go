@@ -16,9 +16,9 @@ const maxColumns = 64 << 20
 // Im2Col unfolds x [N, C, H, W] into col [N, C·KH·KW, OH·OW].
 func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 	tx, tc := b.tensor("Im2Col", x), b.tensor("Im2Col", col)
-	checkGeom("Im2Col", g.Check())
-	checkShape("Im2Col", "x", tx, g, g.N, g.C, g.H, g.W)
-	checkShape("Im2Col", "col", tc, g, g.N, g.C*g.KH*g.KW, g.OutH()*g.OutW())
+	check.Geom("Im2Col", g.Check())
+	backend.CheckGeomShape(check, "Im2Col", "x", tx.shape, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, "Im2Col", "col", tc.shape, g, g.N, g.C*g.KH*g.KW, g.OutH()*g.OutW())
 	b.im2col(tx.ptr, tc.ptr, g)
 }
 
@@ -26,9 +26,9 @@ func (b *Backend) Im2Col(x, col backend.Tensor, g backend.ConvGeom) {
 // col.
 func (b *Backend) Col2Im(col, x backend.Tensor, g backend.ConvGeom) {
 	tc, tx := b.tensor("Col2Im", col), b.tensor("Col2Im", x)
-	checkGeom("Col2Im", g.Check())
-	checkShape("Col2Im", "x", tx, g, g.N, g.C, g.H, g.W)
-	checkShape("Col2Im", "col", tc, g, g.N, g.C*g.KH*g.KW, g.OutH()*g.OutW())
+	check.Geom("Col2Im", g.Check())
+	backend.CheckGeomShape(check, "Col2Im", "x", tx.shape, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, "Col2Im", "col", tc.shape, g, g.N, g.C*g.KH*g.KW, g.OutH()*g.OutW())
 	b.col2im(tc.ptr, tx.ptr, g)
 }
 
@@ -52,14 +52,14 @@ type convPlan struct {
 // planConv checks the shapes of x [N, C, H, W], w [F, C, KH, KW] and
 // y [N, F, OH, OW] for op and returns the plan.
 func planConv(op string, g backend.ConvGeom, x, w, y *tensor, xName, yName string) convPlan {
-	checkGeom(op, g.Check())
+	check.Geom(op, g.Check())
 	if len(w.shape) != 4 {
 		panic(fmt.Sprintf("cuda: %s: w has shape %v, want [F %d %d %d] for geometry %+v", op, w.shape, g.C, g.KH, g.KW, g))
 	}
 	p := convPlan{g: g, f: w.shape[0], ckk: g.C * g.KH * g.KW, p: g.OutH() * g.OutW()}
-	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
-	checkShape(op, "w", w, g, p.f, g.C, g.KH, g.KW)
-	checkShape(op, yName, y, g, g.N, p.f, g.OutH(), g.OutW())
+	backend.CheckGeomShape(check, op, xName, x.shape, g, g.N, g.C, g.H, g.W)
+	backend.CheckGeomShape(check, op, "w", w.shape, g, p.f, g.C, g.KH, g.KW)
+	backend.CheckGeomShape(check, op, yName, y.shape, g, g.N, p.f, g.OutH(), g.OutW())
 	p.chunk = max(1, min(g.N, maxColumns/(p.ckk*p.p)))
 	return p
 }

@@ -27,6 +27,27 @@
 // allocations after the first; Close frees everything and releases the
 // GPU.
 //
+// Besides the core Backend, the backend implements every optional op
+// group of package backend: views (Reshape, Slice and SliceInto give
+// tensors that address memory inside their base's block; Free of a view
+// is a no-op and a view dies with its base; CopyRegion is one kernel over
+// a strided box), elementwise Math with PyTorch broadcasting, axis
+// reductions and accumulating gradient ops (Reducer), int32 tensors and
+// the ops that index with them (Indexer), BatchMatMul through
+// cublasSgemmStridedBatched, and TryAlloc. Float ops panic when handed an
+// int32 tensor.
+//
+// Failures from the device are errors. When the device is out of memory
+// (CUDA_ERROR_OUT_OF_MEMORY, even after the allocator's cache has been
+// returned to it), TryAlloc returns an error that wraps
+// backend.ErrOutOfMemory and the driver's *Error, and the backend stays
+// usable; Alloc and AllocInt32 panic with that same error as the panic
+// value, so a caller that recovers can test it with errors.Is. Failures
+// of queued work are kept and reported by Sync (sticky), among them an
+// index out of range met by Gather, ScatterAdd, OneHot or
+// CountCorrectLabels: the kernels record the first such index in device
+// memory, write zeros for it, and Sync reports it as an *IndexError.
+//
 // The environment variables MYELIN_CUDA_DEVICE (device number, default 0)
 // and MYELIN_CUDA_TF32 (1 for TF32 tensor-core GEMMs, default 0) configure
 // the backend that backend.Open makes; see Options.

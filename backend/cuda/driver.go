@@ -502,11 +502,14 @@ func (d *device) memInfo() (free, total uint64, err error) {
 	return uint64(f), uint64(t), err
 }
 
-func (d *device) upload(dst uint64, src []float32) error {
+// upload copies src, float32 or int32 values, to dst in stream order.
+func upload[T float32 | int32](d *device, dst uint64, src []T) error {
 	return cuError("cuMemcpyHtoDAsync", C.myelin_htod(d.ctx, d.stream, C.CUdeviceptr(dst), unsafe.Pointer(&src[0]), C.size_t(4*len(src))))
 }
 
-func (d *device) download(dst []float32, src uint64) error {
+// download copies float32 or int32 values from src into dst once the
+// work queued before is done.
+func download[T float32 | int32](d *device, dst []T, src uint64) error {
 	return cuError("cuMemcpyDtoHAsync", C.myelin_dtoh(d.ctx, d.stream, unsafe.Pointer(&dst[0]), C.CUdeviceptr(src), C.size_t(4*len(dst))))
 }
 

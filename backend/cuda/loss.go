@@ -12,8 +12,8 @@ import (
 func (b *Backend) SigmoidCrossEntropy(logits, target, grad, loss backend.Tensor) {
 	const op = "SigmoidCrossEntropy"
 	tz, tt, tg, tl := b.tensor(op, logits), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameLen(op, []string{"logits", "target", "grad"}, tz, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameLen(op, []string{"logits", "target", "grad"}, tz.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	b.meanLoss(op, kernels.SigmoidXent, tz, tt, tg, tl)
 }
 
@@ -22,8 +22,8 @@ func (b *Backend) SigmoidCrossEntropy(logits, target, grad, loss backend.Tensor)
 func (b *Backend) MeanAbsError(pred, target, grad, loss backend.Tensor) {
 	const op = "MeanAbsError"
 	tp, tt, tg, tl := b.tensor(op, pred), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameLen(op, []string{"pred", "target", "grad"}, tp, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameLen(op, []string{"pred", "target", "grad"}, tp.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	b.meanLoss(op, kernels.AbsError, tp, tt, tg, tl)
 }
 
@@ -35,5 +35,5 @@ func (b *Backend) meanLoss(op string, k kernels.Kernel, x, t, grad, loss *tensor
 	terms, done := b.scratch(op, uint64(8*n))
 	defer done()
 	b.launch(op, k, b.grid(n), new(args).ptr(x).ptr(t).ptr(grad).addr(terms).i64(n).f32(1/float32(n)))
-	b.reduce(op, terms, true, n, 1/float64(n), loss, false)
+	b.reduce(op, terms, true, n, 1/float64(n), loss.ptr, 0)
 }

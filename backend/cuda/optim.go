@@ -26,17 +26,17 @@ func (b *Backend) DropoutMask(mask backend.Tensor, p float32, seed uint64) {
 // nil when h.Momentum is 0.
 func (b *Backend) SGDStep(p, g, v backend.Tensor, h backend.SGD) {
 	tp, tg := b.tensor("SGDStep", p), b.tensor("SGDStep", g)
-	checkSameLen("SGDStep", []string{"p", "g"}, tp, tg)
+	check.SameLen("SGDStep", []string{"p", "g"}, tp.shape, tg.shape)
 	var vp uint64
 	if h.Momentum != 0 {
 		if v == nil {
 			panic(fmt.Sprintf("cuda: SGDStep: nil momentum buffer for p %v with Momentum %g", tp.shape, h.Momentum))
 		}
 		tv := b.tensor("SGDStep", v)
-		checkSameLen("SGDStep", []string{"p", "v"}, tp, tv)
+		check.SameLen("SGDStep", []string{"p", "v"}, tp.shape, tv.shape)
 		vp = tv.ptr
 	} else if v != nil {
-		checkSameLen("SGDStep", []string{"p", "v"}, tp, b.tensor("SGDStep", v))
+		check.SameLen("SGDStep", []string{"p", "v"}, tp.shape, b.tensor("SGDStep", v).shape)
 	}
 	nesterov := 0
 	if h.Nesterov {
@@ -50,7 +50,7 @@ func (b *Backend) SGDStep(p, g, v backend.Tensor, h backend.SGD) {
 // RMSpropStep applies one RMSprop step to p in place (see backend.RMSprop).
 func (b *Backend) RMSpropStep(p, g, s backend.Tensor, h backend.RMSprop) {
 	tp, tg, ts := b.tensor("RMSpropStep", p), b.tensor("RMSpropStep", g), b.tensor("RMSpropStep", s)
-	checkSameLen("RMSpropStep", []string{"p", "g", "s"}, tp, tg, ts)
+	check.SameLen("RMSpropStep", []string{"p", "g", "s"}, tp.shape, tg.shape, ts.shape)
 	n := tp.len()
 	b.launch("RMSpropStep", kernels.RMSprop, b.grid(n), new(args).ptr(tp).ptr(tg).ptr(ts).i64(n).
 		f32(h.LR).f32(h.Rho).f32(h.Eps).f32(h.WeightDecay))
@@ -62,7 +62,7 @@ func (b *Backend) RMSpropStep(p, g, s backend.Tensor, h backend.RMSprop) {
 func (b *Backend) AdamStep(p, g, m, v backend.Tensor, h backend.Adam) {
 	tp, tg := b.tensor("AdamStep", p), b.tensor("AdamStep", g)
 	tm, tv := b.tensor("AdamStep", m), b.tensor("AdamStep", v)
-	checkSameLen("AdamStep", []string{"p", "g", "m", "v"}, tp, tg, tm, tv)
+	check.SameLen("AdamStep", []string{"p", "g", "m", "v"}, tp.shape, tg.shape, tm.shape, tv.shape)
 	if h.Step < 1 {
 		panic(fmt.Sprintf("cuda: AdamStep: Step %d for p %v, want ≥ 1", h.Step, tp.shape))
 	}
@@ -83,7 +83,7 @@ func (b *Backend) AdamStep(p, g, m, v backend.Tensor, h backend.Adam) {
 func (b *Backend) AdadeltaStep(p, g, s, u backend.Tensor, h backend.Adadelta) {
 	tp, tg := b.tensor("AdadeltaStep", p), b.tensor("AdadeltaStep", g)
 	ts, tu := b.tensor("AdadeltaStep", s), b.tensor("AdadeltaStep", u)
-	checkSameLen("AdadeltaStep", []string{"p", "g", "s", "u"}, tp, tg, ts, tu)
+	check.SameLen("AdadeltaStep", []string{"p", "g", "s", "u"}, tp.shape, tg.shape, ts.shape, tu.shape)
 	n := tp.len()
 	b.launch("AdadeltaStep", kernels.Adadelta, b.grid(n), new(args).ptr(tp).ptr(tg).ptr(ts).ptr(tu).i64(n).
 		f32(h.LR).f32(h.Rho).f32(h.Eps).f32(h.WeightDecay))

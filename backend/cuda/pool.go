@@ -12,10 +12,10 @@ import (
 // planPool checks the geometry and the shapes of x [N, C, H, W] and of
 // every tensor in ys [N, C, OH, OW] (named by yNames) for op.
 func planPool(op string, g backend.PoolGeom, x *tensor, xName string, ys []*tensor, yNames ...string) {
-	checkGeom(op, g.Check())
-	checkShape(op, xName, x, g, g.N, g.C, g.H, g.W)
+	check.Geom(op, g.Check())
+	backend.CheckGeomShape(check, op, xName, x.shape, g, g.N, g.C, g.H, g.W)
 	for i, y := range ys {
-		checkShape(op, yNames[i], y, g, g.N, g.C, g.OutH(), g.OutW())
+		backend.CheckGeomShape(check, op, yNames[i], y.shape, g, g.N, g.C, g.OutH(), g.OutW())
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // m the row maximum, one warp per row. x and y may be the same tensor.
 func (b *Backend) Softmax(x, y backend.Tensor) {
 	tx, ty := b.tensor("Softmax", x), b.tensor("Softmax", y)
-	checkSameShape("Softmax", []string{"x", "y"}, tx, ty)
+	check.SameShape("Softmax", []string{"x", "y"}, tx.shape, ty.shape)
 	rows, cols := tx.shape.Rows(), tx.shape.Cols()
 	b.launch("Softmax", kernels.Softmax, b.rowGrid(rows), new(args).ptr(tx).ptr(ty).i64(rows).i32(cols))
 }
@@ -21,7 +21,7 @@ func (b *Backend) Softmax(x, y backend.Tensor) {
 func (b *Backend) SoftmaxBackward(y, dy, dx backend.Tensor) {
 	const op = "SoftmaxBackward"
 	ty, tdy, tdx := b.tensor(op, y), b.tensor(op, dy), b.tensor(op, dx)
-	checkSameShape(op, []string{"y", "dy", "dx"}, ty, tdy, tdx)
+	check.SameShape(op, []string{"y", "dy", "dx"}, ty.shape, tdy.shape, tdx.shape)
 	rows, cols := ty.shape.Rows(), ty.shape.Cols()
 	b.launch(op, kernels.SoftmaxBackward, b.rowGrid(rows), new(args).ptr(ty).ptr(tdy).ptr(tdx).i64(rows).i32(cols))
 }
@@ -33,13 +33,13 @@ func (b *Backend) SoftmaxBackward(y, dy, dx backend.Tensor) {
 func (b *Backend) SoftmaxCrossEntropy(logits, target, grad, loss backend.Tensor) {
 	const op = "SoftmaxCrossEntropy"
 	tx, tt, tg, tl := b.tensor(op, logits), b.tensor(op, target), b.tensor(op, grad), b.tensor(op, loss)
-	checkSameShape(op, []string{"logits", "target", "grad"}, tx, tt, tg)
-	checkScalar(op, "loss", tl)
+	check.SameShape(op, []string{"logits", "target", "grad"}, tx.shape, tt.shape, tg.shape)
+	check.Scalar(op, "loss", tl.shape)
 	rows, cols := tx.shape.Rows(), tx.shape.Cols()
 	rowLoss, done := b.scratch(op, uint64(8*rows))
 	defer done()
 	b.launch(op, kernels.SoftmaxXent, b.rowGrid(rows), new(args).ptr(tx).ptr(tt).ptr(tg).addr(rowLoss).i64(rows).i32(cols).f32(1/float32(rows)))
-	b.reduce(op, rowLoss, true, rows, 1/float64(rows), tl, false)
+	b.reduce(op, rowLoss, true, rows, 1/float64(rows), tl.ptr, 0)
 }
 
 // CountCorrect adds to count[0] the number of rows whose first arg-max in
@@ -47,11 +47,11 @@ func (b *Backend) SoftmaxCrossEntropy(logits, target, grad, loss backend.Tensor)
 func (b *Backend) CountCorrect(pred, target, count backend.Tensor) {
 	const op = "CountCorrect"
 	tp, tt, tc := b.tensor(op, pred), b.tensor(op, target), b.tensor(op, count)
-	checkSameShape(op, []string{"pred", "target"}, tp, tt)
-	checkScalar(op, "count", tc)
+	check.SameShape(op, []string{"pred", "target"}, tp.shape, tt.shape)
+	check.Scalar(op, "count", tc.shape)
 	rows, cols := tp.shape.Rows(), tp.shape.Cols()
 	hits, done := b.scratch(op, uint64(8*rows))
 	defer done()
 	b.launch(op, kernels.ArgmaxMatch, b.rowGrid(rows), new(args).ptr(tp).ptr(tt).addr(hits).i64(rows).i32(cols))
-	b.reduce(op, hits, true, rows, 1, tc, true)
+	b.reduce(op, hits, true, rows, 1, tc.ptr, 1)
 }

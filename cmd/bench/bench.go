@@ -50,7 +50,7 @@ func benchKernels(b backend.Backend, c config, add func(result)) error {
 	t := timing{warmup: c.warmup, minTime: c.minTime, runs: c.runs, now: time.Now}
 	if c.ops {
 		for _, n := range c.batches {
-			for _, ob := range cnnOps(n) {
+			for _, ob := range append(cnnOps(n), mathOps(b, n)...) {
 				r, err := opResult(b, partOps, n, ob, t)
 				if err != nil {
 					return err

@@ -43,12 +43,24 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-		}
-		os.Exit(2)
+	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// errUsage marks a command line that the flag package has already
+// reported, with the usage, on stderr.
+var errUsage = errors.New("usage")
+
+// exitCode reports err on stderr, prefixed with "bench: ", and returns the
+// process's exit status: 0 for success and -h, 2 otherwise.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
 	}
+	fmt.Fprintln(stderr, "bench:", err)
+	return 2
 }
 
 // config holds the parsed command line.
@@ -80,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&backends, "backends", "", "comma-separated backends to measure (default: every one in the build that opens: "+strings.Join(backend.Names(), ",")+")")
 	fs.StringVar(&batches, "batch", "64,256", "comma-separated batch sizes of the ops and train parts")
 	fs.StringVar(&sizes, "sizes", "128,256,512,1024,2048", "comma-separated sizes n of the n×n matrix products")
-	fs.StringVar(&modelList, "models", "cnn,lenet,fast", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
+	fs.StringVar(&modelList, "models", "cnn,lenet,resnet,fast", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
 	fs.IntVar(&c.runs, "runs", 5, "timed batches (ops) or training runs per measurement; the median is reported")
 	fs.DurationVar(&c.minTime, "mintime", 50*time.Millisecond, "shortest timed batch of calls of an op")
 	fs.IntVar(&c.warmup, "warmup", 3, "untimed calls of an op before timing it")
@@ -100,7 +112,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q (flags only; see -help)", fs.Args())

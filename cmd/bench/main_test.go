@@ -114,7 +114,12 @@ func TestQuickJSON(t *testing.T) {
 			t.Errorf("%s: unknown part", id)
 		}
 	}
-	if want := len(cnnOps(64)); count[partOps] != want {
+	cb, err := backend.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	if want := len(cnnOps(64)) + len(mathOps(cb, 64)); count[partOps] != want {
 		t.Errorf("%d op results, want %d", count[partOps], want)
 	}
 	want := []string{"128×128×128", "256×256×256"}
@@ -124,7 +129,7 @@ func TestQuickJSON(t *testing.T) {
 	if !slices.Equal(sgemm, want) || count[partMatMul] != 2*len(want) {
 		t.Errorf("matmul results: %d, gonum shapes %v; want cpu and gonum at %v", count[partMatMul], sgemm, want)
 	}
-	if want := []string{"cnn", "lenet", "fast"}; !slices.Equal(trained, want) {
+	if want := []string{"cnn", "lenet", "resnet", "fast"}; !slices.Equal(trained, want) {
 		t.Errorf("trained models %v, want %v", trained, want)
 	}
 }
@@ -167,7 +172,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(c.batches, []int{64, 256}) || !slices.Equal(c.sizes, []int{128, 256, 512, 1024, 2048}) ||
-		!slices.Equal(c.models, []string{"cnn", "lenet", "fast"}) || c.peak != 437 || c.runs != 5 || c.minTime != 50*time.Millisecond ||
+		!slices.Equal(c.models, []string{"cnn", "lenet", "resnet", "fast"}) || c.peak != 437 || c.runs != 5 || c.minTime != 50*time.Millisecond ||
 		c.steps != 20 || c.warmSteps != 2 || !c.ops || !c.matmul || !c.cnn || !c.train || c.json || c.markdown ||
 		!slices.Equal(c.backends, backend.Names()) {
 		t.Errorf("defaults = %+v", c)
@@ -197,7 +202,7 @@ func TestParseFlags(t *testing.T) {
 		{"-mintime", "0s"},
 		{"-warmup", "-1"},
 		{"-steps", "0"},
-		{"-models", "cnn,resnet"},
+		{"-models", "cnn,resnet50"},
 		{"extra"},
 		{"-nosuchflag"},
 	} {

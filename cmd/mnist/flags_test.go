@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"image/png"
+	"io"
+	"maps"
 	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/myelin-go/myelin/models"
+	"github.com/myelin-go/myelin/nn/safetensors"
 )
 
 // synthetic writes the synthetic MNIST of writeIDX (600 training and 200
@@ -115,8 +120,8 @@ func TestCheckpointResume(t *testing.T) {
 		want string
 	}{
 		{[]string{"-epochs", "1", "-shift", "1", "-resume", ck}, "nothing left to train"},
-		{[]string{"-epochs", "3", "-shift", "0", "-resume", ck}, "-shift 0"},
-		{[]string{"-epochs", "3", "-shift", "1", "-seed", "2", "-resume", ck}, "-seed 1, not 2"},
+		{[]string{"-epochs", "3", "-shift", "0", "-resume", ck}, "-shift: 1 in the checkpoint, 0 given"},
+		{[]string{"-epochs", "3", "-shift", "1", "-seed", "2", "-resume", ck}, "-seed: 1 in the checkpoint, 2 given"},
 		{[]string{"-epochs", "3", "-resume", filepath.Join(dir, "missing")}, "missing"},
 	} {
 		if _, _, err := runCtx(t, context.Background(), dir, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -250,5 +255,105 @@ func TestGradCheckFlag(t *testing.T) {
 		if !(r.RelDiff < 1e-1) {
 			t.Errorf("cnn %s: relative difference %g, want below 1e-1", r.Name, r.RelDiff)
 		}
+	}
+}
+
+// TestResumeComparesFlags resumes a checkpoint with each flag of runFlags
+// changed and checks the refusal names the flag and both values; flags
+// without effect may change, and the banner shows the rate training uses.
+func TestResumeComparesFlags(t *testing.T) {
+	dir := synthetic(t)
+	ck := filepath.Join(t.TempDir(), "ck.safetensors")
+	runJSON(t, dir, "-epochs", "1", "-checkpoint", ck)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-lr", "0.01"}, "-lr: 0.001 in the checkpoint, 0.01 given"},
+		{[]string{"-optimizer", "nesterov"}, "-optimizer: adam in the checkpoint, nesterov given"},
+		{[]string{"-optimizer", "momentum"}, "-momentum: (no effect) in the checkpoint, 0.9 given"},
+		{[]string{"-schedule", "const"}, "-schedule: exp in the checkpoint, const given"},
+		{[]string{"-schedule", "cosine"}, "-lr-decay: 0.5 in the checkpoint, (no effect) given"},
+		{[]string{"-lr-decay", "0.7"}, "-lr-decay: 0.5 in the checkpoint, 0.7 given"},
+		{[]string{"-model", "mlp"}, "-model: logreg in the checkpoint, mlp given"},
+		{[]string{"-batch", "16"}, "-batch: 32 in the checkpoint, 16 given"},
+		{[]string{"-limit", "200"}, "-limit: 300 in the checkpoint, 200 given"},
+		{[]string{"-patience", "1"}, "-val: (no effect) in the checkpoint, 0.2 given"},
+	} {
+		args := append([]string{"-epochs", "3", "-resume", ck}, tc.args...)
+		if _, _, err := runCtx(t, context.Background(), dir, args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error containing %q", args, err, tc.want)
+		}
+	}
+	// -lr 0.001 is adam's default, which the checkpoint's run used; -momentum
+	// has no effect on adam. The second epoch runs at 0.001 × 0.5.
+	stdout, _, err := runCtx(t, context.Background(), dir, "-epochs", "2", "-resume", ck, "-lr", "0.001", "-momentum", "0.5")
+	if err != nil || !strings.Contains(stdout, "Adam(lr 0.0005,") || !strings.Contains(stdout, "epoch 2/2") {
+		t.Errorf("resumed with equivalent flags: %v, banner %q; want epoch 2 at the scheduled rate 0.0005", err, stdout)
+	}
+	// With -schedule const, the rate of the flags.
+	ckConst := filepath.Join(t.TempDir(), "const.safetensors")
+	runJSON(t, dir, "-epochs", "1", "-schedule", "const", "-lr", "0.01", "-checkpoint", ckConst)
+	stdout, _, err = runCtx(t, context.Background(), dir, "-epochs", "2", "-schedule", "const", "-lr", "0.01", "-resume", ckConst)
+	if err != nil || !strings.Contains(stdout, "Adam(lr 0.01,") {
+		t.Errorf("resumed with -schedule const -lr 0.01: %v, banner %q; want lr 0.01", err, stdout)
+	}
+}
+
+// TestResumeBadMetadata resumes from checkpoints whose metadata no run can
+// have written and checks the error names what is wrong.
+func TestResumeBadMetadata(t *testing.T) {
+	dir := synthetic(t)
+	tmp := t.TempDir()
+	ck := filepath.Join(tmp, "ck.safetensors")
+	runJSON(t, dir, "-epochs", "1", "-checkpoint", ck)
+	tensors, meta, err := safetensors.ReadFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ key, value, want string }{
+		{"myelin.lr", "NaN", `myelin.lr "NaN" is not a learning rate`},
+		{"myelin.lr", "-0.5", `myelin.lr "-0.5" is not a learning rate`},
+		{"myelin.epoch", "-1", `myelin.epoch "-1" is not an epoch count`},
+		{"myelin.epoch", "2", "at the end of epoch 2, but its history holds 1 epochs"},
+		{"myelin.seed", "7", "seed 7 differs from its recorded -seed 1"},
+	} {
+		bad := maps.Clone(meta)
+		bad[tc.key] = tc.value
+		path := filepath.Join(tmp, "bad.safetensors")
+		if err := safetensors.WriteFile(path, tensors, bad); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := runCtx(t, context.Background(), dir, "-epochs", "3", "-resume", path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: %v, want an error containing %q", tc.key, tc.value, err, tc.want)
+		}
+	}
+}
+
+// TestResNetDefaults checks that -model resnet takes its own defaults
+// (models.DefaultsFor) for the flags left out, and the flags given
+// otherwise.
+func TestResNetDefaults(t *testing.T) {
+	d := models.DefaultsFor("resnet")
+	c, err := parseFlags([]string{"-model", "resnet"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != d.Epochs || c.lr != d.LR || c.lrDecay != d.LRDecay || c.shift != 2 {
+		t.Errorf("-model resnet: epochs %d, lr %g, lr-decay %g, shift %d; want %d, %g, %g, 2", c.epochs, c.lr, c.lrDecay, c.shift, d.Epochs, d.LR, d.LRDecay)
+	}
+	c, err = parseFlags([]string{"-model", "resnet", "-epochs", "2", "-lr", "0.01", "-lr-decay", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != 2 || c.lr != 0.01 || c.lrDecay != 1 {
+		t.Errorf("-model resnet with flags: epochs %d, lr %g, lr-decay %g; want the flags' 2, 0.01, 1", c.epochs, c.lr, c.lrDecay)
+	}
+	c, err = parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.epochs != 4 || c.lr != 0 || c.lrDecay != 0.5 {
+		t.Errorf("cnn: epochs %d, lr %g, lr-decay %g; want the general defaults 4, 0, 0.5", c.epochs, c.lr, c.lrDecay)
 	}
 }

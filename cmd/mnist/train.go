@@ -24,7 +24,7 @@ const interruptedPath = "mnist-interrupted.safetensors"
 
 // Keys of the checkpoint's Extra map.
 const (
-	extraRun     = "run"            // the flags a resumed run must repeat (runKey)
+	extraFlags   = "flags"          // the values of runFlags, a JSON object
 	extraHistory = "history"        // the statistics of the finished epochs (encodeHistory)
 	extraStop    = "early_stopping" // the EarlyStopping record, JSON
 )
@@ -43,6 +43,11 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		evalName = "validation"
 		tr.EarlyStopping = &nn.EarlyStopping{Patience: c.patience, MinDelta: c.minDelta}
 	}
+	if c.checkpoint == "" {
+		if err := checkWritable(interruptedPath); err != nil {
+			fmt.Fprintf(stderr, "mnist: note: Ctrl-C or SIGTERM could not save a checkpoint to %s (%v); pass -checkpoint FILE to choose where\n", interruptedPath, err)
+		}
+	}
 	var history []nn.EpochStats
 	if c.resume != "" {
 		var err error
@@ -53,11 +58,19 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 			return fmt.Errorf("-resume: %s is at the end of epoch %d, and -epochs is %d: nothing left to train (raise -epochs)", c.resume, tr.Start.Epoch, c.epochs)
 		}
 	}
+	// The optimizer's rate for the next epoch, as Fit sets it (a resumed
+	// run's -lr equals the checkpoint's), so that the banner shows it; with
+	// a constant rate Fit leaves it alone.
+	lr := tr.BaseLR
+	if tr.Schedule != nil {
+		lr = tr.Schedule.LR(tr.BaseLR, tr.Start.Epoch)
+	}
+	tr.Optimizer.SetLR(lr)
 	rep := &reporter{w: stdout, json: c.json, epochs: c.epochs, evalName: evalName}
 	if !c.json {
 		fmt.Fprintf(stdout, "backend %s: %s\n", tr.Model.Backend().Name(), tr.Model.Backend().Device())
 		fmt.Fprintf(stdout, "model %s, %d parameters; %s, batch %d, %s, random shifts ≤ %d px; %d training and %d %s images\n",
-			c.model, tr.Model.NumParams(), tr.Optimizer, c.batch, scheduleString(tr.Schedule), c.shift, train.Len(), eval.Len(), evalName)
+			c.model, nn.NumParams(tr.Model), tr.Optimizer, c.batch, scheduleString(tr.Schedule), c.shift, train.Len(), eval.Len(), evalName)
 		if tr.Start != (nn.Position{}) {
 			fmt.Fprintf(stdout, "resuming after %d epochs and %d batches\n", tr.Start.Epoch, tr.Start.Batch)
 		}
@@ -65,6 +78,9 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 			tr.OnBatch = rep.progressBar(progress.New(stderr, "img"))
 		}
 	}
+	// A checkpoint that cannot be written is reported and training goes
+	// on: the error is returned at the end, unless a later one is written.
+	var ckErr error
 	tr.OnEpoch = func(s nn.EpochStats) error {
 		history = append(history, s)
 		if err := rep.epoch(s); err != nil {
@@ -73,7 +89,10 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		if c.checkpoint == "" {
 			return nil
 		}
-		return saveCheckpoint(c.checkpoint, c, tr, nn.Position{Epoch: s.Epoch}, history)
+		if ckErr = saveCheckpoint(c.checkpoint, c, tr, nn.Position{Epoch: s.Epoch}, history); ckErr != nil {
+			fmt.Fprintf(stderr, "mnist: %v; training goes on\n", ckErr)
+		}
+		return nil
 	}
 	_, pos, err := tr.FitContext(ctx, train, c.epochs, &eval)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -95,24 +114,24 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 	if len(history) > 0 {
 		finalAcc = history[len(history)-1].TestAcc
 	}
+	// Every output is attempted; the errors are returned together.
+	errs := []error{ckErr}
 	if es := tr.EarlyStopping; es != nil {
 		loss, acc, err := tr.Evaluate(test)
-		if err != nil {
-			return err
+		if err == nil {
+			finalAcc = acc
+			err = rep.result(es, loss, acc)
 		}
-		if err := rep.result(es, loss, acc); err != nil {
-			return err
-		}
-		finalAcc = acc
+		errs = append(errs, err)
 	}
 	if c.plot != "" {
 		if err := plot.Curves(c.plot, history, evalName); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("-plot: %w", err))
 		}
 	}
 	if c.save != "" {
 		if err := nn.SaveWeights(tr.Model, c.save); err != nil {
-			return fmt.Errorf("-save: %w", err)
+			errs = append(errs, fmt.Errorf("-save: %w", err))
 		}
 	}
 	if !c.json {
@@ -122,7 +141,7 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		}
 		fmt.Fprintln(stdout, timeToAccuracy(finalAcc, len(history), trainSeconds))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // evaluate prints the loss and accuracy of tr's model on the test set.
@@ -141,17 +160,126 @@ func evaluate(c config, tr *nn.Trainer, test nn.Dataset, stdout io.Writer) error
 	return err
 }
 
-// runKey lists the flags on which a checkpoint's position depends; a
-// resumed run must repeat them.
-func runKey(c config) string {
-	return fmt.Sprintf("-model %s -optimizer %s -batch %d -limit %d -shift %d -patience %d -val %g -schedule %s -lr-decay %g",
-		c.model, c.optimizer, c.batch, c.limit, c.shift, c.patience, c.val, c.schedule, c.lrDecay)
+// runFlags lists every flag that changes the course of a run, with its
+// value in c as a checkpoint records it: -resume refuses a run whose values
+// differ from those of the run that wrote the checkpoint. The value is ""
+// where the flag has no effect on the run (-momentum with adam, -lr-decay
+// with cosine, -epochs except with cosine and onecycle, -beta1 and -beta2
+// except with adam and adamw, -val and -min-delta without -patience), so
+// that it may change there. -fast is not listed: the flags it sets are. -lr is the rate used, so that 0
+// and the optimizer's default are the same. Not listed, as they may change
+// between the parts of a run: -backend (checkpoints move between backends),
+// -data, -download, -checkpoint, -plot, -save, -json, and -epochs otherwise.
+var runFlags = []struct {
+	name  string
+	value func(c config) string
+}{
+	{"model", func(c config) string { return c.model }},
+	{"optimizer", func(c config) string { return c.optimizer }},
+	{"lr", func(c config) string { return strconv.FormatFloat(float64(baseLR(c)), 'g', -1, 32) }},
+	{"momentum", func(c config) string {
+		if c.optimizer != "momentum" && c.optimizer != "nesterov" {
+			return ""
+		}
+		return formatFloat(c.momentum)
+	}},
+	{"schedule", func(c config) string { return c.schedule }},
+	{"lr-decay", func(c config) string {
+		if c.schedule != "exp" && !strings.HasPrefix(c.schedule, "step:") {
+			return ""
+		}
+		return formatFloat(c.lrDecay)
+	}},
+	{"epochs", func(c config) string {
+		if c.schedule != "cosine" && c.schedule != "onecycle" {
+			return ""
+		}
+		return strconv.Itoa(c.epochs) // the length of the cosine or the cycle
+	}},
+	{"beta1", func(c config) string {
+		if c.optimizer != "adam" && c.optimizer != "adamw" {
+			return ""
+		}
+		return formatFloat(c.beta1)
+	}},
+	{"beta2", func(c config) string {
+		if c.optimizer != "adam" && c.optimizer != "adamw" {
+			return ""
+		}
+		return formatFloat(c.beta2)
+	}},
+	{"label-smoothing", func(c config) string { return formatFloat(c.labelSmoothing) }},
+	{"batch", func(c config) string { return strconv.Itoa(c.batch) }},
+	{"limit", func(c config) string { return strconv.Itoa(c.limit) }},
+	{"shift", func(c config) string { return strconv.Itoa(c.shift) }},
+	{"seed", func(c config) string { return strconv.FormatInt(c.seed, 10) }},
+	{"patience", func(c config) string { return strconv.Itoa(c.patience) }},
+	{"val", func(c config) string {
+		if c.patience == 0 {
+			return ""
+		}
+		return formatFloat(c.val)
+	}},
+	{"min-delta", func(c config) string {
+		if c.patience == 0 {
+			return ""
+		}
+		return formatFloat(c.minDelta)
+	}},
+}
+
+// formatFloat formats a flag's value as the shortest decimal that parses
+// back to it.
+func formatFloat(v float64) string {
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// flagValues returns the values of runFlags in c.
+func flagValues(c config) map[string]string {
+	m := make(map[string]string, len(runFlags))
+	for _, f := range runFlags {
+		m[f.name] = f.value(c)
+	}
+	return m
+}
+
+// compareFlags returns an error naming every flag of runFlags whose value
+// in c differs from the value saved (decoded from a checkpoint's
+// extraFlags), with both values.
+func compareFlags(path string, saved map[string]string, c config) error {
+	var diffs []string
+	for _, f := range runFlags {
+		was, ok := saved[f.name]
+		if now := f.value(c); !ok || was != now {
+			if !ok {
+				was = "(not recorded)"
+			}
+			diffs = append(diffs, fmt.Sprintf("\t-%s: %s in the checkpoint, %s given", f.name, unused(was), unused(now)))
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s was written by a run with other flags; pass the checkpoint's values to continue it (or start a new run without -resume):\n%s",
+		path, strings.Join(diffs, "\n"))
+}
+
+// unused shows the value "" of a flag that has no effect as such.
+func unused(v string) string {
+	if v == "" {
+		return "(no effect)"
+	}
+	return v
 }
 
 // saveCheckpoint writes a checkpoint of tr at pos with the run's flags,
 // the finished epochs' statistics and the early-stopping record.
 func saveCheckpoint(path string, c config, tr *nn.Trainer, pos nn.Position, history []nn.EpochStats) error {
-	extra := map[string]string{extraRun: runKey(c), extraHistory: encodeHistory(history)}
+	flags, err := json.Marshal(flagValues(c))
+	if err != nil {
+		return fmt.Errorf("-checkpoint: flags: %w", err)
+	}
+	extra := map[string]string{extraFlags: string(flags), extraHistory: encodeHistory(history)}
 	if es := tr.EarlyStopping; es != nil {
 		js, err := json.Marshal(es)
 		if err != nil {
@@ -169,19 +297,37 @@ func saveCheckpoint(path string, c config, tr *nn.Trainer, pos nn.Position, hist
 // resume loads the checkpoint c.resume into tr, sets tr.Start and the
 // early-stopping record, and returns the statistics of the epochs done.
 func resume(c config, tr *nn.Trainer) ([]nn.EpochStats, error) {
-	ck, err := nn.LoadCheckpoint(c.resume, tr.Model, tr.Optimizer)
+	// The flags and metadata are checked before the tensors are loaded, so
+	// that a run with another -model or -optimizer hears which flag differs.
+	ck, err := nn.ReadCheckpoint(c.resume)
 	if err != nil {
 		return nil, err
 	}
-	if ck.Seed != c.seed {
-		return nil, fmt.Errorf("%s was written with -seed %d, not %d: pass the same seed", c.resume, ck.Seed, c.seed)
+	var saved map[string]string
+	if err := json.Unmarshal([]byte(ck.Extra[extraFlags]), &saved); err != nil {
+		return nil, fmt.Errorf("%s does not record the flags of its run as cmd/mnist writes them (%v): it cannot be continued by this command", c.resume, err)
 	}
-	if run := ck.Extra[extraRun]; run != runKey(c) {
-		return nil, fmt.Errorf("%s was written by a run with\n\t%s\nnot\n\t%s\npass the same flags", c.resume, run, runKey(c))
+	if err := compareFlags(c.resume, saved, c); err != nil {
+		return nil, err
+	}
+	if ck.Seed != c.seed {
+		return nil, fmt.Errorf("%s: the checkpoint's seed %d differs from its recorded -seed %s: the file is inconsistent", c.resume, ck.Seed, saved["seed"])
 	}
 	history, err := decodeHistory(ck.Extra[extraHistory])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.resume, err)
+	}
+	// The history holds one line per finished epoch, epochs 1 to ck.Epoch.
+	for i, s := range history {
+		if s.Epoch != i+1 {
+			return nil, fmt.Errorf("%s: the epoch history lists epoch %d in place %d: the file is inconsistent", c.resume, s.Epoch, i+1)
+		}
+	}
+	if len(history) != ck.Epoch {
+		return nil, fmt.Errorf("%s: the checkpoint is at the end of epoch %d, but its history holds %d epochs: the file is inconsistent", c.resume, ck.Epoch, len(history))
+	}
+	if _, err := nn.LoadCheckpoint(c.resume, tr.Model, tr.Optimizer); err != nil {
+		return nil, err
 	}
 	if es := tr.EarlyStopping; es != nil {
 		if err := json.Unmarshal([]byte(ck.Extra[extraStop]), es); err != nil {

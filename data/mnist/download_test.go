@@ -6,14 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeFile is a small IDX file with its table entry.
@@ -50,17 +53,32 @@ func table(fs []fakeFile) []File {
 // behaviour says, and counts the requests it gets.
 type mirror struct {
 	files    []fakeFile
-	behave   string // "good", "404", "short" (Content-Length too large), "cut" (gzip cut), "corrupt" (wrong content)
+	behave   string // see ServeHTTP
 	requests atomic.Int64
 	t        *testing.T
+
+	mu    sync.Mutex
+	tries map[string]int // requests per file
 }
 
+// ServeHTTP serves a file as m.behave says: "good"; "404"; "short"
+// (Content-Length too large); "cut" (gzip cut); "corrupt" (wrong content);
+// "flaky" (503 for the first two requests of each file, then good);
+// "stall" (headers and 100 bytes, then nothing until the client leaves);
+// "silent" (nothing at all until the client leaves).
 func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.requests.Add(1)
 	for _, f := range m.files {
 		if filepath.Base(r.URL.Path) != f.Name+".gz" {
 			continue
 		}
+		m.mu.Lock()
+		if m.tries == nil {
+			m.tries = make(map[string]int)
+		}
+		m.tries[f.Name]++
+		try := m.tries[f.Name]
+		m.mu.Unlock()
 		body := gz(m.t, f.data)
 		switch m.behave {
 		case "404":
@@ -74,6 +92,20 @@ func (m *mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			data := bytes.Clone(f.data)
 			data[len(data)-1] ^= 1
 			body = gz(m.t, data)
+		case "flaky":
+			if try <= 2 {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+		case "stall":
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)+1000))
+			w.Write(body[:min(100, len(body))])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		case "silent":
+			<-r.Context().Done()
+			return
 		}
 		w.Write(body)
 		return
@@ -160,16 +192,31 @@ func TestDownload(t *testing.T) {
 	checkDir(t, dir, files)
 }
 
-// TestDownloadReplaces checks that a file present but wrong is fetched again.
-func TestDownloadReplaces(t *testing.T) {
+// TestDownloadKeepsOthers checks that a file present under one of the
+// names but with other contents (another data set under MNIST's names) is
+// neither replaced nor joined by downloaded files, and that the error says
+// so without asking to delete anything.
+func TestDownloadKeepsOthers(t *testing.T) {
 	files := fakeFiles()
-	_, urls, client := serve(t, files, "good")
-	dir := t.TempDir()
-	writeFile(t, dir, files[1].Name, files[0].data)
-	if err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client}); err != nil {
-		t.Fatal(err)
+	ms, urls, client := serve(t, files, "good")
+	for _, name := range []string{files[1].Name, files[1].Name + ".gz"} {
+		dir := t.TempDir()
+		other := gz(t, files[0].data)
+		writeFile(t, dir, name, other)
+		err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client})
+		if err == nil || !strings.Contains(err.Error(), "does not replace them") || !strings.Contains(err.Error(), filepath.Join(dir, name)) || strings.Contains(err.Error(), "delete") {
+			t.Errorf("Download into a directory holding another %s: error %v, want one naming it and saying it is not replaced", name, err)
+		}
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(got, other) {
+			t.Errorf("Download changed %s (%v)", name, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("Download left %d entries, want the 1 file that was there", len(entries))
+		}
 	}
-	checkDir(t, dir, files)
+	if n := ms[0].requests.Load(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
 }
 
 func TestDownloadFailure(t *testing.T) {
@@ -178,7 +225,7 @@ func TestDownloadFailure(t *testing.T) {
 			files := fakeFiles()[:1]
 			_, urls, client := serve(t, files, b, b)
 			dir := t.TempDir()
-			err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client})
+			err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client, Backoff: time.Millisecond})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -198,12 +245,17 @@ func TestDownloadFallback(t *testing.T) {
 			files := fakeFiles()
 			ms, urls, client := serve(t, files, b, "good")
 			dir := t.TempDir()
-			if err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client}); err != nil {
+			if err := Download(context.Background(), dir, DownloadOptions{Mirrors: urls, Files: table(files), Client: client, Backoff: time.Millisecond}); err != nil {
 				t.Fatal(err)
 			}
 			checkDir(t, dir, files)
-			if n := ms[0].requests.Load(); n != 2 {
-				t.Errorf("first mirror got %d requests, want 2", n)
+			// A body cut short by the connection is asked for again.
+			want := int64(2)
+			if b == "short" {
+				want *= 1 + DefaultRetries
+			}
+			if n := ms[0].requests.Load(); n != want {
+				t.Errorf("first mirror got %d requests, want %d", n, want)
 			}
 		})
 	}
@@ -240,5 +292,133 @@ func TestDownloadBadOptions(t *testing.T) {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("Download with bad options created %s", dir)
 		}
+	}
+}
+
+// TestDownloadStall checks that a mirror that answers and then stops
+// sending is given up after the idle timeout, asked again as often as
+// Retries says, and that the progress says what is being waited for.
+func TestDownloadStall(t *testing.T) {
+	files := fakeFiles()[:1]
+	ms, urls, client := serve(t, files, "stall")
+	dir := filepath.Join(t.TempDir(), "data")
+	var progress bytes.Buffer
+	const idle = 150 * time.Millisecond
+	start := time.Now()
+	err := Download(context.Background(), dir, DownloadOptions{
+		Mirrors: urls, Files: table(files), Client: client, Progress: &progress,
+		IdleTimeout: idle, Retries: 1, Backoff: time.Millisecond,
+	})
+	elapsed := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "no data for 150ms after 0.0 of") || !strings.Contains(err.Error(), "idle timeout") || !strings.Contains(err.Error(), "after 2 attempts") {
+		t.Errorf("error %v, want no data for 150ms (the idle timeout) after 2 attempts", err)
+	}
+	if n := ms[0].requests.Load(); n != 2 {
+		t.Errorf("%d requests, want 2 (Retries 1)", n)
+	}
+	if elapsed < 2*idle || elapsed > 2*time.Second {
+		t.Errorf("gave up after %v, want about 2 × %v", elapsed, idle)
+	}
+	for _, want := range []string{"asking " + urls[0], "waiting up to 150ms (the idle timeout)", "asking again in 1ms (retry 1 of 1)"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress %q does not say %q", progress.String(), want)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("failed Download left %s behind (%v)", dir, err)
+	}
+}
+
+// TestDownloadNoAnswer checks that a mirror that never answers is given up
+// after the answer timeout, without retries, for the next mirror.
+func TestDownloadNoAnswer(t *testing.T) {
+	files := fakeFiles()
+	ms, urls, client := serve(t, files, "silent", "good")
+	dir := t.TempDir()
+	var progress bytes.Buffer
+	start := time.Now()
+	err := Download(context.Background(), dir, DownloadOptions{
+		Mirrors: urls, Files: table(files), Client: client, Progress: &progress, AnswerTimeout: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, dir, files)
+	if n := ms[0].requests.Load(); n != 2 {
+		t.Errorf("the silent mirror got %d requests, want one per file", n)
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("took %v with an answer timeout of 100ms", elapsed)
+	}
+	if !strings.Contains(progress.String(), "(waiting up to 100ms for an answer)") {
+		t.Errorf("progress %q does not say how long it waits for an answer", progress.String())
+	}
+
+	_, urls, client = serve(t, files[:1], "silent")
+	err = Download(context.Background(), t.TempDir(), DownloadOptions{Mirrors: urls, Files: table(files[:1]), Client: client, AnswerTimeout: 50 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "no answer within 50ms (the answer timeout)") {
+		t.Errorf("error %v, want no answer within 50ms", err)
+	}
+}
+
+// TestDownloadRetries checks that a mirror that fails twice with 503 is
+// asked again, after the backoff, and delivers on the third request.
+func TestDownloadRetries(t *testing.T) {
+	files := fakeFiles()
+	ms, urls, client := serve(t, files, "flaky")
+	dir := t.TempDir()
+	var progress bytes.Buffer
+	start := time.Now()
+	opts := DownloadOptions{Mirrors: urls, Files: table(files), Client: client, Progress: &progress, Backoff: 20 * time.Millisecond}
+	if err := Download(context.Background(), dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, dir, files)
+	if n := ms[0].requests.Load(); n != 6 {
+		t.Errorf("%d requests, want 3 per file", n)
+	}
+	// Two files, each waiting 20 ms and then 40 ms.
+	if elapsed := time.Since(start); elapsed < 120*time.Millisecond {
+		t.Errorf("done in %v, want the backoff of 20 and 40 ms per file", elapsed)
+	}
+	for _, want := range []string{"503 Service Unavailable; asking again in 20ms (retry 1 of 2)", "asking again in 40ms (retry 2 of 2)"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress %q does not say %q", progress.String(), want)
+		}
+	}
+
+	// With one retry the mirror is given up.
+	ms, urls, client = serve(t, files, "flaky")
+	opts = DownloadOptions{Mirrors: urls, Files: table(files), Client: client, Retries: 1, Backoff: time.Millisecond}
+	err := Download(context.Background(), t.TempDir(), opts)
+	if err == nil || !strings.Contains(err.Error(), "503 Service Unavailable (after 2 attempts)") {
+		t.Errorf("error %v, want 503 after 2 attempts", err)
+	}
+	if n := ms[0].requests.Load(); n != 2 {
+		t.Errorf("%d requests with Retries 1, want 2", n)
+	}
+}
+
+// TestDownloadLeavesNoDirectory checks that a failed download removes the
+// directories it created, and only those.
+func TestDownloadLeavesNoDirectory(t *testing.T) {
+	files := fakeFiles()
+	_, urls, client := serve(t, files, "404")
+	root := t.TempDir()
+	opts := DownloadOptions{Mirrors: urls, Files: table(files), Client: client}
+	if err := Download(context.Background(), filepath.Join(root, "a", "b", "c"), opts); err == nil {
+		t.Fatal("no error")
+	}
+	if entries, err := os.ReadDir(root); err != nil || len(entries) != 0 {
+		t.Errorf("failed Download left %v in %s (%v), want nothing", entries, root, err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "kept"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Download(context.Background(), filepath.Join(root, "kept", "new"), opts); err == nil {
+		t.Fatal("no error")
+	}
+	if entries, err := os.ReadDir(filepath.Join(root, "kept")); err != nil || len(entries) != 0 {
+		t.Errorf("failed Download left %v in kept (%v); want kept, empty", entries, err)
 	}
 }

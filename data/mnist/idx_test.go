@@ -3,6 +3,7 @@ package mnist
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"runtime"
@@ -145,32 +146,6 @@ func TestLyingHeader(t *testing.T) {
 	}
 }
 
-// TestStandardChecksum checks that a file with a standard name and the
-// standard length must have the standard SHA-256, and that any other file
-// is read without the check.
-func TestStandardChecksum(t *testing.T) {
-	dir := t.TempDir()
-	fake := idxFile([]uint32{10000}, randomLabels(5, 10000, 10)) // the length of t10k-labels
-	for _, p := range []string{
-		writeFile(t, dir, testLabelsName, fake),
-		writeFile(t, t.TempDir(), testLabelsName+".gz", gz(t, fake)),
-	} {
-		_, err := ReadLabels(p, 10)
-		if err == nil || !strings.Contains(err.Error(), "corrupted") || !strings.Contains(err.Error(), "scripts/get-mnist.sh") {
-			t.Errorf("ReadLabels(%s) error = %v, want corrupted … scripts/get-mnist.sh", p, err)
-		}
-	}
-	subset := idxFile([]uint32{100}, randomLabels(6, 100, 10))
-	for _, p := range []string{
-		writeFile(t, t.TempDir(), testLabelsName, subset),
-		writeFile(t, dir, "other-labels", fake),
-	} {
-		if _, err := ReadLabels(p, 10); err != nil {
-			t.Errorf("ReadLabels(%s): %v, want no check of a non-standard file", p, err)
-		}
-	}
-}
-
 func TestStandardFiles(t *testing.T) {
 	a := StandardFiles()
 	a[0].SHA256 = "changed"
@@ -181,6 +156,56 @@ func TestStandardFiles(t *testing.T) {
 	for i, f := range StandardFiles() {
 		if f.Size != want[i] {
 			t.Errorf("%s: size %d, want %d", f.Name, f.Size, want[i])
+		}
+	}
+}
+
+// TestSHA256SUMS checks the embedded sums against the values published
+// with the data set, so that an edit of SHA256SUMS cannot go unnoticed.
+func TestSHA256SUMS(t *testing.T) {
+	want := []string{
+		"ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+		"65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+		"0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+		"ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+	}
+	for i, f := range StandardFiles() {
+		if f.SHA256 != want[i] {
+			t.Errorf("%s: SHA-256 %s, want %s", f.Name, f.SHA256, want[i])
+		}
+	}
+}
+
+// TestCorruptedGzip checks that damage anywhere in the compressed data of
+// a gzip file is reported as a corrupted gzip stream, whether the damaged
+// stream decompresses to too little, to too much or to wrong bytes.
+func TestCorruptedGzip(t *testing.T) {
+	// Images that compress to a mix of literals and matches.
+	pix := make([]byte, 200*28*28)
+	rng := randomImages(12, 200, 28, 28)
+	for i := range pix {
+		if rng[i] < 40 {
+			pix[i] = rng[i]
+		}
+	}
+	good := gz(t, idxFile([]uint32{200, 28, 28}, pix))
+	dir := t.TempDir()
+	for i, at := range []int{10, 11, 20, 100, 1000, len(good) / 2, len(good) - 100, len(good) - 9, len(good) - 8, len(good) - 3, len(good) - 1} {
+		for _, flip := range []byte{0x01, 0x80, 0xff} {
+			bad := bytes.Clone(good)
+			bad[at] ^= flip
+			p := writeFile(t, dir, fmt.Sprintf("bad%d-%02x.gz", i, flip), bad)
+			_, _, _, _, err := ReadImages(p)
+			if err == nil || !strings.Contains(err.Error(), "corrupted gzip stream") {
+				t.Errorf("byte %d of %d xor 0x%02x: error %v, want a corrupted gzip stream", at, len(good), flip, err)
+			}
+		}
+	}
+	for _, cut := range []int{12, len(good) / 2, len(good) - 1} {
+		p := writeFile(t, dir, fmt.Sprintf("cut%d.gz", cut), good[:cut])
+		_, _, _, _, err := ReadImages(p)
+		if err == nil || !strings.Contains(err.Error(), "corrupted gzip stream: truncated") {
+			t.Errorf("cut after %d of %d bytes: error %v, want a truncated, corrupted gzip stream", cut, len(good), err)
 		}
 	}
 }

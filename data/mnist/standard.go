@@ -1,9 +1,15 @@
 package mnist
 
 import (
+	"bufio"
+	"compress/gzip"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
-	"path/filepath"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 )
 
@@ -23,12 +29,32 @@ const (
 	testLabelsName  = "t10k-labels-idx1-ubyte"
 )
 
-// standardFiles is the data set as published by LeCun, Cortes and Burges.
+// sha256sums is the published SHA-256 of each standard file, in the format
+// of sha256sum; scripts/get-mnist.sh checks against the same file.
+//
+//go:embed SHA256SUMS
+var sha256sums string
+
+// standardFiles is the data set as published by LeCun, Cortes and Burges:
+// the lengths follow from the IDX headers (16 bytes for images, 8 for
+// labels, then one byte per pixel or label), the sums from SHA256SUMS.
 var standardFiles = [...]File{
-	{trainImagesName, 16 + 60000*28*28, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
-	{trainLabelsName, 8 + 60000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
-	{testImagesName, 16 + 10000*28*28, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
-	{testLabelsName, 8 + 10000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+	{trainImagesName, 16 + 60000*28*28, publishedSum(trainImagesName)},
+	{trainLabelsName, 8 + 60000, publishedSum(trainLabelsName)},
+	{testImagesName, 16 + 10000*28*28, publishedSum(testImagesName)},
+	{testLabelsName, 8 + 10000, publishedSum(testLabelsName)},
+}
+
+// publishedSum returns the SHA-256 that SHA256SUMS gives for name. It
+// panics when there is none, which the package's tests rule out.
+func publishedSum(name string) string {
+	for line := range strings.Lines(sha256sums) {
+		sum, file, ok := strings.Cut(strings.TrimSpace(line), "  ")
+		if ok && file == name && !strings.HasPrefix(sum, "#") {
+			return sum
+		}
+	}
+	panic("mnist: SHA256SUMS has no sum for " + name)
 }
 
 // StandardFiles returns the four MNIST files as published: training images
@@ -39,21 +65,72 @@ func StandardFiles() []File {
 	return s[:]
 }
 
-// checkStandard verifies the SHA-256 of d, read from path, when path carries
-// a standard name (with or without ".gz") and d has that file's length, that
-// is when the file claims to be the standard one.
-func checkStandard(path string, d *idx) error {
-	name := strings.TrimSuffix(filepath.Base(path), ".gz")
+// standard returns the published file called name, if there is one.
+func standard(name string) (File, bool) {
 	for _, f := range standardFiles {
-		if f.Name != name || int64(len(d.header)+len(d.body)) != f.Size {
-			continue
+		if f.Name == name {
+			return f, true
 		}
-		h := sha256.New()
-		h.Write(d.header)
-		h.Write(d.body)
-		if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA256 {
-			return errorf(path, "corrupted: SHA-256 is %s, want %s; delete it and run scripts/get-mnist.sh", sum, f.SHA256)
+	}
+	return File{}, false
+}
+
+// errNotPublished marks an error saying that a file is not the one
+// described by its File entry.
+var errNotPublished = errors.New("not the published file")
+
+// Verify checks that dir holds the published MNIST files (StandardFiles),
+// each raw or gzip-compressed, found as Load finds them: it returns nil when
+// each decompresses to the published length and SHA-256, an error wrapping
+// ErrNotFound when a file is absent, and otherwise an error naming the
+// first file that differs. Load itself reads any well-formed IDX files
+// under the standard names; Verify, or LoadOptions.Verify, is for a caller
+// that wants MNIST itself.
+func Verify(dir string) error {
+	for _, f := range standardFiles {
+		p, err := find(dir, f.Name)
+		if err != nil {
+			return err
 		}
+		if err := verifyFile(p, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyFile checks that the file at path, raw or gzip-compressed (told by
+// content), holds f: the error wraps errNotPublished when it is readable
+// but differs, fs.ErrNotExist when it is absent.
+func verifyFile(path string, f File) error {
+	r, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("mnist: %w", err)
+	}
+	defer r.Close()
+	br := bufio.NewReader(r)
+	var src io.Reader = br
+	if isGzip(br) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return streamError(path, true, "gzip header", err, nil)
+		}
+		src = zr
+	}
+	h := sha256.New()
+	s := &stream{r: src}
+	n, err := io.Copy(h, io.LimitReader(s, f.Size+1))
+	if err != nil {
+		return streamError(path, src != br, "data", err, s)
+	}
+	if n < f.Size {
+		return fmt.Errorf("mnist: %s: %w (%d bytes, want %d)", path, errNotPublished, n, f.Size)
+	}
+	if n > f.Size {
+		return fmt.Errorf("mnist: %s: %w (more than %d bytes)", path, errNotPublished, f.Size)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(sum, f.SHA256) {
+		return fmt.Errorf("mnist: %s: %w (SHA-256 %s, want %s)", path, errNotPublished, sum, f.SHA256)
 	}
 	return nil
 }

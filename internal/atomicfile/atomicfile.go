@@ -4,29 +4,45 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
+// ErrIsDir is returned (wrapped) by Write when path names a directory.
+var ErrIsDir = errors.New("is a directory")
+
 // Write replaces the file at path with what write writes: it writes a
-// temporary file in the same directory (through a buffer), flushes it to
-// stable storage, renames it over path and syncs the directory. A new file
-// gets mode 0644; an existing one keeps its mode. When write or any step
-// fails, the temporary file is removed and path is left as it was; an
-// error from write is returned as it is.
+// temporary file ".NAME.tmpNNN" in the same directory (through a buffer),
+// flushes it to stable storage, renames it over path and syncs the
+// directory. A new file gets mode 0644; an existing one keeps its mode.
+// When write or any step fails, the temporary file is removed and path is
+// left as it was; an error from write is returned as it is. When path is a
+// directory, Write returns an error wrapping ErrIsDir before writing
+// anything.
+//
+// A process killed during a write leaves its temporary file behind; after
+// a successful rename Write removes every such ".NAME.tmpNNN" file of the
+// same target (and no other file). Two processes writing the same path at
+// once are not supported: one's clean-up may remove the other's temporary
+// file, and that write then fails.
 func Write(path string, write func(w io.Writer) error) (err error) {
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return fmt.Errorf("cannot write %s: it %w; name a file in it instead", path, ErrIsDir)
+		}
 		mode = st.Mode().Perm()
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return err
 	}
@@ -48,7 +64,32 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
+	removeStale(dir, base)
 	return syncDir(dir)
+}
+
+// tempPrefix is the start of the name of a temporary file of the target
+// base; os.CreateTemp appends decimal digits.
+func tempPrefix(base string) string {
+	return "." + base + ".tmp"
+}
+
+// removeStale removes the regular files in dir named like a temporary file
+// of base (tempPrefix(base) and digits): what writes killed before their
+// rename left behind. Failures are ignored: the write itself succeeded.
+func removeStale(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(base)
+	for _, e := range entries {
+		digits, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
 }
 
 // syncDir flushes the directory entry of a renamed file to stable storage.

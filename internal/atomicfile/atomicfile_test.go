@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +89,49 @@ func TestWriteFailures(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "missing", "f"), writeBytes(old)); err == nil {
 		t.Error("missing directory: no error")
+	}
+}
+
+// TestWriteRemovesStaleTemps leaves the temporary files a killed write
+// leaves, of the target and of other files, and checks that the next write
+// of the target removes its own and nothing else.
+func TestWriteRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "w.safetensors")
+	keep := []string{
+		"w.safetensors.tmp123",     // no leading dot: not ours
+		".w.safetensors.tmpx1",     // not digits
+		".w.safetensors.tmp",       // no digits
+		".other.safetensors.tmp42", // another target's
+		".w.tmp7",                  // another target's ("w")
+	}
+	stale := []string{".w.safetensors.tmp1", ".w.safetensors.tmp3141592653"}
+	for _, name := range append(append([]string{}, keep...), stale...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Write(path, writeBytes([]byte("new"))); err != nil {
+		t.Fatal(err)
+	}
+	got := dirNames(t, dir)
+	want := append([]string{"w.safetensors"}, keep...)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("after the write the directory holds %q, want %q (the stale %q removed)", got, want, stale)
+	}
+}
+
+// TestWriteToDirectory checks that a directory as the target, empty or
+// not, is refused with an error that says so, and that nothing is written.
+func TestWriteToDirectory(t *testing.T) {
+	dir := t.TempDir()
+	err := Write(dir, writeBytes([]byte("x")))
+	if !errors.Is(err, ErrIsDir) || !strings.Contains(err.Error(), dir+": it is a directory") {
+		t.Errorf("Write(%s): %v, want an error saying that it is a directory", dir, err)
+	}
+	if names := dirNames(t, filepath.Dir(dir)); len(names) != 1 {
+		t.Errorf("parent of the target holds %v, want only the target", names)
 	}
 }

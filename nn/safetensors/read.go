@@ -34,31 +34,13 @@ const metadataKey = "__metadata__"
 // saying what is wrong; no allocation is larger than size. The tensors'
 // Data share one buffer.
 func Read(r io.ReaderAt, size int64) (map[string]Tensor, map[string]string, error) {
-	if size < 8 {
-		return nil, nil, fmt.Errorf("safetensors: file of %d bytes is shorter than the 8-byte header length", size)
-	}
-	var lenBuf [8]byte
-	if err := readAt(r, lenBuf[:], 0); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: reading the header length: %w", err)
-	}
-	n := binary.LittleEndian.Uint64(lenBuf[:])
-	if n > MaxHeaderSize {
-		return nil, nil, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
-	}
-	if n > uint64(size-8) {
-		return nil, nil, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length", n, size-8)
-	}
-	header := make([]byte, n)
-	if err := readAt(r, header, 8); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: reading the %d-byte header: %w", n, err)
-	}
-	dataLen := size - 8 - int64(n)
-	entries, meta, err := parseHeader(header, dataLen)
+	entries, meta, dataStart, err := readHeader(r, size)
 	if err != nil {
-		return nil, nil, fmt.Errorf("safetensors: %w", err)
+		return nil, nil, err
 	}
+	dataLen := size - dataStart
 	data := make([]byte, dataLen)
-	if err := readAt(r, data, 8+int64(n)); err != nil {
+	if err := readAt(r, data, dataStart); err != nil {
 		return nil, nil, fmt.Errorf("safetensors: reading %d bytes of tensor data: %w", dataLen, err)
 	}
 	tensors := make(map[string]Tensor, len(entries))
@@ -67,6 +49,44 @@ func Read(r io.ReaderAt, size int64) (map[string]Tensor, map[string]string, erro
 		tensors[e.name] = e.t
 	}
 	return tensors, meta, nil
+}
+
+// ReadMetadata reads and checks the header of a safetensors file of size
+// bytes, as Read does, and returns its metadata without reading the
+// tensors' data.
+func ReadMetadata(r io.ReaderAt, size int64) (map[string]string, error) {
+	_, meta, _, err := readHeader(r, size)
+	return meta, err
+}
+
+// readHeader reads and checks the header of a file of size bytes and
+// returns its tensors (without data), its metadata and the offset of the
+// data buffer.
+func readHeader(r io.ReaderAt, size int64) (entries []entry, meta map[string]string, dataStart int64, err error) {
+	if size < 8 {
+		return nil, nil, 0, fmt.Errorf("safetensors: file of %d bytes is shorter than the 8-byte header length", size)
+	}
+	var lenBuf [8]byte
+	if err := readAt(r, lenBuf[:], 0); err != nil {
+		return nil, nil, 0, fmt.Errorf("safetensors: reading the header length: %w", err)
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n > MaxHeaderSize {
+		return nil, nil, 0, fmt.Errorf("safetensors: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
+	}
+	if n > uint64(size-8) {
+		return nil, nil, 0, fmt.Errorf("safetensors: header length %d exceeds the %d bytes after the length", n, size-8)
+	}
+	header := make([]byte, n)
+	if err := readAt(r, header, 8); err != nil {
+		return nil, nil, 0, fmt.Errorf("safetensors: reading the %d-byte header: %w", n, err)
+	}
+	dataStart = 8 + int64(n)
+	entries, meta, err = parseHeader(header, size-dataStart)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("safetensors: %w", err)
+	}
+	return entries, meta, dataStart, nil
 }
 
 // readAt fills p from r at offset off. io.ReaderAt may report io.EOF with
@@ -98,6 +118,25 @@ func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return tensors, meta, nil
+}
+
+// ReadMetadataFile reads the metadata of the safetensors file at path (see
+// ReadMetadata).
+func ReadMetadataFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	meta, err := ReadMetadata(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return meta, nil
 }
 
 // entry is one tensor of a header: its name, its description (Data not yet

@@ -1,10 +1,13 @@
 package safetensors
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,5 +124,33 @@ func TestReadIOErrors(t *testing.T) {
 	_, _, err := Read(io.NewSectionReader(failingReader{big, 1 << 30}, 0, int64(len(file))), int64(len(big)))
 	if err == nil {
 		t.Error("size past the reader's end: no error")
+	}
+}
+
+// TestReadMetadata checks that ReadMetadata returns what Read returns as
+// metadata, reports every malformed header as Read does, and reads none of
+// the tensors' data (a reader that fails there does not matter).
+func TestReadMetadata(t *testing.T) {
+	file := rawFile(`{"__metadata__":{"epoch":"3"},`+entryJSON("a", 0, 8)+`}`, make([]byte, 8))
+	header := int64(len(file) - 8)
+	meta, err := ReadMetadata(failingReader{file, header}, int64(len(file)))
+	if err != nil || len(meta) != 1 || meta["epoch"] != "3" {
+		t.Errorf("ReadMetadata: %v, %v; want epoch 3", meta, err)
+	}
+	for _, c := range malformed {
+		meta, err := ReadMetadata(bytes.NewReader(c.file), int64(len(c.file)))
+		if err == nil || !strings.Contains(err.Error(), c.want) || meta != nil {
+			t.Errorf("%s: %v, error %v; want no metadata and an error containing %q", c.name, meta, err, c.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if meta, err := ReadMetadataFile(path); err != nil || meta["epoch"] != "3" {
+		t.Errorf("ReadMetadataFile: %v, %v; want epoch 3", meta, err)
+	}
+	if _, err := ReadMetadataFile(path + ".missing"); err == nil {
+		t.Error("ReadMetadataFile of a missing file: no error")
 	}
 }

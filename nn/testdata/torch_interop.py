@@ -3,7 +3,9 @@
 Usage: python3 torch_interop.py JOB.json
 
 JOB.json lists models; for each, "layers" describes a torch.nn.Sequential
-equivalent to the Go model, layer for layer. For each model this script
+equivalent to the Go model, layer for layer ("residual" and "concat" hold
+the layers of their paths, built as nested torch.nn.Sequential, so that
+the state_dict keys nest as the Go names do: "3.body.0.weight"). For each model this script
 1. loads the Go model's weights ("ours", written by nn.SaveWeights) with
    load_state_dict(strict=True), runs it in evaluation mode on the input
    ("input", tensor "x") and writes the output to "ours_out" (tensor "y");
@@ -71,6 +73,36 @@ def write_safetensors(path, tensors):
             f.write(raw)
 
 
+class Residual(torch.nn.Module):
+    """y = body(x) + proj(x), or body(x) + x without a projection."""
+
+    def __init__(self, body, proj):
+        super().__init__()
+        self.body = body
+        self.proj = proj
+
+    def forward(self, x):
+        return self.body(x) + (x if self.proj is None else self.proj(x))
+
+
+class GlobalAvgPool(torch.nn.Module):
+    """nn.AdaptiveAvgPool2d(1) and nn.Flatten() in one module holding nothing."""
+
+    def forward(self, x):
+        return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+
+
+class Concat(torch.nn.Module):
+    """torch.cat of the branches' outputs along dim 1."""
+
+    def __init__(self, branches):
+        super().__init__()
+        self.branches = torch.nn.ModuleList(branches)
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], dim=1)
+
+
 def build(layers):
     nn = torch.nn
     mods = []
@@ -97,6 +129,14 @@ def build(layers):
             mods.append(nn.Tanh())
         elif kind == "sigmoid":
             mods.append(nn.Sigmoid())
+        elif kind == "layernorm":
+            mods.append(nn.LayerNorm(l["shape"], eps=l["eps"]))
+        elif kind == "gap":
+            mods.append(GlobalAvgPool())
+        elif kind == "residual":
+            mods.append(Residual(build(l["body"]), build(l["proj"]) if "proj" in l else None))
+        elif kind == "concat":
+            mods.append(Concat([build(b) for b in l["branches"]]))
         else:
             raise ValueError("unknown layer type %r" % kind)
     return nn.Sequential(*mods)
@@ -119,7 +159,7 @@ def run(job):
     theirs = build(job["layers"])
     with torch.no_grad():
         for m in theirs.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            if isinstance(m, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.LayerNorm)):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
         theirs.train()

@@ -152,6 +152,72 @@ func adamAVX512(p []float32, g []float32, m []float32, v []float32, lr float32, 
 // p[i] = p[i] − lr·d (rho1 is 1 − rho).
 func adadeltaAVX512(p []float32, g []float32, s []float32, u []float32, lr float32, rho float32, rho1 float32, eps float32, wd float32)
 
+// subAVX512 sets dst[i] = a[i] − b[i].
+func subAVX512(dst []float32, a []float32, b []float32)
+
+// divAVX512 sets dst[i] = a[i]/b[i].
+func divAVX512(dst []float32, a []float32, b []float32)
+
+// maxAVX512 sets dst[i] = max(a[i], b[i]), NaN if either is NaN (a's NaN if both).
+func maxAVX512(dst []float32, a []float32, b []float32)
+
+// minAVX512 sets dst[i] = min(a[i], b[i]), NaN if either is NaN (a's NaN if both).
+func minAVX512(dst []float32, a []float32, b []float32)
+
+// addScalarAVX512 sets dst[i] = x[i] + s.
+func addScalarAVX512(dst []float32, x []float32, s float32)
+
+// subScalarAVX512 sets dst[i] = x[i] − s.
+func subScalarAVX512(dst []float32, x []float32, s float32)
+
+// rsubScalarAVX512 sets dst[i] = s − x[i].
+func rsubScalarAVX512(dst []float32, x []float32, s float32)
+
+// mulScalarAVX512 sets dst[i] = x[i]·s.
+func mulScalarAVX512(dst []float32, x []float32, s float32)
+
+// divScalarAVX512 sets dst[i] = x[i]/s.
+func divScalarAVX512(dst []float32, x []float32, s float32)
+
+// rdivScalarAVX512 sets dst[i] = s/x[i].
+func rdivScalarAVX512(dst []float32, x []float32, s float32)
+
+// maxScalarAVX512 sets dst[i] = max(x[i], s), NaN if either is NaN (x's NaN if both).
+func maxScalarAVX512(dst []float32, x []float32, s float32)
+
+// minScalarAVX512 sets dst[i] = min(x[i], s), NaN if either is NaN (x's NaN if both).
+func minScalarAVX512(dst []float32, x []float32, s float32)
+
+// logAVX512 sets dst[i] = ln x[i]: x = 2^e·m with m in [√½, √2) (subnormals
+// scaled by 2²³ first), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1) and
+// P = log1pPoly, plus e·ln2 split as in exp. Relative error at most
+// 2·10⁻⁷ (absolute 10⁻⁷ near x = 1); −Inf at ±0, +Inf at +Inf, NaN
+// below 0 and for NaN.
+func logAVX512(dst []float32, x []float32)
+
+// sqrtAVX512 sets dst[i] = √x[i], correctly rounded; NaN below −0.
+func sqrtAVX512(dst []float32, x []float32)
+
+// rsqrtAVX512 sets dst[i] = 1/√x[i], the square root and the quotient each
+// correctly rounded.
+func rsqrtAVX512(dst []float32, x []float32)
+
+// absAVX512 sets dst[i] = |x[i]| (the sign bit cleared).
+func absAVX512(dst []float32, x []float32)
+
+// negAVX512 sets dst[i] = −x[i] (the sign bit flipped).
+func negAVX512(dst []float32, x []float32)
+
+// squareAVX512 sets dst[i] = x[i]².
+func squareAVX512(dst []float32, x []float32)
+
+// recipAVX512 sets dst[i] = 1/x[i], correctly rounded.
+func recipAVX512(dst []float32, x []float32)
+
+// clampAVX512 sets dst[i] = min(max(x[i], lo), hi), a NaN in x kept
+// (torch.clamp); hi where lo > hi.
+func clampAVX512(dst []float32, x []float32, lo float32, hi float32)
+
 // maxPool2AVX512 sets, for each of the oh×ow outputs of 2×2 max pooling with
 // stride 2 over the plane x of rows of width w, y[r·ow+j] to the first
 // greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
@@ -175,6 +241,23 @@ func copyRowsAVX512(dst []float32, src []float32, blocks int, rows int, width in
 // floats, lying one after another in src, to rows ld apart in dst:
 // dst[b·db+r·ld+j] += src[b·sb+r·width+j].
 func addRowsAVX512(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+
+// addWideRowsAVX512 adds rows rows of len(acc) floats, ld apart in x, to the
+// float64 accumulator acc, in row order for every column:
+// acc[i] = (…(acc[i] + x[i]) + x[ld+i]) + … + x[(rows−1)·ld+i], each
+// addition in float64 (exact in its operands): the accumulation of the
+// axis reductions, which reads each acc vector once per call.
+func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
+
+// maxRowAVX512 returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowAVX512(x []float32) float32
+
+// maxRowsAVX512 sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
 
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
@@ -324,6 +407,72 @@ func adamAVX2(p []float32, g []float32, m []float32, v []float32, lr float32, b1
 // p[i] = p[i] − lr·d (rho1 is 1 − rho).
 func adadeltaAVX2(p []float32, g []float32, s []float32, u []float32, lr float32, rho float32, rho1 float32, eps float32, wd float32)
 
+// subAVX2 sets dst[i] = a[i] − b[i].
+func subAVX2(dst []float32, a []float32, b []float32)
+
+// divAVX2 sets dst[i] = a[i]/b[i].
+func divAVX2(dst []float32, a []float32, b []float32)
+
+// maxAVX2 sets dst[i] = max(a[i], b[i]), NaN if either is NaN (a's NaN if both).
+func maxAVX2(dst []float32, a []float32, b []float32)
+
+// minAVX2 sets dst[i] = min(a[i], b[i]), NaN if either is NaN (a's NaN if both).
+func minAVX2(dst []float32, a []float32, b []float32)
+
+// addScalarAVX2 sets dst[i] = x[i] + s.
+func addScalarAVX2(dst []float32, x []float32, s float32)
+
+// subScalarAVX2 sets dst[i] = x[i] − s.
+func subScalarAVX2(dst []float32, x []float32, s float32)
+
+// rsubScalarAVX2 sets dst[i] = s − x[i].
+func rsubScalarAVX2(dst []float32, x []float32, s float32)
+
+// mulScalarAVX2 sets dst[i] = x[i]·s.
+func mulScalarAVX2(dst []float32, x []float32, s float32)
+
+// divScalarAVX2 sets dst[i] = x[i]/s.
+func divScalarAVX2(dst []float32, x []float32, s float32)
+
+// rdivScalarAVX2 sets dst[i] = s/x[i].
+func rdivScalarAVX2(dst []float32, x []float32, s float32)
+
+// maxScalarAVX2 sets dst[i] = max(x[i], s), NaN if either is NaN (x's NaN if both).
+func maxScalarAVX2(dst []float32, x []float32, s float32)
+
+// minScalarAVX2 sets dst[i] = min(x[i], s), NaN if either is NaN (x's NaN if both).
+func minScalarAVX2(dst []float32, x []float32, s float32)
+
+// logAVX2 sets dst[i] = ln x[i]: x = 2^e·m with m in [√½, √2) (subnormals
+// scaled by 2²³ first), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1) and
+// P = log1pPoly, plus e·ln2 split as in exp. Relative error at most
+// 2·10⁻⁷ (absolute 10⁻⁷ near x = 1); −Inf at ±0, +Inf at +Inf, NaN
+// below 0 and for NaN.
+func logAVX2(dst []float32, x []float32)
+
+// sqrtAVX2 sets dst[i] = √x[i], correctly rounded; NaN below −0.
+func sqrtAVX2(dst []float32, x []float32)
+
+// rsqrtAVX2 sets dst[i] = 1/√x[i], the square root and the quotient each
+// correctly rounded.
+func rsqrtAVX2(dst []float32, x []float32)
+
+// absAVX2 sets dst[i] = |x[i]| (the sign bit cleared).
+func absAVX2(dst []float32, x []float32)
+
+// negAVX2 sets dst[i] = −x[i] (the sign bit flipped).
+func negAVX2(dst []float32, x []float32)
+
+// squareAVX2 sets dst[i] = x[i]².
+func squareAVX2(dst []float32, x []float32)
+
+// recipAVX2 sets dst[i] = 1/x[i], correctly rounded.
+func recipAVX2(dst []float32, x []float32)
+
+// clampAVX2 sets dst[i] = min(max(x[i], lo), hi), a NaN in x kept
+// (torch.clamp); hi where lo > hi.
+func clampAVX2(dst []float32, x []float32, lo float32, hi float32)
+
 // maxPool2AVX2 sets, for each of the oh×ow outputs of 2×2 max pooling with
 // stride 2 over the plane x of rows of width w, y[r·ow+j] to the first
 // greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
@@ -347,3 +496,20 @@ func copyRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int,
 // floats, lying one after another in src, to rows ld apart in dst:
 // dst[b·db+r·ld+j] += src[b·sb+r·width+j].
 func addRowsAVX2(dst []float32, src []float32, blocks int, rows int, width int, ld int, db int, sb int)
+
+// addWideRowsAVX2 adds rows rows of len(acc) floats, ld apart in x, to the
+// float64 accumulator acc, in row order for every column:
+// acc[i] = (…(acc[i] + x[i]) + x[ld+i]) + … + x[(rows−1)·ld+i], each
+// addition in float64 (exact in its operands): the accumulation of the
+// axis reductions, which reads each acc vector once per call.
+func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)
+
+// maxRowAVX2 returns the largest element of x, −Inf if x is empty, and the
+// quiet NaN 0x7fc00000 if any element is NaN (torch.amax); which of +0
+// and −0 it returns when they tie is unspecified.
+func maxRowAVX2(x []float32) float32
+
+// maxRowsAVX2 sets m[i] = max(m[i], x[i], x[ld+i], …, x[(rows−1)·ld+i]) for
+// every i < len(m), NaN where any of them is NaN (m's NaN first): the
+// axis maxima, which read each m vector once per call.
+func maxRowsAVX2(m []float32, x []float32, ld int, rows int)

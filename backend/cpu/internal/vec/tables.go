@@ -43,4 +43,14 @@ var generic = Kernels{
 	maxPool2Grad:  maxPool2GradGeneric,
 	copyRows:      copyRowsGeneric,
 	addRows:       addRowsGeneric,
+	binary:        [numBinOps]func(dst, a, b []float32){addGeneric, subGeneric, mulGeneric, divGeneric, maxGeneric, minGeneric},
+	scalar: [numScalarOps]func(dst, x []float32, s float32){
+		addScalarGeneric, subScalarGeneric, rsubScalarGeneric, mulScalarGeneric,
+		divScalarGeneric, rdivScalarGeneric, maxScalarGeneric, minScalarGeneric,
+	},
+	unary:       [numUnOps]func(dst, x []float32){expGeneric, logGeneric, sqrtGeneric, rsqrtGeneric, absGeneric, squareGeneric, recipGeneric, negGeneric},
+	clamp:       clampGeneric,
+	addWideRows: addWideRowsGeneric,
+	maxRow:      maxRowGeneric,
+	maxRows:     maxRowsGeneric,
 }

@@ -68,6 +68,13 @@ type Kernels struct {
 	maxPool2Grad  func(dx, dy, arg []float32, w, oh, ow int) bool
 	copyRows      func(dst, src []float32, blocks, rows, width, ld, db, sb int)
 	addRows       func(dst, src []float32, blocks, rows, width, ld, db, sb int)
+	binary        [numBinOps]func(dst, a, b []float32)
+	scalar        [numScalarOps]func(dst, x []float32, s float32)
+	unary         [numUnOps]func(dst, x []float32)
+	clamp         func(dst, x []float32, lo, hi float32)
+	addWideRows   func(acc []float64, x []float32, ld, rows int)
+	maxRow        func(x []float32) float32
+	maxRows       func(m, x []float32, ld, rows int)
 }
 
 // tables holds the kernel table of every level this build has; the

@@ -50,6 +50,16 @@ var avx2 = Kernels{
 	maxPool2Grad:  maxPool2GradAVX2,
 	copyRows:      copyRowsAVX2,
 	addRows:       addRowsAVX2,
+	binary:        [numBinOps]func(dst, a, b []float32){addAVX2, subAVX2, mulAVX2, divAVX2, maxAVX2, minAVX2},
+	scalar: [numScalarOps]func(dst, x []float32, s float32){
+		addScalarAVX2, subScalarAVX2, rsubScalarAVX2, mulScalarAVX2,
+		divScalarAVX2, rdivScalarAVX2, maxScalarAVX2, minScalarAVX2,
+	},
+	unary:       [numUnOps]func(dst, x []float32){expAVX2, logAVX2, sqrtAVX2, rsqrtAVX2, absAVX2, squareAVX2, recipAVX2, negAVX2},
+	clamp:       clampAVX2,
+	addWideRows: addWideRowsAVX2,
+	maxRow:      maxRowAVX2,
+	maxRows:     maxRowsAVX2,
 }
 
 // avx512 is the kernel table of the AVX-512 assembly.
@@ -93,4 +103,14 @@ var avx512 = Kernels{
 	maxPool2Grad:  maxPool2GradAVX512,
 	copyRows:      copyRowsAVX512,
 	addRows:       addRowsAVX512,
+	binary:        [numBinOps]func(dst, a, b []float32){addAVX512, subAVX512, mulAVX512, divAVX512, maxAVX512, minAVX512},
+	scalar: [numScalarOps]func(dst, x []float32, s float32){
+		addScalarAVX512, subScalarAVX512, rsubScalarAVX512, mulScalarAVX512,
+		divScalarAVX512, rdivScalarAVX512, maxScalarAVX512, minScalarAVX512,
+	},
+	unary:       [numUnOps]func(dst, x []float32){expAVX512, logAVX512, sqrtAVX512, rsqrtAVX512, absAVX512, squareAVX512, recipAVX512, negAVX512},
+	clamp:       clampAVX512,
+	addWideRows: addWideRowsAVX512,
+	maxRow:      maxRowAVX512,
+	maxRows:     maxRowsAVX512,
 }

@@ -4166,6 +4166,1476 @@ end_adadeltaAVX512:
 	VZEROUPPER
 	RET
 
+// func subAVX512(dst []float32, a []float32, b []float32)
+// Requires: AVX, AVX512F
+TEXT ·subAVX512(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_subAVX512:
+	CMPQ    BX, $0x00000040
+	JL      block_done_subAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS (CX), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMOVUPS 64(AX), Z0
+	VMOVUPS 64(CX), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(DX)
+	VMOVUPS 128(AX), Z0
+	VMOVUPS 128(CX), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(DX)
+	VMOVUPS 192(AX), Z0
+	VMOVUPS 192(CX), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(DX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, BX
+	JMP     block_subAVX512
+
+block_done_subAVX512:
+single_subAVX512:
+	CMPQ    BX, $0x00000010
+	JL      single_done_subAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS (CX), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     single_subAVX512
+
+single_done_subAVX512:
+	CMPQ      BX, $0x00000000
+	JE        end_subAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)
+
+end_subAVX512:
+	VZEROUPPER
+	RET
+
+// func divAVX512(dst []float32, a []float32, b []float32)
+// Requires: AVX, AVX512F
+TEXT ·divAVX512(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_divAVX512:
+	CMPQ    BX, $0x00000040
+	JL      block_done_divAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS (CX), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMOVUPS 64(AX), Z0
+	VMOVUPS 64(CX), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, 64(DX)
+	VMOVUPS 128(AX), Z0
+	VMOVUPS 128(CX), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, 128(DX)
+	VMOVUPS 192(AX), Z0
+	VMOVUPS 192(CX), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, 192(DX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, BX
+	JMP     block_divAVX512
+
+block_done_divAVX512:
+single_divAVX512:
+	CMPQ    BX, $0x00000010
+	JL      single_done_divAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS (CX), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     single_divAVX512
+
+single_done_divAVX512:
+	CMPQ      BX, $0x00000000
+	JE        end_divAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)
+
+end_divAVX512:
+	VZEROUPPER
+	RET
+
+// func maxAVX512(dst []float32, a []float32, b []float32)
+// Requires: AVX, AVX512F
+TEXT ·maxAVX512(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_maxAVX512:
+	CMPQ      BX, $0x00000040
+	JL        block_done_maxAVX512
+	VMOVUPS   (AX), Z0
+	VMOVUPS   (CX), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z2
+	VMOVUPS   Z2, (DX)
+	VMOVUPS   64(AX), Z0
+	VMOVUPS   64(CX), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z3
+	VMOVUPS   Z3, 64(DX)
+	VMOVUPS   128(AX), Z0
+	VMOVUPS   128(CX), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z4
+	VMOVUPS   Z4, 128(DX)
+	VMOVUPS   192(AX), Z0
+	VMOVUPS   192(CX), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z5
+	VMOVUPS   Z5, 192(DX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000040, BX
+	JMP       block_maxAVX512
+
+block_done_maxAVX512:
+single_maxAVX512:
+	CMPQ      BX, $0x00000010
+	JL        single_done_maxAVX512
+	VMOVUPS   (AX), Z0
+	VMOVUPS   (CX), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z6
+	VMOVUPS   Z6, (DX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       single_maxAVX512
+
+single_done_maxAVX512:
+	CMPQ      BX, $0x00000000
+	JE        end_maxAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z7
+	VMOVUPS   Z7, K1, (DX)
+
+end_maxAVX512:
+	VZEROUPPER
+	RET
+
+// func minAVX512(dst []float32, a []float32, b []float32)
+// Requires: AVX, AVX512F
+TEXT ·minAVX512(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_minAVX512:
+	CMPQ      BX, $0x00000040
+	JL        block_done_minAVX512
+	VMOVUPS   (AX), Z0
+	VMOVUPS   (CX), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z2
+	VMOVUPS   Z2, (DX)
+	VMOVUPS   64(AX), Z0
+	VMOVUPS   64(CX), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z3
+	VMOVUPS   Z3, 64(DX)
+	VMOVUPS   128(AX), Z0
+	VMOVUPS   128(CX), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z4
+	VMOVUPS   Z4, 128(DX)
+	VMOVUPS   192(AX), Z0
+	VMOVUPS   192(CX), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z5
+	VMOVUPS   Z5, 192(DX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000040, BX
+	JMP       block_minAVX512
+
+block_done_minAVX512:
+single_minAVX512:
+	CMPQ      BX, $0x00000010
+	JL        single_done_minAVX512
+	VMOVUPS   (AX), Z0
+	VMOVUPS   (CX), Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z6
+	VMOVUPS   Z6, (DX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       single_minAVX512
+
+single_done_minAVX512:
+	CMPQ      BX, $0x00000000
+	JE        end_minAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VMINPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z7
+	VMOVUPS   Z7, K1, (DX)
+
+end_minAVX512:
+	VZEROUPPER
+	RET
+
+// func addScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·addScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_addScalarAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_addScalarAVX512
+	VMOVUPS (AX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	VMOVUPS 64(AX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS 128(AX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(CX)
+	VMOVUPS 192(AX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_addScalarAVX512
+
+block_done_addScalarAVX512:
+single_addScalarAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_addScalarAVX512
+	VMOVUPS (AX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_addScalarAVX512
+
+single_done_addScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_addScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VADDPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_addScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func subScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·subScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_subScalarAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_subScalarAVX512
+	VMOVUPS (AX), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(CX)
+	VMOVUPS 192(AX), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_subScalarAVX512
+
+block_done_subScalarAVX512:
+single_subScalarAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_subScalarAVX512
+	VMOVUPS (AX), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_subScalarAVX512
+
+single_done_subScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_subScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VSUBPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_subScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func rsubScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·rsubScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_rsubScalarAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_rsubScalarAVX512
+	VMOVUPS (AX), Z1
+	VSUBPS  Z1, Z0, Z1
+	VMOVUPS Z1, (CX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z1, Z0, Z1
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z1, Z0, Z1
+	VMOVUPS Z1, 128(CX)
+	VMOVUPS 192(AX), Z1
+	VSUBPS  Z1, Z0, Z1
+	VMOVUPS Z1, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_rsubScalarAVX512
+
+block_done_rsubScalarAVX512:
+single_rsubScalarAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_rsubScalarAVX512
+	VMOVUPS (AX), Z1
+	VSUBPS  Z1, Z0, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_rsubScalarAVX512
+
+single_done_rsubScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_rsubScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_rsubScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func mulScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·mulScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_mulScalarAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_mulScalarAVX512
+	VMOVUPS (AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	VMOVUPS 64(AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS 128(AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(CX)
+	VMOVUPS 192(AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_mulScalarAVX512
+
+block_done_mulScalarAVX512:
+single_mulScalarAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_mulScalarAVX512
+	VMOVUPS (AX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_mulScalarAVX512
+
+single_done_mulScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_mulScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VMULPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_mulScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func divScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·divScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_divScalarAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_divScalarAVX512
+	VMOVUPS (AX), Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	VMOVUPS 64(AX), Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS 128(AX), Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, 128(CX)
+	VMOVUPS 192(AX), Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_divScalarAVX512
+
+block_done_divScalarAVX512:
+single_divScalarAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_divScalarAVX512
+	VMOVUPS (AX), Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_divScalarAVX512
+
+single_done_divScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_divScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_divScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func rdivScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·rdivScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_rdivScalarAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_rdivScalarAVX512
+	VMOVUPS (AX), Z1
+	VDIVPS  Z1, Z0, Z1
+	VMOVUPS Z1, (CX)
+	VMOVUPS 64(AX), Z1
+	VDIVPS  Z1, Z0, Z1
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS 128(AX), Z1
+	VDIVPS  Z1, Z0, Z1
+	VMOVUPS Z1, 128(CX)
+	VMOVUPS 192(AX), Z1
+	VDIVPS  Z1, Z0, Z1
+	VMOVUPS Z1, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_rdivScalarAVX512
+
+block_done_rdivScalarAVX512:
+single_rdivScalarAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_rdivScalarAVX512
+	VMOVUPS (AX), Z1
+	VDIVPS  Z1, Z0, Z1
+	VMOVUPS Z1, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_rdivScalarAVX512
+
+single_done_rdivScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_rdivScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_rdivScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func maxScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·maxScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_maxScalarAVX512:
+	CMPQ      DX, $0x00000040
+	JL        block_done_maxScalarAVX512
+	VMOVUPS   (AX), Z7
+	VMAXPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z1
+	VMOVUPS   Z1, (CX)
+	VMOVUPS   64(AX), Z7
+	VMAXPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z2
+	VMOVUPS   Z2, 64(CX)
+	VMOVUPS   128(AX), Z7
+	VMAXPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z3
+	VMOVUPS   Z3, 128(CX)
+	VMOVUPS   192(AX), Z7
+	VMAXPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z4
+	VMOVUPS   Z4, 192(CX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	SUBQ      $0x00000040, DX
+	JMP       block_maxScalarAVX512
+
+block_done_maxScalarAVX512:
+single_maxScalarAVX512:
+	CMPQ      DX, $0x00000010
+	JL        single_done_maxScalarAVX512
+	VMOVUPS   (AX), Z1
+	VMAXPS    Z0, Z1, Z2
+	VCMPPS    $0x03, Z1, Z1, K1
+	VBLENDMPS Z1, Z2, K1, Z5
+	VMOVUPS   Z5, (CX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, DX
+	JMP       single_maxScalarAVX512
+
+single_done_maxScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_maxScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VMAXPS    Z0, Z1, Z0
+	VCMPPS    $0x03, Z1, Z1, K2
+	VBLENDMPS Z1, Z0, K2, Z6
+	VMOVUPS   Z6, K1, (CX)
+
+end_maxScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func minScalarAVX512(dst []float32, x []float32, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·minScalarAVX512(SB), NOSPLIT, $0-52
+	MOVSS        s+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_minScalarAVX512:
+	CMPQ      DX, $0x00000040
+	JL        block_done_minScalarAVX512
+	VMOVUPS   (AX), Z7
+	VMINPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z1
+	VMOVUPS   Z1, (CX)
+	VMOVUPS   64(AX), Z7
+	VMINPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z2
+	VMOVUPS   Z2, 64(CX)
+	VMOVUPS   128(AX), Z7
+	VMINPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z3
+	VMOVUPS   Z3, 128(CX)
+	VMOVUPS   192(AX), Z7
+	VMINPS    Z0, Z7, Z8
+	VCMPPS    $0x03, Z7, Z7, K1
+	VBLENDMPS Z7, Z8, K1, Z4
+	VMOVUPS   Z4, 192(CX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	SUBQ      $0x00000040, DX
+	JMP       block_minScalarAVX512
+
+block_done_minScalarAVX512:
+single_minScalarAVX512:
+	CMPQ      DX, $0x00000010
+	JL        single_done_minScalarAVX512
+	VMOVUPS   (AX), Z1
+	VMINPS    Z0, Z1, Z2
+	VCMPPS    $0x03, Z1, Z1, K1
+	VBLENDMPS Z1, Z2, K1, Z5
+	VMOVUPS   Z5, (CX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, DX
+	JMP       single_minScalarAVX512
+
+single_done_minScalarAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_minScalarAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z1
+	VMINPS    Z0, Z1, Z0
+	VCMPPS    $0x03, Z1, Z1, K2
+	VBLENDMPS Z1, Z0, K2, Z6
+	VMOVUPS   Z6, K1, (CX)
+
+end_minScalarAVX512:
+	VZEROUPPER
+	RET
+
+// func logAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·logAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_logAVX512:
+	CMPQ        DX, $0x00000020
+	JL          block_done_logAVX512
+	VMOVUPS     (AX), Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K1
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K1, Z2
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K1, Z3
+	VPADDD      c004afb0d<>+0(SB), Z2, Z1
+	VPSRLD      $0x17, Z1, Z22
+	VPSUBD      c0000007f<>+0(SB), Z22, Z22
+	VCVTDQ2PS   Z22, Z22
+	VSUBPS      Z3, Z22, Z22
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z23
+	VDIVPS      Z23, Z1, Z1
+	VMULPS      Z1, Z1, Z23
+	VMOVUPS     c3df8bb76<>+0(SB), Z24
+	VFMADD213PS c3ddb7230<>+0(SB), Z23, Z24
+	VFMADD213PS c3e128473<>+0(SB), Z23, Z24
+	VFMADD213PS c3e4ccb56<>+0(SB), Z23, Z24
+	VFMADD213PS c3eaaaaac<>+0(SB), Z23, Z24
+	VMULPS      Z23, Z1, Z23
+	VFMADD213PS Z1, Z23, Z24
+	VADDPS      Z24, Z24, Z24
+	VFMADD231PS cb95e8083<>+0(SB), Z22, Z24
+	VFMADD231PS c3f318000<>+0(SB), Z22, Z24
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   cff800000<>+0(SB), Z24, K1, Z4
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K1
+	VBLENDMPS   c7f800000<>+0(SB), Z4, K1, Z5
+	VCMPPS      $0x19, Z1, Z0, K1
+	VBLENDMPS   c7fc00000<>+0(SB), Z5, K1, Z6
+	VMOVUPS     Z6, (CX)
+	VMOVUPS     64(AX), Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K1
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K1, Z7
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K1, Z8
+	VPADDD      c004afb0d<>+0(SB), Z7, Z1
+	VPSRLD      $0x17, Z1, Z22
+	VPSUBD      c0000007f<>+0(SB), Z22, Z22
+	VCVTDQ2PS   Z22, Z22
+	VSUBPS      Z8, Z22, Z22
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z23
+	VDIVPS      Z23, Z1, Z1
+	VMULPS      Z1, Z1, Z23
+	VMOVUPS     c3df8bb76<>+0(SB), Z24
+	VFMADD213PS c3ddb7230<>+0(SB), Z23, Z24
+	VFMADD213PS c3e128473<>+0(SB), Z23, Z24
+	VFMADD213PS c3e4ccb56<>+0(SB), Z23, Z24
+	VFMADD213PS c3eaaaaac<>+0(SB), Z23, Z24
+	VMULPS      Z23, Z1, Z23
+	VFMADD213PS Z1, Z23, Z24
+	VADDPS      Z24, Z24, Z24
+	VFMADD231PS cb95e8083<>+0(SB), Z22, Z24
+	VFMADD231PS c3f318000<>+0(SB), Z22, Z24
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   cff800000<>+0(SB), Z24, K1, Z9
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K1
+	VBLENDMPS   c7f800000<>+0(SB), Z9, K1, Z10
+	VCMPPS      $0x19, Z1, Z0, K1
+	VBLENDMPS   c7fc00000<>+0(SB), Z10, K1, Z11
+	VMOVUPS     Z11, 64(CX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         block_logAVX512
+
+block_done_logAVX512:
+single_logAVX512:
+	CMPQ        DX, $0x00000010
+	JL          single_done_logAVX512
+	VMOVUPS     (AX), Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K1
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K1, Z12
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K1, Z13
+	VPADDD      c004afb0d<>+0(SB), Z12, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z13, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z4
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z4
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z4
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z4
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z4
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z4
+	VADDPS      Z4, Z4, Z4
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z4
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z4
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   cff800000<>+0(SB), Z4, K1, Z14
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K1
+	VBLENDMPS   c7f800000<>+0(SB), Z14, K1, Z15
+	VCMPPS      $0x19, Z1, Z0, K1
+	VBLENDMPS   c7fc00000<>+0(SB), Z15, K1, Z16
+	VMOVUPS     Z16, (CX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         single_logAVX512
+
+single_done_logAVX512:
+	CMPQ        DX, $0x00000000
+	JE          end_logAVX512
+	LEAQ        tailmask16<>+0(SB), BX
+	KMOVW       (BX)(DX*2), K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K2
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K2, Z17
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K2, Z18
+	VPADDD      c004afb0d<>+0(SB), Z17, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z18, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z4
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z4
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z4
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z4
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z4
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z4
+	VADDPS      Z4, Z4, Z4
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z4
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z4
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K2
+	VBLENDMPS   cff800000<>+0(SB), Z4, K2, Z19
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K2
+	VBLENDMPS   c7f800000<>+0(SB), Z19, K2, Z20
+	VCMPPS      $0x19, Z1, Z0, K2
+	VBLENDMPS   c7fc00000<>+0(SB), Z20, K2, Z21
+	VMOVUPS     Z21, K1, (CX)
+
+end_logAVX512:
+	VZEROUPPER
+	RET
+
+DATA c00800000<>+0(SB)/4, $0x00800000
+DATA c00800000<>+4(SB)/4, $0x00800000
+DATA c00800000<>+8(SB)/4, $0x00800000
+DATA c00800000<>+12(SB)/4, $0x00800000
+DATA c00800000<>+16(SB)/4, $0x00800000
+DATA c00800000<>+20(SB)/4, $0x00800000
+DATA c00800000<>+24(SB)/4, $0x00800000
+DATA c00800000<>+28(SB)/4, $0x00800000
+DATA c00800000<>+32(SB)/4, $0x00800000
+DATA c00800000<>+36(SB)/4, $0x00800000
+DATA c00800000<>+40(SB)/4, $0x00800000
+DATA c00800000<>+44(SB)/4, $0x00800000
+DATA c00800000<>+48(SB)/4, $0x00800000
+DATA c00800000<>+52(SB)/4, $0x00800000
+DATA c00800000<>+56(SB)/4, $0x00800000
+DATA c00800000<>+60(SB)/4, $0x00800000
+GLOBL c00800000<>(SB), RODATA|NOPTR, $64
+
+DATA c4b000000<>+0(SB)/4, $0x4b000000
+DATA c4b000000<>+4(SB)/4, $0x4b000000
+DATA c4b000000<>+8(SB)/4, $0x4b000000
+DATA c4b000000<>+12(SB)/4, $0x4b000000
+DATA c4b000000<>+16(SB)/4, $0x4b000000
+DATA c4b000000<>+20(SB)/4, $0x4b000000
+DATA c4b000000<>+24(SB)/4, $0x4b000000
+DATA c4b000000<>+28(SB)/4, $0x4b000000
+DATA c4b000000<>+32(SB)/4, $0x4b000000
+DATA c4b000000<>+36(SB)/4, $0x4b000000
+DATA c4b000000<>+40(SB)/4, $0x4b000000
+DATA c4b000000<>+44(SB)/4, $0x4b000000
+DATA c4b000000<>+48(SB)/4, $0x4b000000
+DATA c4b000000<>+52(SB)/4, $0x4b000000
+DATA c4b000000<>+56(SB)/4, $0x4b000000
+DATA c4b000000<>+60(SB)/4, $0x4b000000
+GLOBL c4b000000<>(SB), RODATA|NOPTR, $64
+
+DATA c41b80000<>+0(SB)/4, $0x41b80000
+DATA c41b80000<>+4(SB)/4, $0x41b80000
+DATA c41b80000<>+8(SB)/4, $0x41b80000
+DATA c41b80000<>+12(SB)/4, $0x41b80000
+DATA c41b80000<>+16(SB)/4, $0x41b80000
+DATA c41b80000<>+20(SB)/4, $0x41b80000
+DATA c41b80000<>+24(SB)/4, $0x41b80000
+DATA c41b80000<>+28(SB)/4, $0x41b80000
+DATA c41b80000<>+32(SB)/4, $0x41b80000
+DATA c41b80000<>+36(SB)/4, $0x41b80000
+DATA c41b80000<>+40(SB)/4, $0x41b80000
+DATA c41b80000<>+44(SB)/4, $0x41b80000
+DATA c41b80000<>+48(SB)/4, $0x41b80000
+DATA c41b80000<>+52(SB)/4, $0x41b80000
+DATA c41b80000<>+56(SB)/4, $0x41b80000
+DATA c41b80000<>+60(SB)/4, $0x41b80000
+GLOBL c41b80000<>(SB), RODATA|NOPTR, $64
+
+DATA c004afb0d<>+0(SB)/4, $0x004afb0d
+DATA c004afb0d<>+4(SB)/4, $0x004afb0d
+DATA c004afb0d<>+8(SB)/4, $0x004afb0d
+DATA c004afb0d<>+12(SB)/4, $0x004afb0d
+DATA c004afb0d<>+16(SB)/4, $0x004afb0d
+DATA c004afb0d<>+20(SB)/4, $0x004afb0d
+DATA c004afb0d<>+24(SB)/4, $0x004afb0d
+DATA c004afb0d<>+28(SB)/4, $0x004afb0d
+DATA c004afb0d<>+32(SB)/4, $0x004afb0d
+DATA c004afb0d<>+36(SB)/4, $0x004afb0d
+DATA c004afb0d<>+40(SB)/4, $0x004afb0d
+DATA c004afb0d<>+44(SB)/4, $0x004afb0d
+DATA c004afb0d<>+48(SB)/4, $0x004afb0d
+DATA c004afb0d<>+52(SB)/4, $0x004afb0d
+DATA c004afb0d<>+56(SB)/4, $0x004afb0d
+DATA c004afb0d<>+60(SB)/4, $0x004afb0d
+GLOBL c004afb0d<>(SB), RODATA|NOPTR, $64
+
+DATA c0000007f<>+0(SB)/4, $0x0000007f
+DATA c0000007f<>+4(SB)/4, $0x0000007f
+DATA c0000007f<>+8(SB)/4, $0x0000007f
+DATA c0000007f<>+12(SB)/4, $0x0000007f
+DATA c0000007f<>+16(SB)/4, $0x0000007f
+DATA c0000007f<>+20(SB)/4, $0x0000007f
+DATA c0000007f<>+24(SB)/4, $0x0000007f
+DATA c0000007f<>+28(SB)/4, $0x0000007f
+DATA c0000007f<>+32(SB)/4, $0x0000007f
+DATA c0000007f<>+36(SB)/4, $0x0000007f
+DATA c0000007f<>+40(SB)/4, $0x0000007f
+DATA c0000007f<>+44(SB)/4, $0x0000007f
+DATA c0000007f<>+48(SB)/4, $0x0000007f
+DATA c0000007f<>+52(SB)/4, $0x0000007f
+DATA c0000007f<>+56(SB)/4, $0x0000007f
+DATA c0000007f<>+60(SB)/4, $0x0000007f
+GLOBL c0000007f<>(SB), RODATA|NOPTR, $64
+
+DATA c007fffff<>+0(SB)/4, $0x007fffff
+DATA c007fffff<>+4(SB)/4, $0x007fffff
+DATA c007fffff<>+8(SB)/4, $0x007fffff
+DATA c007fffff<>+12(SB)/4, $0x007fffff
+DATA c007fffff<>+16(SB)/4, $0x007fffff
+DATA c007fffff<>+20(SB)/4, $0x007fffff
+DATA c007fffff<>+24(SB)/4, $0x007fffff
+DATA c007fffff<>+28(SB)/4, $0x007fffff
+DATA c007fffff<>+32(SB)/4, $0x007fffff
+DATA c007fffff<>+36(SB)/4, $0x007fffff
+DATA c007fffff<>+40(SB)/4, $0x007fffff
+DATA c007fffff<>+44(SB)/4, $0x007fffff
+DATA c007fffff<>+48(SB)/4, $0x007fffff
+DATA c007fffff<>+52(SB)/4, $0x007fffff
+DATA c007fffff<>+56(SB)/4, $0x007fffff
+DATA c007fffff<>+60(SB)/4, $0x007fffff
+GLOBL c007fffff<>(SB), RODATA|NOPTR, $64
+
+DATA c3f3504f3<>+0(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+4(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+8(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+12(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+16(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+20(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+24(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+28(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+32(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+36(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+40(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+44(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+48(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+52(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+56(SB)/4, $0x3f3504f3
+DATA c3f3504f3<>+60(SB)/4, $0x3f3504f3
+GLOBL c3f3504f3<>(SB), RODATA|NOPTR, $64
+
+DATA cff800000<>+0(SB)/4, $0xff800000
+DATA cff800000<>+4(SB)/4, $0xff800000
+DATA cff800000<>+8(SB)/4, $0xff800000
+DATA cff800000<>+12(SB)/4, $0xff800000
+DATA cff800000<>+16(SB)/4, $0xff800000
+DATA cff800000<>+20(SB)/4, $0xff800000
+DATA cff800000<>+24(SB)/4, $0xff800000
+DATA cff800000<>+28(SB)/4, $0xff800000
+DATA cff800000<>+32(SB)/4, $0xff800000
+DATA cff800000<>+36(SB)/4, $0xff800000
+DATA cff800000<>+40(SB)/4, $0xff800000
+DATA cff800000<>+44(SB)/4, $0xff800000
+DATA cff800000<>+48(SB)/4, $0xff800000
+DATA cff800000<>+52(SB)/4, $0xff800000
+DATA cff800000<>+56(SB)/4, $0xff800000
+DATA cff800000<>+60(SB)/4, $0xff800000
+GLOBL cff800000<>(SB), RODATA|NOPTR, $64
+
+DATA c7f800000<>+0(SB)/4, $0x7f800000
+DATA c7f800000<>+4(SB)/4, $0x7f800000
+DATA c7f800000<>+8(SB)/4, $0x7f800000
+DATA c7f800000<>+12(SB)/4, $0x7f800000
+DATA c7f800000<>+16(SB)/4, $0x7f800000
+DATA c7f800000<>+20(SB)/4, $0x7f800000
+DATA c7f800000<>+24(SB)/4, $0x7f800000
+DATA c7f800000<>+28(SB)/4, $0x7f800000
+DATA c7f800000<>+32(SB)/4, $0x7f800000
+DATA c7f800000<>+36(SB)/4, $0x7f800000
+DATA c7f800000<>+40(SB)/4, $0x7f800000
+DATA c7f800000<>+44(SB)/4, $0x7f800000
+DATA c7f800000<>+48(SB)/4, $0x7f800000
+DATA c7f800000<>+52(SB)/4, $0x7f800000
+DATA c7f800000<>+56(SB)/4, $0x7f800000
+DATA c7f800000<>+60(SB)/4, $0x7f800000
+GLOBL c7f800000<>(SB), RODATA|NOPTR, $64
+
+DATA c7fc00000<>+0(SB)/4, $0x7fc00000
+DATA c7fc00000<>+4(SB)/4, $0x7fc00000
+DATA c7fc00000<>+8(SB)/4, $0x7fc00000
+DATA c7fc00000<>+12(SB)/4, $0x7fc00000
+DATA c7fc00000<>+16(SB)/4, $0x7fc00000
+DATA c7fc00000<>+20(SB)/4, $0x7fc00000
+DATA c7fc00000<>+24(SB)/4, $0x7fc00000
+DATA c7fc00000<>+28(SB)/4, $0x7fc00000
+DATA c7fc00000<>+32(SB)/4, $0x7fc00000
+DATA c7fc00000<>+36(SB)/4, $0x7fc00000
+DATA c7fc00000<>+40(SB)/4, $0x7fc00000
+DATA c7fc00000<>+44(SB)/4, $0x7fc00000
+DATA c7fc00000<>+48(SB)/4, $0x7fc00000
+DATA c7fc00000<>+52(SB)/4, $0x7fc00000
+DATA c7fc00000<>+56(SB)/4, $0x7fc00000
+DATA c7fc00000<>+60(SB)/4, $0x7fc00000
+GLOBL c7fc00000<>(SB), RODATA|NOPTR, $64
+
+// func sqrtAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·sqrtAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_sqrtAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_sqrtAVX512
+	VMOVUPS (AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS Z0, (CX)
+	VMOVUPS 64(AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS Z0, 64(CX)
+	VMOVUPS 128(AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS Z0, 128(CX)
+	VMOVUPS 192(AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS Z0, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_sqrtAVX512
+
+block_done_sqrtAVX512:
+single_sqrtAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_sqrtAVX512
+	VMOVUPS (AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_sqrtAVX512
+
+single_done_sqrtAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_sqrtAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VSQRTPS   Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_sqrtAVX512:
+	VZEROUPPER
+	RET
+
+// func rsqrtAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·rsqrtAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_rsqrtAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_rsqrtAVX512
+	VMOVUPS (AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, (CX)
+	VMOVUPS 64(AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, 64(CX)
+	VMOVUPS 128(AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, 128(CX)
+	VMOVUPS 192(AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_rsqrtAVX512
+
+block_done_rsqrtAVX512:
+single_rsqrtAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_rsqrtAVX512
+	VMOVUPS (AX), Z0
+	VSQRTPS Z0, Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_rsqrtAVX512
+
+single_done_rsqrtAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_rsqrtAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VSQRTPS   Z0, Z0
+	VMOVUPS   c3f800000<>+0(SB), Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_rsqrtAVX512:
+	VZEROUPPER
+	RET
+
+// func absAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·absAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_absAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_absAVX512
+	VMOVUPS (AX), Z0
+	VANDPS  c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS Z0, (CX)
+	VMOVUPS 64(AX), Z0
+	VANDPS  c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS Z0, 64(CX)
+	VMOVUPS 128(AX), Z0
+	VANDPS  c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS Z0, 128(CX)
+	VMOVUPS 192(AX), Z0
+	VANDPS  c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS Z0, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_absAVX512
+
+block_done_absAVX512:
+single_absAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_absAVX512
+	VMOVUPS (AX), Z0
+	VANDPS  c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_absAVX512
+
+single_done_absAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_absAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VANDPS    c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_absAVX512:
+	VZEROUPPER
+	RET
+
+// func negAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·negAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_negAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_negAVX512
+	VMOVUPS (AX), Z0
+	VXORPS  c80000000<>+0(SB), Z0, Z0
+	VMOVUPS Z0, (CX)
+	VMOVUPS 64(AX), Z0
+	VXORPS  c80000000<>+0(SB), Z0, Z0
+	VMOVUPS Z0, 64(CX)
+	VMOVUPS 128(AX), Z0
+	VXORPS  c80000000<>+0(SB), Z0, Z0
+	VMOVUPS Z0, 128(CX)
+	VMOVUPS 192(AX), Z0
+	VXORPS  c80000000<>+0(SB), Z0, Z0
+	VMOVUPS Z0, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_negAVX512
+
+block_done_negAVX512:
+single_negAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_negAVX512
+	VMOVUPS (AX), Z0
+	VXORPS  c80000000<>+0(SB), Z0, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_negAVX512
+
+single_done_negAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_negAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VXORPS    c80000000<>+0(SB), Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_negAVX512:
+	VZEROUPPER
+	RET
+
+// func squareAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·squareAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_squareAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_squareAVX512
+	VMOVUPS (AX), Z0
+	VMULPS  Z0, Z0, Z0
+	VMOVUPS Z0, (CX)
+	VMOVUPS 64(AX), Z0
+	VMULPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(CX)
+	VMOVUPS 128(AX), Z0
+	VMULPS  Z0, Z0, Z0
+	VMOVUPS Z0, 128(CX)
+	VMOVUPS 192(AX), Z0
+	VMULPS  Z0, Z0, Z0
+	VMOVUPS Z0, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_squareAVX512
+
+block_done_squareAVX512:
+single_squareAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_squareAVX512
+	VMOVUPS (AX), Z0
+	VMULPS  Z0, Z0, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_squareAVX512
+
+single_done_squareAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_squareAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMULPS    Z0, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_squareAVX512:
+	VZEROUPPER
+	RET
+
+// func recipAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·recipAVX512(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_recipAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_recipAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, (CX)
+	VMOVUPS 64(AX), Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, 64(CX)
+	VMOVUPS 128(AX), Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, 128(CX)
+	VMOVUPS 192(AX), Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_recipAVX512
+
+block_done_recipAVX512:
+single_recipAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_recipAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS c3f800000<>+0(SB), Z1
+	VDIVPS  Z0, Z1, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_recipAVX512
+
+single_done_recipAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_recipAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS   c3f800000<>+0(SB), Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_recipAVX512:
+	VZEROUPPER
+	RET
+
+// func clampAVX512(dst []float32, x []float32, lo float32, hi float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·clampAVX512(SB), NOSPLIT, $0-56
+	MOVSS        lo+48(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        hi+52(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+block_clampAVX512:
+	CMPQ    DX, $0x00000040
+	JL      block_done_clampAVX512
+	VMOVUPS (AX), Z2
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	VMOVUPS Z2, (CX)
+	VMOVUPS 64(AX), Z2
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	VMOVUPS Z2, 64(CX)
+	VMOVUPS 128(AX), Z2
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS 192(AX), Z2
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	VMOVUPS Z2, 192(CX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     block_clampAVX512
+
+block_done_clampAVX512:
+single_clampAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_clampAVX512
+	VMOVUPS (AX), Z2
+	VMAXPS  Z2, Z0, Z2
+	VMINPS  Z2, Z1, Z2
+	VMOVUPS Z2, (CX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     single_clampAVX512
+
+single_done_clampAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_clampAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z2
+	VMAXPS    Z2, Z0, Z0
+	VMINPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_clampAVX512:
+	VZEROUPPER
+	RET
+
 DATA pooliota2<>+0(SB)/4, $0x00000000
 DATA pooliota2<>+4(SB)/4, $0x40000000
 DATA pooliota2<>+8(SB)/4, $0x40800000
@@ -4771,6 +6241,279 @@ done_addRowsAVX512:
 	VZEROUPPER
 	RET
 
+// func addWideRowsAVX512(acc []float64, x []float32, ld int, rows int)
+// Requires: AVX, AVX512F
+TEXT ·addWideRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ acc_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ acc_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_addWideRowsAVX512
+
+pair_addWideRowsAVX512:
+	CMPQ    DX, $0x00000020
+	JL      pair_done_addWideRowsAVX512
+	VMOVUPD (AX), Z0
+	VMOVUPD 64(AX), Z1
+	VMOVUPD 128(AX), Z2
+	VMOVUPD 192(AX), Z3
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_addWideRowsAVX512:
+	VCVTPS2PD (DI), Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(DI), Z4
+	VADDPD    Z4, Z1, Z1
+	VCVTPS2PD 64(DI), Z4
+	VADDPD    Z4, Z2, Z2
+	VCVTPS2PD 96(DI), Z4
+	VADDPD    Z4, Z3, Z3
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_addWideRowsAVX512
+	VMOVUPD   Z0, (AX)
+	VMOVUPD   Z1, 64(AX)
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   Z3, 192(AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000100, AX
+	SUBQ      $0x00000020, DX
+	JMP       pair_addWideRowsAVX512
+
+pair_done_addWideRowsAVX512:
+single_addWideRowsAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_addWideRowsAVX512
+	VMOVUPD (AX), Z0
+	VMOVUPD 64(AX), Z1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_addWideRowsAVX512:
+	VCVTPS2PD (DI), Z2
+	VADDPD    Z2, Z0, Z0
+	VCVTPS2PD 32(DI), Z2
+	VADDPD    Z2, Z1, Z1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_addWideRowsAVX512
+	VMOVUPD   Z0, (AX)
+	VMOVUPD   Z1, 64(AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000010, DX
+	JMP       single_addWideRowsAVX512
+
+single_done_addWideRowsAVX512:
+column_addWideRowsAVX512:
+	CMPQ   DX, $0x00000001
+	JL     column_done_addWideRowsAVX512
+	VMOVSD (AX), X0
+	MOVQ   CX, DI
+	MOVQ   SI, R8
+
+column_rows_addWideRowsAVX512:
+	VCVTSS2SD (DI), X5, X5
+	VADDSD    X5, X0, X0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       column_rows_addWideRowsAVX512
+	VMOVSD    X0, (AX)
+	ADDQ      $0x00000004, CX
+	ADDQ      $0x00000008, AX
+	SUBQ      $0x00000001, DX
+	JMP       column_addWideRowsAVX512
+
+column_done_addWideRowsAVX512:
+end_addWideRowsAVX512:
+	VZEROUPPER
+	RET
+
+// func maxRowAVX512(x []float32) float32
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, SSE
+TEXT ·maxRowAVX512(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS cff800000<>+0(SB), Z0
+	VXORPS  Z1, Z1, Z1
+	VMOVUPS cff800000<>+0(SB), Z2
+	VXORPS  Z3, Z3, Z3
+	VMOVUPS cff800000<>+0(SB), Z4
+	VXORPS  Z5, Z5, Z5
+	VMOVUPS cff800000<>+0(SB), Z6
+	VXORPS  Z7, Z7, Z7
+
+block_maxRowAVX512:
+	CMPQ    CX, $0x00000040
+	JL      block_done_maxRowAVX512
+	VMOVUPS (AX), Z8
+	VMAXPS  Z8, Z0, Z0
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z1, Z1
+	VMOVUPS 64(AX), Z8
+	VMAXPS  Z8, Z2, Z2
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z3, Z3
+	VMOVUPS 128(AX), Z8
+	VMAXPS  Z8, Z4, Z4
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z5, Z5
+	VMOVUPS 192(AX), Z8
+	VMAXPS  Z8, Z6, Z6
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z7, Z7
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, CX
+	JMP     block_maxRowAVX512
+
+block_done_maxRowAVX512:
+single_maxRowAVX512:
+	CMPQ    CX, $0x00000010
+	JL      single_done_maxRowAVX512
+	VMOVUPS (AX), Z8
+	VMAXPS  Z8, Z0, Z0
+	VANDPS  c7fffffff<>+0(SB), Z8, Z8
+	VPMAXSD Z8, Z1, Z1
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     single_maxRowAVX512
+
+single_done_maxRowAVX512:
+	CMPQ      CX, $0x00000000
+	JE        reduce_maxRowAVX512
+	LEAQ      tailmask16<>+0(SB), DX
+	KMOVW     (DX)(CX*2), K1
+	VMOVUPS.Z (AX), K1, Z8
+	VMOVUPS   cff800000<>+0(SB), Z10
+	VBLENDMPS Z8, Z10, K1, Z9
+	VMAXPS    Z9, Z0, Z0
+	VANDPS    c7fffffff<>+0(SB), Z9, Z8
+	VPMAXSD   Z8, Z1, Z1
+
+reduce_maxRowAVX512:
+	VMAXPS        Z2, Z0, Z0
+	VPMAXSD       Z3, Z1, Z1
+	VMAXPS        Z4, Z0, Z0
+	VPMAXSD       Z5, Z1, Z1
+	VMAXPS        Z6, Z0, Z0
+	VPMAXSD       Z7, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTI64X4 $0x01, Z1, Y0
+	VPMAXSD       Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y2, X1
+	VMAXPS        X1, X2, X1
+	VEXTRACTI128  $0x01, Y0, X2
+	VPMAXSD       X2, X0, X2
+	VPSHUFD       $0x0e, X1, X0
+	VMAXPS        X0, X1, X1
+	VPSHUFD       $0x0e, X2, X0
+	VPMAXSD       X0, X2, X2
+	VPSHUFD       $0x01, X1, X0
+	VMAXPS        X0, X1, X1
+	VPSHUFD       $0x01, X2, X0
+	VPMAXSD       X0, X2, X2
+	VMOVD         X2, AX
+	CMPL          AX, $0x7f800000
+	JBE           done_maxRowAVX512
+	VMOVSS        c7fc00000<>+0(SB), X1
+
+done_maxRowAVX512:
+	MOVSS X1, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
+// Requires: AVX, AVX512F
+TEXT ·maxRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ m_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ m_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_maxRowsAVX512
+
+pair_maxRowsAVX512:
+	CMPQ    DX, $0x00000020
+	JL      pair_done_maxRowsAVX512
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_maxRowsAVX512:
+	VMOVUPS   (DI), Z2
+	VMAXPS    Z2, Z0, Z2
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z2, K1, Z3
+	VMOVAPS   Z3, Z0
+	VMOVUPS   64(DI), Z2
+	VMAXPS    Z2, Z1, Z2
+	VCMPPS    $0x03, Z1, Z1, K1
+	VBLENDMPS Z1, Z2, K1, Z4
+	VMOVAPS   Z4, Z1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_maxRowsAVX512
+	VMOVUPS   Z0, (AX)
+	VMOVUPS   Z1, 64(AX)
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000020, DX
+	JMP       pair_maxRowsAVX512
+
+pair_done_maxRowsAVX512:
+single_maxRowsAVX512:
+	CMPQ    DX, $0x00000010
+	JL      single_done_maxRowsAVX512
+	VMOVUPS (AX), Z0
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_maxRowsAVX512:
+	VMOVUPS   (DI), Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z1, K1, Z5
+	VMOVAPS   Z5, Z0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_maxRowsAVX512
+	VMOVUPS   Z0, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       single_maxRowsAVX512
+
+single_done_maxRowsAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_maxRowsAVX512
+	LEAQ      tailmask16<>+0(SB), DI
+	KMOVW     (DI)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	MOVQ      SI, DX
+
+tail_rows_maxRowsAVX512:
+	VMOVUPS.Z (CX), K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VCMPPS    $0x03, Z0, Z0, K2
+	VBLENDMPS Z0, Z1, K2, Z6
+	VMOVAPS   Z6, Z0
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       tail_rows_maxRowsAVX512
+	VMOVUPS   Z0, K1, (AX)
+
+end_maxRowsAVX512:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
@@ -5169,24 +6912,6 @@ block_done_eluAVX2:
 end_eluAVX2:
 	VZEROUPPER
 	RET
-
-DATA c0000007f<>+0(SB)/4, $0x0000007f
-DATA c0000007f<>+4(SB)/4, $0x0000007f
-DATA c0000007f<>+8(SB)/4, $0x0000007f
-DATA c0000007f<>+12(SB)/4, $0x0000007f
-DATA c0000007f<>+16(SB)/4, $0x0000007f
-DATA c0000007f<>+20(SB)/4, $0x0000007f
-DATA c0000007f<>+24(SB)/4, $0x0000007f
-DATA c0000007f<>+28(SB)/4, $0x0000007f
-DATA c0000007f<>+32(SB)/4, $0x0000007f
-DATA c0000007f<>+36(SB)/4, $0x0000007f
-DATA c0000007f<>+40(SB)/4, $0x0000007f
-DATA c0000007f<>+44(SB)/4, $0x0000007f
-DATA c0000007f<>+48(SB)/4, $0x0000007f
-DATA c0000007f<>+52(SB)/4, $0x0000007f
-DATA c0000007f<>+56(SB)/4, $0x0000007f
-DATA c0000007f<>+60(SB)/4, $0x0000007f
-GLOBL c0000007f<>(SB), RODATA|NOPTR, $64
 
 // func eluGradAVX2(dx []float32, x []float32, y []float32, dy []float32, alpha float32)
 // Requires: AVX, AVX2
@@ -7817,6 +9542,1297 @@ end_adadeltaAVX2:
 	VZEROUPPER
 	RET
 
+// func subAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·subAVX2(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_subAVX2:
+	CMPQ    BX, $0x00000020
+	JL      block_done_subAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS (CX), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMOVUPS 32(AX), Y0
+	VMOVUPS 32(CX), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, 32(DX)
+	VMOVUPS 64(AX), Y0
+	VMOVUPS 64(CX), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, 64(DX)
+	VMOVUPS 96(AX), Y0
+	VMOVUPS 96(CX), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, 96(DX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     block_subAVX2
+
+block_done_subAVX2:
+single_subAVX2:
+	CMPQ    BX, $0x00000008
+	JL      single_done_subAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS (CX), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     single_subAVX2
+
+single_done_subAVX2:
+	CMPQ       BX, $0x00000000
+	JE         end_subAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VSUBPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (DX)
+
+end_subAVX2:
+	VZEROUPPER
+	RET
+
+// func divAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·divAVX2(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_divAVX2:
+	CMPQ    BX, $0x00000020
+	JL      block_done_divAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS (CX), Y1
+	VDIVPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMOVUPS 32(AX), Y0
+	VMOVUPS 32(CX), Y1
+	VDIVPS  Y1, Y0, Y0
+	VMOVUPS Y0, 32(DX)
+	VMOVUPS 64(AX), Y0
+	VMOVUPS 64(CX), Y1
+	VDIVPS  Y1, Y0, Y0
+	VMOVUPS Y0, 64(DX)
+	VMOVUPS 96(AX), Y0
+	VMOVUPS 96(CX), Y1
+	VDIVPS  Y1, Y0, Y0
+	VMOVUPS Y0, 96(DX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     block_divAVX2
+
+block_done_divAVX2:
+single_divAVX2:
+	CMPQ    BX, $0x00000008
+	JL      single_done_divAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS (CX), Y1
+	VDIVPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     single_divAVX2
+
+single_done_divAVX2:
+	CMPQ       BX, $0x00000000
+	JE         end_divAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VDIVPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (DX)
+
+end_divAVX2:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·maxAVX2(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_maxAVX2:
+	CMPQ      BX, $0x00000020
+	JL        block_done_maxAVX2
+	VMOVUPS   (AX), Y0
+	VMOVUPS   (CX), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, (DX)
+	VMOVUPS   32(AX), Y0
+	VMOVUPS   32(CX), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, 32(DX)
+	VMOVUPS   64(AX), Y0
+	VMOVUPS   64(CX), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, 64(DX)
+	VMOVUPS   96(AX), Y0
+	VMOVUPS   96(CX), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, 96(DX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x00000020, BX
+	JMP       block_maxAVX2
+
+block_done_maxAVX2:
+single_maxAVX2:
+	CMPQ      BX, $0x00000008
+	JL        single_done_maxAVX2
+	VMOVUPS   (AX), Y0
+	VMOVUPS   (CX), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, (DX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       single_maxAVX2
+
+single_done_maxAVX2:
+	CMPQ       BX, $0x00000000
+	JE         end_maxAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VMAXPS     Y2, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (DX)
+
+end_maxAVX2:
+	VZEROUPPER
+	RET
+
+// func minAVX2(dst []float32, a []float32, b []float32)
+// Requires: AVX
+TEXT ·minAVX2(SB), NOSPLIT, $0-72
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ dst_base+0(FP), DX
+	MOVQ dst_len+8(FP), BX
+
+block_minAVX2:
+	CMPQ      BX, $0x00000020
+	JL        block_done_minAVX2
+	VMOVUPS   (AX), Y0
+	VMOVUPS   (CX), Y1
+	VMINPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, (DX)
+	VMOVUPS   32(AX), Y0
+	VMOVUPS   32(CX), Y1
+	VMINPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, 32(DX)
+	VMOVUPS   64(AX), Y0
+	VMOVUPS   64(CX), Y1
+	VMINPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, 64(DX)
+	VMOVUPS   96(AX), Y0
+	VMOVUPS   96(CX), Y1
+	VMINPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, 96(DX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x00000020, BX
+	JMP       block_minAVX2
+
+block_done_minAVX2:
+single_minAVX2:
+	CMPQ      BX, $0x00000008
+	JL        single_done_minAVX2
+	VMOVUPS   (AX), Y0
+	VMOVUPS   (CX), Y1
+	VMINPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, (DX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       single_minAVX2
+
+single_done_minAVX2:
+	CMPQ       BX, $0x00000000
+	JE         end_minAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMASKMOVPS (CX), Y0, Y2
+	VMINPS     Y2, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (DX)
+
+end_minAVX2:
+	VZEROUPPER
+	RET
+
+// func addScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·addScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_addScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_addScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_addScalarAVX2
+
+block_done_addScalarAVX2:
+single_addScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_addScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_addScalarAVX2
+
+single_done_addScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_addScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VADDPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_addScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func subScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·subScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_subScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_subScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_subScalarAVX2
+
+block_done_subScalarAVX2:
+single_subScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_subScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_subScalarAVX2
+
+single_done_subScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_subScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VSUBPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_subScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func rsubScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·rsubScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_rsubScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_rsubScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_rsubScalarAVX2
+
+block_done_rsubScalarAVX2:
+single_rsubScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_rsubScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VSUBPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_rsubScalarAVX2
+
+single_done_rsubScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_rsubScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VSUBPS       Y1, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_rsubScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func mulScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·mulScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_mulScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_mulScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_mulScalarAVX2
+
+block_done_mulScalarAVX2:
+single_mulScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_mulScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_mulScalarAVX2
+
+single_done_mulScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_mulScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VMULPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_mulScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func divScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·divScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_divScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_divScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_divScalarAVX2
+
+block_done_divScalarAVX2:
+single_divScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_divScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_divScalarAVX2
+
+single_done_divScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_divScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VDIVPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_divScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func rdivScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·rdivScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_rdivScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_rdivScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_rdivScalarAVX2
+
+block_done_rdivScalarAVX2:
+single_rdivScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_rdivScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VDIVPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_rdivScalarAVX2
+
+single_done_rdivScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_rdivScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VDIVPS       Y1, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_rdivScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func maxScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·maxScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_maxScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_maxScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMAXPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMAXPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMAXPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMAXPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_maxScalarAVX2
+
+block_done_maxScalarAVX2:
+single_maxScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_maxScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMAXPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_maxScalarAVX2
+
+single_done_maxScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_maxScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VMAXPS       Y2, Y1, Y2
+	VCMPPS       $0x03, Y1, Y1, Y3
+	VBLENDVPS    Y3, Y1, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_maxScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func minScalarAVX2(dst []float32, x []float32, s float32)
+// Requires: AVX
+TEXT ·minScalarAVX2(SB), NOSPLIT, $0-52
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_minScalarAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_minScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMINPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMINPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMINPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMINPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_minScalarAVX2
+
+block_done_minScalarAVX2:
+single_minScalarAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_minScalarAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS s+48(FP), Y1
+	VMINPS       Y1, Y0, Y1
+	VCMPPS       $0x03, Y0, Y0, Y2
+	VBLENDVPS    Y2, Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_minScalarAVX2
+
+single_done_minScalarAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_minScalarAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS s+48(FP), Y2
+	VMINPS       Y2, Y1, Y2
+	VCMPPS       $0x03, Y1, Y1, Y3
+	VBLENDVPS    Y3, Y1, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_minScalarAVX2:
+	VZEROUPPER
+	RET
+
+// func logAVX2(dst []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·logAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_logAVX2:
+	CMPQ        DX, $0x00000008
+	JL          block_done_logAVX2
+	VMOVUPS     (AX), Y0
+	VCMPPS      $0x11, c00800000<>+0(SB), Y0, Y1
+	VMULPS      c4b000000<>+0(SB), Y0, Y2
+	VBLENDVPS   Y1, Y2, Y0, Y2
+	VXORPS      Y3, Y3, Y3
+	VBLENDVPS   Y1, c41b80000<>+0(SB), Y3, Y1
+	VPADDD      c004afb0d<>+0(SB), Y2, Y2
+	VPSRLD      $0x17, Y2, Y3
+	VPSUBD      c0000007f<>+0(SB), Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VSUBPS      Y1, Y3, Y3
+	VANDPS      c007fffff<>+0(SB), Y2, Y1
+	VPADDD      c3f3504f3<>+0(SB), Y1, Y1
+	VSUBPS      c3f800000<>+0(SB), Y1, Y1
+	VADDPS      c40000000<>+0(SB), Y1, Y2
+	VDIVPS      Y2, Y1, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     c3df8bb76<>+0(SB), Y4
+	VFMADD213PS c3ddb7230<>+0(SB), Y2, Y4
+	VFMADD213PS c3e128473<>+0(SB), Y2, Y4
+	VFMADD213PS c3e4ccb56<>+0(SB), Y2, Y4
+	VFMADD213PS c3eaaaaac<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y1, Y2
+	VFMADD213PS Y1, Y2, Y4
+	VADDPS      Y4, Y4, Y4
+	VFMADD231PS cb95e8083<>+0(SB), Y3, Y4
+	VFMADD231PS c3f318000<>+0(SB), Y3, Y4
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x00, Y1, Y0, Y2
+	VBLENDVPS   Y2, cff800000<>+0(SB), Y4, Y2
+	VCMPPS      $0x00, c7f800000<>+0(SB), Y0, Y3
+	VBLENDVPS   Y3, c7f800000<>+0(SB), Y2, Y2
+	VCMPPS      $0x19, Y1, Y0, Y0
+	VBLENDVPS   Y0, c7fc00000<>+0(SB), Y2, Y0
+	VMOVUPS     Y0, (CX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         block_logAVX2
+
+block_done_logAVX2:
+	CMPQ        DX, $0x00000000
+	JE          end_logAVX2
+	LEAQ        tailmask8<>+0(SB), BX
+	MOVQ        $0x00000008, SI
+	SUBQ        DX, SI
+	VMOVUPS     (BX)(SI*4), Y0
+	VMASKMOVPS  (AX), Y0, Y1
+	VCMPPS      $0x11, c00800000<>+0(SB), Y1, Y2
+	VMULPS      c4b000000<>+0(SB), Y1, Y3
+	VBLENDVPS   Y2, Y3, Y1, Y3
+	VXORPS      Y4, Y4, Y4
+	VBLENDVPS   Y2, c41b80000<>+0(SB), Y4, Y2
+	VPADDD      c004afb0d<>+0(SB), Y3, Y3
+	VPSRLD      $0x17, Y3, Y4
+	VPSUBD      c0000007f<>+0(SB), Y4, Y4
+	VCVTDQ2PS   Y4, Y4
+	VSUBPS      Y2, Y4, Y4
+	VANDPS      c007fffff<>+0(SB), Y3, Y2
+	VPADDD      c3f3504f3<>+0(SB), Y2, Y2
+	VSUBPS      c3f800000<>+0(SB), Y2, Y2
+	VADDPS      c40000000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y2, Y2
+	VMULPS      Y2, Y2, Y3
+	VMOVUPS     c3df8bb76<>+0(SB), Y5
+	VFMADD213PS c3ddb7230<>+0(SB), Y3, Y5
+	VFMADD213PS c3e128473<>+0(SB), Y3, Y5
+	VFMADD213PS c3e4ccb56<>+0(SB), Y3, Y5
+	VFMADD213PS c3eaaaaac<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y2, Y3
+	VFMADD213PS Y2, Y3, Y5
+	VADDPS      Y5, Y5, Y5
+	VFMADD231PS cb95e8083<>+0(SB), Y4, Y5
+	VFMADD231PS c3f318000<>+0(SB), Y4, Y5
+	VXORPS      Y2, Y2, Y2
+	VCMPPS      $0x00, Y2, Y1, Y3
+	VBLENDVPS   Y3, cff800000<>+0(SB), Y5, Y3
+	VCMPPS      $0x00, c7f800000<>+0(SB), Y1, Y4
+	VBLENDVPS   Y4, c7f800000<>+0(SB), Y3, Y3
+	VCMPPS      $0x19, Y2, Y1, Y1
+	VBLENDVPS   Y1, c7fc00000<>+0(SB), Y3, Y1
+	VMASKMOVPS  Y1, Y0, (CX)
+
+end_logAVX2:
+	VZEROUPPER
+	RET
+
+// func sqrtAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·sqrtAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_sqrtAVX2:
+	CMPQ    DX, $0x00000020
+	JL      block_done_sqrtAVX2
+	VMOVUPS (AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS Y0, (CX)
+	VMOVUPS 32(AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS Y0, 32(CX)
+	VMOVUPS 64(AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS Y0, 64(CX)
+	VMOVUPS 96(AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS Y0, 96(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     block_sqrtAVX2
+
+block_done_sqrtAVX2:
+single_sqrtAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_sqrtAVX2
+	VMOVUPS (AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     single_sqrtAVX2
+
+single_done_sqrtAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_sqrtAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VSQRTPS    Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_sqrtAVX2:
+	VZEROUPPER
+	RET
+
+// func rsqrtAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·rsqrtAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_rsqrtAVX2:
+	CMPQ    DX, $0x00000020
+	JL      block_done_rsqrtAVX2
+	VMOVUPS (AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, (CX)
+	VMOVUPS 32(AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, 32(CX)
+	VMOVUPS 64(AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, 64(CX)
+	VMOVUPS 96(AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, 96(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     block_rsqrtAVX2
+
+block_done_rsqrtAVX2:
+single_rsqrtAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_rsqrtAVX2
+	VMOVUPS (AX), Y0
+	VSQRTPS Y0, Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     single_rsqrtAVX2
+
+single_done_rsqrtAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_rsqrtAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VSQRTPS    Y1, Y1
+	VMOVUPS    c3f800000<>+0(SB), Y2
+	VDIVPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_rsqrtAVX2:
+	VZEROUPPER
+	RET
+
+// func absAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·absAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_absAVX2:
+	CMPQ    DX, $0x00000020
+	JL      block_done_absAVX2
+	VMOVUPS (AX), Y0
+	VANDPS  c7fffffff<>+0(SB), Y0, Y0
+	VMOVUPS Y0, (CX)
+	VMOVUPS 32(AX), Y0
+	VANDPS  c7fffffff<>+0(SB), Y0, Y0
+	VMOVUPS Y0, 32(CX)
+	VMOVUPS 64(AX), Y0
+	VANDPS  c7fffffff<>+0(SB), Y0, Y0
+	VMOVUPS Y0, 64(CX)
+	VMOVUPS 96(AX), Y0
+	VANDPS  c7fffffff<>+0(SB), Y0, Y0
+	VMOVUPS Y0, 96(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     block_absAVX2
+
+block_done_absAVX2:
+single_absAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_absAVX2
+	VMOVUPS (AX), Y0
+	VANDPS  c7fffffff<>+0(SB), Y0, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     single_absAVX2
+
+single_done_absAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_absAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VANDPS     c7fffffff<>+0(SB), Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_absAVX2:
+	VZEROUPPER
+	RET
+
+// func negAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·negAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_negAVX2:
+	CMPQ    DX, $0x00000020
+	JL      block_done_negAVX2
+	VMOVUPS (AX), Y0
+	VXORPS  c80000000<>+0(SB), Y0, Y0
+	VMOVUPS Y0, (CX)
+	VMOVUPS 32(AX), Y0
+	VXORPS  c80000000<>+0(SB), Y0, Y0
+	VMOVUPS Y0, 32(CX)
+	VMOVUPS 64(AX), Y0
+	VXORPS  c80000000<>+0(SB), Y0, Y0
+	VMOVUPS Y0, 64(CX)
+	VMOVUPS 96(AX), Y0
+	VXORPS  c80000000<>+0(SB), Y0, Y0
+	VMOVUPS Y0, 96(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     block_negAVX2
+
+block_done_negAVX2:
+single_negAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_negAVX2
+	VMOVUPS (AX), Y0
+	VXORPS  c80000000<>+0(SB), Y0, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     single_negAVX2
+
+single_done_negAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_negAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VXORPS     c80000000<>+0(SB), Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_negAVX2:
+	VZEROUPPER
+	RET
+
+// func squareAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·squareAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_squareAVX2:
+	CMPQ    DX, $0x00000020
+	JL      block_done_squareAVX2
+	VMOVUPS (AX), Y0
+	VMULPS  Y0, Y0, Y0
+	VMOVUPS Y0, (CX)
+	VMOVUPS 32(AX), Y0
+	VMULPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(CX)
+	VMOVUPS 64(AX), Y0
+	VMULPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(CX)
+	VMOVUPS 96(AX), Y0
+	VMULPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     block_squareAVX2
+
+block_done_squareAVX2:
+single_squareAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_squareAVX2
+	VMOVUPS (AX), Y0
+	VMULPS  Y0, Y0, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     single_squareAVX2
+
+single_done_squareAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_squareAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMULPS     Y1, Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_squareAVX2:
+	VZEROUPPER
+	RET
+
+// func recipAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·recipAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_recipAVX2:
+	CMPQ    DX, $0x00000020
+	JL      block_done_recipAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, (CX)
+	VMOVUPS 32(AX), Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, 32(CX)
+	VMOVUPS 64(AX), Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, 64(CX)
+	VMOVUPS 96(AX), Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, 96(CX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     block_recipAVX2
+
+block_done_recipAVX2:
+single_recipAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_recipAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS c3f800000<>+0(SB), Y1
+	VDIVPS  Y0, Y1, Y0
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     single_recipAVX2
+
+single_done_recipAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_recipAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMOVUPS    c3f800000<>+0(SB), Y2
+	VDIVPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_recipAVX2:
+	VZEROUPPER
+	RET
+
+// func clampAVX2(dst []float32, x []float32, lo float32, hi float32)
+// Requires: AVX
+TEXT ·clampAVX2(SB), NOSPLIT, $0-56
+	MOVQ x_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ dst_len+8(FP), DX
+
+block_clampAVX2:
+	CMPQ         DX, $0x00000020
+	JL           block_done_clampAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS lo+48(FP), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS hi+52(FP), Y1
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	VMOVUPS      32(AX), Y0
+	VBROADCASTSS lo+48(FP), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS hi+52(FP), Y1
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 32(CX)
+	VMOVUPS      64(AX), Y0
+	VBROADCASTSS lo+48(FP), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS hi+52(FP), Y1
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 64(CX)
+	VMOVUPS      96(AX), Y0
+	VBROADCASTSS lo+48(FP), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS hi+52(FP), Y1
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      Y0, 96(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_clampAVX2
+
+block_done_clampAVX2:
+single_clampAVX2:
+	CMPQ         DX, $0x00000008
+	JL           single_done_clampAVX2
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS lo+48(FP), Y1
+	VMAXPS       Y0, Y1, Y0
+	VBROADCASTSS hi+52(FP), Y1
+	VMINPS       Y0, Y1, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          single_clampAVX2
+
+single_done_clampAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_clampAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VBROADCASTSS lo+48(FP), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS hi+52(FP), Y2
+	VMINPS       Y1, Y2, Y1
+	VMASKMOVPS   Y1, Y0, (CX)
+
+end_clampAVX2:
+	VZEROUPPER
+	RET
+
 // func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, oh int, ow int)
 // Requires: AVX, AVX2
 TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-96
@@ -8277,5 +11293,278 @@ next_addRowsAVX2:
 	JMP  block_addRowsAVX2
 
 done_addRowsAVX2:
+	VZEROUPPER
+	RET
+
+// func addWideRowsAVX2(acc []float64, x []float32, ld int, rows int)
+// Requires: AVX
+TEXT ·addWideRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ acc_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ acc_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_addWideRowsAVX2
+
+pair_addWideRowsAVX2:
+	CMPQ    DX, $0x00000010
+	JL      pair_done_addWideRowsAVX2
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 64(AX), Y2
+	VMOVUPD 96(AX), Y3
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_addWideRowsAVX2:
+	VCVTPS2PD (DI), Y4
+	VADDPD    Y4, Y0, Y0
+	VCVTPS2PD 16(DI), Y4
+	VADDPD    Y4, Y1, Y1
+	VCVTPS2PD 32(DI), Y4
+	VADDPD    Y4, Y2, Y2
+	VCVTPS2PD 48(DI), Y4
+	VADDPD    Y4, Y3, Y3
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_addWideRowsAVX2
+	VMOVUPD   Y0, (AX)
+	VMOVUPD   Y1, 32(AX)
+	VMOVUPD   Y2, 64(AX)
+	VMOVUPD   Y3, 96(AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000010, DX
+	JMP       pair_addWideRowsAVX2
+
+pair_done_addWideRowsAVX2:
+single_addWideRowsAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_addWideRowsAVX2
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_addWideRowsAVX2:
+	VCVTPS2PD (DI), Y2
+	VADDPD    Y2, Y0, Y0
+	VCVTPS2PD 16(DI), Y2
+	VADDPD    Y2, Y1, Y1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_addWideRowsAVX2
+	VMOVUPD   Y0, (AX)
+	VMOVUPD   Y1, 32(AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000008, DX
+	JMP       single_addWideRowsAVX2
+
+single_done_addWideRowsAVX2:
+column_addWideRowsAVX2:
+	CMPQ   DX, $0x00000001
+	JL     column_done_addWideRowsAVX2
+	VMOVSD (AX), X0
+	MOVQ   CX, DI
+	MOVQ   SI, R8
+
+column_rows_addWideRowsAVX2:
+	VCVTSS2SD (DI), X5, X5
+	VADDSD    X5, X0, X0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       column_rows_addWideRowsAVX2
+	VMOVSD    X0, (AX)
+	ADDQ      $0x00000004, CX
+	ADDQ      $0x00000008, AX
+	SUBQ      $0x00000001, DX
+	JMP       column_addWideRowsAVX2
+
+column_done_addWideRowsAVX2:
+end_addWideRowsAVX2:
+	VZEROUPPER
+	RET
+
+// func maxRowAVX2(x []float32) float32
+// Requires: AVX, AVX2, SSE
+TEXT ·maxRowAVX2(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS cff800000<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VMOVUPS cff800000<>+0(SB), Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS cff800000<>+0(SB), Y4
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS cff800000<>+0(SB), Y6
+	VXORPS  Y7, Y7, Y7
+
+block_maxRowAVX2:
+	CMPQ    CX, $0x00000020
+	JL      block_done_maxRowAVX2
+	VMOVUPS (AX), Y8
+	VMAXPS  Y8, Y0, Y0
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y1, Y1
+	VMOVUPS 32(AX), Y8
+	VMAXPS  Y8, Y2, Y2
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y3, Y3
+	VMOVUPS 64(AX), Y8
+	VMAXPS  Y8, Y4, Y4
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y5, Y5
+	VMOVUPS 96(AX), Y8
+	VMAXPS  Y8, Y6, Y6
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y7, Y7
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, CX
+	JMP     block_maxRowAVX2
+
+block_done_maxRowAVX2:
+single_maxRowAVX2:
+	CMPQ    CX, $0x00000008
+	JL      single_done_maxRowAVX2
+	VMOVUPS (AX), Y8
+	VMAXPS  Y8, Y0, Y0
+	VANDPS  c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD Y8, Y1, Y1
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, CX
+	JMP     single_maxRowAVX2
+
+single_done_maxRowAVX2:
+	CMPQ       CX, $0x00000000
+	JE         reduce_maxRowAVX2
+	LEAQ       tailmask8<>+0(SB), DX
+	MOVQ       $0x00000008, BX
+	SUBQ       CX, BX
+	VMOVUPS    (DX)(BX*4), Y8
+	VMASKMOVPS (AX), Y8, Y9
+	VMOVUPS    cff800000<>+0(SB), Y10
+	VBLENDVPS  Y8, Y9, Y10, Y8
+	VMAXPS     Y8, Y0, Y0
+	VANDPS     c7fffffff<>+0(SB), Y8, Y8
+	VPMAXSD    Y8, Y1, Y1
+
+reduce_maxRowAVX2:
+	VMAXPS       Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VMAXPS       Y4, Y0, Y0
+	VPMAXSD      Y5, Y1, Y1
+	VMAXPS       Y6, Y0, Y0
+	VPMAXSD      Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X2
+	VEXTRACTI128 $0x01, Y1, X0
+	VPMAXSD      X0, X1, X0
+	VPSHUFD      $0x0e, X2, X1
+	VMAXPS       X1, X2, X2
+	VPSHUFD      $0x0e, X0, X1
+	VPMAXSD      X1, X0, X0
+	VPSHUFD      $0x01, X2, X1
+	VMAXPS       X1, X2, X2
+	VPSHUFD      $0x01, X0, X1
+	VPMAXSD      X1, X0, X0
+	VMOVD        X0, AX
+	CMPL         AX, $0x7f800000
+	JBE          done_maxRowAVX2
+	VMOVSS       c7fc00000<>+0(SB), X2
+
+done_maxRowAVX2:
+	MOVSS X2, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxRowsAVX2(m []float32, x []float32, ld int, rows int)
+// Requires: AVX
+TEXT ·maxRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ m_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ m_len+8(FP), DX
+	MOVQ ld+48(FP), BX
+	MOVQ rows+56(FP), SI
+	SHLQ $0x02, BX
+	CMPQ SI, $0x00000000
+	JE   end_maxRowsAVX2
+
+pair_maxRowsAVX2:
+	CMPQ    DX, $0x00000010
+	JL      pair_done_maxRowsAVX2
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+pair_rows_maxRowsAVX2:
+	VMOVUPS   (DI), Y2
+	VMAXPS    Y2, Y0, Y2
+	VCMPPS    $0x03, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y2, Y0
+	VMOVAPS   Y0, Y0
+	VMOVUPS   32(DI), Y2
+	VMAXPS    Y2, Y1, Y2
+	VCMPPS    $0x03, Y1, Y1, Y3
+	VBLENDVPS Y3, Y1, Y2, Y1
+	VMOVAPS   Y1, Y1
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       pair_rows_maxRowsAVX2
+	VMOVUPS   Y0, (AX)
+	VMOVUPS   Y1, 32(AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       pair_maxRowsAVX2
+
+pair_done_maxRowsAVX2:
+single_maxRowsAVX2:
+	CMPQ    DX, $0x00000008
+	JL      single_done_maxRowsAVX2
+	VMOVUPS (AX), Y0
+	MOVQ    CX, DI
+	MOVQ    SI, R8
+
+single_rows_maxRowsAVX2:
+	VMOVUPS   (DI), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVAPS   Y0, Y0
+	ADDQ      BX, DI
+	DECQ      R8
+	JNZ       single_rows_maxRowsAVX2
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       single_maxRowsAVX2
+
+single_done_maxRowsAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_maxRowsAVX2
+	LEAQ       tailmask8<>+0(SB), DI
+	MOVQ       $0x00000008, R8
+	SUBQ       DX, R8
+	VMOVUPS    (DI)(R8*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	MOVQ       SI, DX
+
+tail_rows_maxRowsAVX2:
+	VMASKMOVPS (CX), Y0, Y2
+	VMAXPS     Y2, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+	VMOVAPS    Y1, Y1
+	ADDQ       BX, CX
+	DECQ       DX
+	JNZ        tail_rows_maxRowsAVX2
+	VMASKMOVPS Y1, Y0, (AX)
+
+end_maxRowsAVX2:
 	VZEROUPPER
 	RET

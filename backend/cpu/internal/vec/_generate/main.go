@@ -27,6 +27,9 @@ func main() {
 		emitPool(l)
 		emitRows(l, false)
 		emitRows(l, true)
+		emitAddWideRows(l)
+		emitMaxRow(l)
+		emitMaxRows(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {

@@ -1,0 +1,236 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/myelin-go/myelin/backend"
+)
+
+// These tests check the host-side planning of the kernels (broadcast
+// collapsing, region bounds, argument packing); they need no GPU.
+
+func TestBroadcastShape(t *testing.T) {
+	for _, c := range []struct {
+		a, b, want backend.Shape
+		ok         bool
+	}{
+		{backend.Shape{4, 3}, backend.Shape{4, 3}, backend.Shape{4, 3}, true},
+		{backend.Shape{4, 3}, backend.Shape{1, 3}, backend.Shape{4, 3}, true},
+		{backend.Shape{4, 3}, backend.Shape{3}, backend.Shape{4, 3}, true},
+		{backend.Shape{2, 5, 3, 3}, backend.Shape{5, 1, 1}, backend.Shape{2, 5, 3, 3}, true},
+		{backend.Shape{1}, backend.Shape{2, 3, 4}, backend.Shape{2, 3, 4}, true},
+		{backend.Shape{3, 1}, backend.Shape{1, 4}, backend.Shape{3, 4}, true},
+		{backend.Shape{4, 3}, backend.Shape{4}, nil, false},
+		{backend.Shape{2, 3}, backend.Shape{3, 3}, nil, false},
+	} {
+		got, ok := broadcastShape(c.a, c.b)
+		if ok != c.ok || (ok && !got.Equal(c.want)) {
+			t.Errorf("broadcastShape(%v, %v) = %v, %v; want %v, %v", c.a, c.b, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestCollapse checks the collapsed dimensions against an element-by-
+// element walk of the broadcast: every element of c must read the same
+// elements of a and b through the collapsed strides as through the
+// original shapes.
+func TestCollapse(t *testing.T) {
+	for _, c := range []struct {
+		a, b backend.Shape
+		dims int // collapsed dimensions expected
+	}{
+		{backend.Shape{4, 3}, backend.Shape{4, 3}, 1},
+		{backend.Shape{4, 3}, backend.Shape{1, 3}, 2},
+		{backend.Shape{2, 5, 3, 3}, backend.Shape{5, 1, 1}, 3},
+		{backend.Shape{1}, backend.Shape{2, 3, 4}, 1},
+		{backend.Shape{3, 1}, backend.Shape{1, 4}, 2},
+		{backend.Shape{1, 1}, backend.Shape{1}, 1},
+		{backend.Shape{2, 1, 3, 1, 2}, backend.Shape{1, 3, 1, 2, 1}, 5},
+		{backend.Shape{6, 1, 1, 7}, backend.Shape{6, 5, 4, 7}, 3},
+		{backend.Shape{2, 3, 4}, backend.Shape{2, 1, 4}, 3},
+	} {
+		s, _ := broadcastShape(c.a, c.b)
+		dims := collapse(s, c.a, c.b)
+		if len(dims) != c.dims {
+			t.Errorf("collapse(%v, %v, %v) = %v: %d dimensions, want %d", s, c.a, c.b, dims, len(dims), c.dims)
+		}
+		n := 1
+		for _, d := range dims {
+			n *= d.n
+		}
+		if n != s.Len() {
+			t.Errorf("collapse(%v, %v, %v) = %v covers %d elements, want %d", s, c.a, c.b, dims, n, s.Len())
+			continue
+		}
+		wantA, wantB := broadcastIndex(s, c.a), broadcastIndex(s, c.b)
+		for i := range n {
+			ia, ib, r := 0, 0, i
+			for k := len(dims) - 1; k >= 0; k-- {
+				j := r % dims[k].n
+				r /= dims[k].n
+				ia += j * dims[k].sa
+				ib += j * dims[k].sb
+			}
+			if ia != wantA[i] || ib != wantB[i] {
+				t.Errorf("collapse(%v, %v, %v) = %v: element %d reads a[%d], b[%d]; want a[%d], b[%d]", s, c.a, c.b, dims, i, ia, ib, wantA[i], wantB[i])
+				break
+			}
+		}
+	}
+}
+
+// broadcastIndex returns, for every element of the broadcast shape c (row
+// major), the index of the element of an operand of shape x that it reads.
+func broadcastIndex(c, x backend.Shape) []int {
+	idx := make([]int, c.Len())
+	for i := range idx {
+		r, off, stride := i, 0, 1
+		for k := len(c) - 1; k >= 0; k-- {
+			j := r % c[k]
+			r /= c[k]
+			dx := dimFromEnd(x, len(c)-1-k)
+			if dx != 1 {
+				off += j * stride
+			}
+			stride *= dx
+		}
+		idx[i] = off
+	}
+	return idx
+}
+
+func TestCheckRegion(t *testing.T) {
+	x := &tensor{shape: backend.Shape{4, 5}}
+	ok := []struct {
+		r    backend.Region
+		size [4]int
+	}{
+		{backend.Region{Offset: 0, Strides: [4]int{0, 0, 5, 1}}, [4]int{1, 1, 4, 5}},
+		{backend.Region{Offset: 19, Strides: [4]int{0, 0, -5, -1}}, [4]int{1, 1, 4, 5}},
+		{backend.Region{Offset: 2, Strides: [4]int{0, 0, 1, 5}}, [4]int{1, 1, 3, 4}},
+	}
+	for _, c := range ok {
+		checkRegion("x", x, c.r, c.size)
+	}
+	bad := []struct {
+		r    backend.Region
+		size [4]int
+	}{
+		{backend.Region{Offset: 1, Strides: [4]int{0, 0, 5, 1}}, [4]int{1, 1, 4, 5}},
+		{backend.Region{Offset: 18, Strides: [4]int{0, 0, -5, -1}}, [4]int{1, 1, 4, 5}},
+		{backend.Region{Offset: -1, Strides: [4]int{0, 0, 0, 1}}, [4]int{1, 1, 1, 2}},
+	}
+	for _, c := range bad {
+		mustPanic(t, "reaches elements", func() { checkRegion("x", x, c.r, c.size) })
+	}
+}
+
+func TestArgsLongs(t *testing.T) {
+	a := new(args).i32(7).longs(1, -2, 3).f32(1)
+	if a.na != 3 || a.nw != 5 || a.start[1] != 1 || a.start[2] != 4 {
+		t.Fatalf("args: %d parameters in %d words, starts %v; want 3 in 5, starts [0 1 4]", a.na, a.nw, a.start[:3])
+	}
+	if a.words[1] != 1 || int64(a.words[2]) != -2 || a.words[3] != 3 {
+		t.Errorf("longs words %v, want [1 -2 3]", a.words[1:4])
+	}
+}
+
+func TestRowsKernel(t *testing.T) {
+	for _, c := range []struct {
+		n, inner int
+		want     bool
+	}{{1, 1, true}, {5, 1, true}, {100, 4, true}, {5, 4, false}, {100, 32, false}, {1000, 1000, false}} {
+		if got := rowsKernel(c.n, c.inner); got != c.want {
+			t.Errorf("rowsKernel(%d, %d) = %v, want %v", c.n, c.inner, got, c.want)
+		}
+	}
+}
+
+// mustPanic fails t unless f panics with a message containing want.
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Errorf("no panic, want one saying %q", want)
+			return
+		}
+		if msg := fmt.Sprint(r); !strings.Contains(msg, want) {
+			t.Errorf("panic %q, want one saying %q", msg, want)
+		}
+	}()
+	f()
+}
+
+// hostBackend returns a Backend with no device, enough for the ops that
+// only keep books (views, Free), and a live float32 tensor of the given
+// shape at a made-up device address.
+func hostBackend(shape ...int) (*Backend, *tensor) {
+	b := &Backend{cache: cache{free: map[uint64][]uint64{}}, live: map[*tensor]struct{}{}}
+	t := &tensor{shape: shape, ptr: 0x10000, size: sizeClass(uint64(4 * backend.Shape(shape).Len())), owner: b}
+	b.live[t] = struct{}{}
+	b.cache.inUse = t.size
+	return b, t
+}
+
+// TestViewBookkeeping checks, without a GPU, the addresses and shapes of
+// views, that SliceInto allocates nothing, that Free of a view is a no-op
+// and that views die with their base.
+func TestViewBookkeeping(t *testing.T) {
+	b, x := hostBackend(5, 3, 2)
+	r := b.Reshape(x, 10, 3).(*tensor)
+	s := b.Slice(r, 4, 9).(*tensor)
+	ss := b.Slice(s, 1, 3).(*tensor)
+	for _, c := range []struct {
+		v     *tensor
+		shape backend.Shape
+		ptr   uint64
+	}{{r, backend.Shape{10, 3}, 0x10000}, {s, backend.Shape{5, 3}, 0x10000 + 4*12}, {ss, backend.Shape{2, 3}, 0x10000 + 4*15}} {
+		if !c.v.shape.Equal(c.shape) || c.v.ptr != c.ptr || c.v.base != x {
+			t.Errorf("view: shape %v at %#x, base %p; want %v at %#x, base %p", c.v.shape, c.v.ptr, c.v.base, c.shape, c.ptr, x)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { b.SliceInto(s, x, 1, 4) }); n != 0 {
+		t.Errorf("SliceInto: %v allocations, want 0", n)
+	}
+	if !s.shape.Equal(backend.Shape{3, 3, 2}) || s.ptr != 0x10000+4*6 {
+		t.Errorf("SliceInto(x, 1, 4): shape %v at %#x, want [3 3 2] at %#x", s.shape, s.ptr, 0x10000+4*6)
+	}
+	mustPanic(t, "not a view", func() { b.SliceInto(x, x, 0, 1) })
+	mustPanic(t, "want 0 ≤ start < end ≤ 5", func() { b.Slice(x, 3, 6) })
+	mustPanic(t, "to shape [7]", func() { b.Reshape(x, 7) })
+	mustPanic(t, "to shape", func() { b.Reshape(x, 1<<40, 1<<40, 30) })
+	b.Free(s) // a no-op
+	if x.ptr == 0 || len(b.live) != 1 {
+		t.Fatal("Free of a view freed its base")
+	}
+	b.Free(x)
+	mustPanic(t, "used after its base [5 3 2] was freed", func() { b.Slice(ss, 0, 1) })
+	mustPanic(t, "used after its base", func() { b.Reshape(r, 30) })
+	b.Free(r) // still a no-op
+	mustPanic(t, "freed twice", func() { b.Free(x) })
+	i32 := &tensor{shape: backend.Shape{4}, ptr: 0x20000, size: 256, dtype: backend.Int32, owner: b}
+	b.live[i32] = struct{}{}
+	if v := b.Slice(i32, 1, 3); backend.DTypeOf(v) != backend.Int32 {
+		t.Errorf("Slice of an int32 tensor holds %v", backend.DTypeOf(v))
+	}
+	mustPanic(t, "holds int32, want float32", func() { b.tensor("Fill", i32) })
+}
+
+// TestTryAllocTooLarge checks, without a GPU, that a shape whose bytes
+// overflow is out of memory, not a small allocation.
+func TestTryAllocTooLarge(t *testing.T) {
+	b, _ := hostBackend(1)
+	for _, shape := range [][]int{{1 << 40, 1 << 40}, {1 << 20, 1 << 20, 1 << 20, 1 << 20}, {1 << 62}} {
+		if x, err := b.TryAlloc(shape...); !errors.Is(err, backend.ErrOutOfMemory) {
+			t.Errorf("TryAlloc(%v) = %v, %v; want an error wrapping ErrOutOfMemory", shape, x, err)
+		}
+	}
+	mustPanic(t, "non-positive dimension", func() { b.TryAlloc(3, 0) })
+}

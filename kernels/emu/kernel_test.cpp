@@ -1,0 +1,237 @@
+// kernel_test runs the kernels of elementwise.cu, reduce.cu and index.cu
+// that the optional op groups use on the CPU, through cuda_shim.h, and
+// checks them against references: a check of the kernels' logic (index
+// arithmetic, block and warp cooperation, NaN rules, determinism of
+// ScatterAdd) on machines without a GPU. It does not check the GPU's own
+// arithmetic (nvcc contracts a·b+c into FMAs, its expf is not glibc's).
+// Build and run with ci/kernel-emu.sh; "kernel_test N" runs test N only.
+#include "cuda_shim.h"
+#include <cstdio>
+#include <random>
+#include "../elementwise.cu"
+#include "../reduce.cu"
+#include "../index.cu"
+
+static int fails = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { fails++; if (fails < 30) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } } while (0)
+
+std::mt19937 rng(1);
+std::vector<float> rnd(size_t n, float lo = -1, float hi = 1) { std::uniform_real_distribution<float> d(lo, hi); std::vector<float> v(n); for (auto &x : v) x = d(rng); return v; }
+bool same(float a, float b) { return (a != a && b != b) || std::memcmp(&a, &b, 4) == 0; }
+
+float ref_bin(int op, float a, float b) {
+	double x = a, y = b;
+	switch (op) { case 0: return x + y; case 1: return x - y; case 2: return x * y; case 3: return x / y;
+	case 4: return (a != a || b != b) ? NAN : std::max(x, y); default: return (a != a || b != b) ? NAN : std::min(x, y); }
+}
+
+void test_binary() {
+	// c [3, 4, 5, 6] with a repeating over dims 1 and 3, b over dim 0 and 2.
+	Bcast g{{3, 4, 5, 6}, {5 * 1, 0, 1, 0}, {0, 30, 0, 1}};
+	// a is [3, 1, 5, 1] (strides 5,0,1,0); b is [1, 4, 1, 6]: strides 0, 6, 0, 1. Fix b's dim-1 stride.
+	g.sb[1] = 6;
+	auto a = rnd(15), b = rnd(24); a[3] = NAN; b[5] = 0;
+	for (int op = 0; op < 6; op++) {
+		std::vector<float> c(360, NAN), c2(360, NAN);
+		launch(2, [&] { binary_bcast(op, a.data(), b.data(), c.data(), 360, g); });
+		for (long long i = 0; i < 360; i++) binary_at<long long>(i, op, a.data(), b.data(), c2.data(), g);
+		for (int i0 = 0; i0 < 3; i0++) for (int i1 = 0; i1 < 4; i1++) for (int i2 = 0; i2 < 5; i2++) for (int i3 = 0; i3 < 6; i3++) {
+			int i = ((i0 * 4 + i1) * 5 + i2) * 6 + i3;
+			float w = ref_bin(op, a[i0 * 5 + i2], b[i1 * 6 + i3]);
+			CHECK(same(c[i], w) && same(c2[i], w), "binary op %d c[%d] = %g (i64 %g), want %g", op, i, c[i], c2[i], w);
+		}
+		std::vector<float> s(24, NAN);
+		launch(1, [&] { binary_same(op, b.data(), b.data(), s.data(), 24); });
+		for (int i = 0; i < 24; i++) CHECK(same(s[i], ref_bin(op, b[i], b[i])), "binary_same op %d", op);
+	}
+}
+
+void test_unary_affine_clamp() {
+	auto x = rnd(1000, -3, 3); x[0] = 0; x[1] = INFINITY; x[2] = NAN; x[3] = -0.0f;
+	for (int op = 0; op < 8; op++) {
+		std::vector<float> y(1000);
+		launch(2, [&] { unary(op, x.data(), y.data(), 1000); });
+		for (int i = 0; i < 1000; i++) {
+			double v = x[i], w;
+			switch (op) { case 0: w = std::exp(v); break; case 1: w = std::log(v); break; case 2: w = std::sqrt(v); break; case 3: w = 1 / std::sqrt(v); break;
+			case 4: w = std::fabs(v); break; case 5: w = v * v; break; case 6: w = 1 / v; break; default: w = -v; }
+			float wf = (float)w;
+			CHECK(same(y[i], wf) || std::fabs(y[i] - w) <= 4e-7 * std::fabs(w), "unary %d x=%g: %g want %g", op, x[i], y[i], w);
+		}
+	}
+	std::vector<float> y(1000);
+	launch(1, [&] { affine(-1.5f, 0.25f, x.data(), y.data(), 1000); });
+	for (int i = 0; i < 1000; i++) CHECK(same(y[i], std::fmaf(-1.5f, x[i], 0.25f)), "affine");
+	launch(1, [&] { clamp(-1, 2, x.data(), y.data(), 1000); });
+	for (int i = 0; i < 1000; i++) { float v = x[i], w = v != v ? v : v < -1 ? -1 : v > 2 ? 2 : v; CHECK(same(y[i], w), "clamp %g: %g want %g", v, y[i], w); }
+}
+
+void test_copy_region() {
+	// transpose [3,4,5] -> [3,5,4], and reverse accumulate; int accumulate
+	auto x = rnd(60);
+	std::vector<float> y(60, NAN);
+	Box g{{1, 3, 4, 5}, {0, 20, 1, 4}, {0, 20, 5, 1}, 0, 0};
+	launch(2, [&] { copy_region(y.data(), x.data(), 60, g, BOX_COPY); });
+	for (int i = 0; i < 3; i++) for (int j = 0; j < 4; j++) for (int k = 0; k < 5; k++)
+		CHECK(y[i * 20 + k * 4 + j] == x[i * 20 + j * 5 + k], "transpose");
+	std::vector<float> z(20, 1);
+	Box h{{1, 1, 4, 5}, {0, 0, -5, -1}, {0, 0, 0, 1}, 19, 5};
+	launch(1, [&] { copy_region(z.data(), x.data(), 20, h, BOX_ADD_F32); });
+	for (int j = 0; j < 4; j++) for (int k = 0; k < 5; k++) CHECK(z[19 - j * 5 - k] == 1 + x[5 + k], "accumulate");
+	int p[6] = {1, 2, 3, 4, 5, 6}, q[3] = {10, -20, 30};
+	Box ib{{1, 1, 1, 3}, {0, 0, 0, 2}, {0, 0, 0, 1}, 1, 0};
+	launch(1, [&] { copy_region(p, q, 3, ib, BOX_ADD_I32); });
+	int want[6] = {1, 12, 3, -16, 5, 36};
+	for (int i = 0; i < 6; i++) CHECK(p[i] == want[i], "int accumulate");
+	// the i64 path
+	std::vector<float> y2(60, NAN);
+	for (long long i = 0; i < 60; i++) box_at<long long>(i, y2.data(), x.data(), g, BOX_COPY);
+	for (int i = 0; i < 60; i++) CHECK(y2[i] == y[i], "box_at i64");
+}
+
+void test_reduce() {
+	int shapes[][3] = {{1, 100000, 1}, {5, 7, 3}, {3, 300, 2}, {64, 40, 1}, {1, 64, 40}, {2, 9, 64}, {33, 1, 1}, {1, 33, 1}, {4, 50, 40}};
+	for (auto &s : shapes) {
+		long long outer = s[0], n = s[1], inner = s[2], outputs = outer * inner;
+		auto x = rnd(outer * n * inner);
+		if (n > 3) x[(outer - 1) * n * inner + 2 * inner] = NAN; // NaN in the last outer row
+		for (int op = 0; op < 3; op++) for (float beta : {0.0f, 0.5f}) for (int kern = 0; kern < 2; kern++) {
+			if (outputs > 5000 && kern == 0 && n * inner > 100000) continue;
+			auto y0 = rnd(outputs);
+			std::vector<float> y = y0;
+			if (beta == 0) std::fill(y.begin(), y.end(), NAN);
+			if (kern == 0) launch(2, [&] { reduce_rows(op, x.data(), y.data(), outputs, n, inner, beta); });
+			else launch(2, [&] { reduce_cols(op, x.data(), y.data(), outputs, n, inner, beta); });
+			for (long long o = 0; o < outer; o++) for (long long j = 0; j < inner; j++) {
+				long long r = o * inner + j;
+				double sum = 0, m = -INFINITY, mag = 0;
+				for (long long a = 0; a < n; a++) { double v = x[(o * n + a) * inner + j]; if (v == v) { sum += v; mag += std::fabs(v); } else sum = NAN; if (v != v) m = v; else if (v > m) m = v; }
+				double w = op == 0 ? sum : op == 1 ? sum / n : m;
+				if (beta != 0) w += beta * (double)y0[r];
+				CHECK((w != w && y[r] != y[r]) || std::fabs(y[r] - w) <= 1.2e-7 * std::fabs(w) + 1e-12 * mag, "reduce kern %d op %d beta %g shape %lld,%lld,%lld r %lld: %g want %g", kern, op, beta, outer, n, inner, r, y[r], w);
+			}
+		}
+	}
+	// sum_final, beta
+	double part[3] = {1, 2, 3.5};
+	float d = 10;
+	launch(1, [&] { sum_final(part, 3, 0.5, &d, 2); });
+	CHECK(d == 23.25f, "sum_final beta: %g", d);
+	d = NAN;
+	launch(1, [&] { sum_final(part, 3, 1, &d, 0); });
+	CHECK(d == 6.5f, "sum_final beta 0: %g", d);
+}
+
+void test_argmax() {
+	int shapes[][3] = {{6, 100, 1}, {1, 6, 100}, {3, 40, 50}, {5, 3, 1}, {1, 5, 3}, {2, 7, 5}, {4, 40, 3}, {2, 1, 7}};
+	for (auto &s : shapes) {
+		long long outer = s[0], n = s[1], inner = s[2], outputs = outer * inner;
+		auto x = rnd(outer * n * inner);
+		for (auto &v : x) v = std::round(v * 3);
+		x[x.size() / 2] = NAN;
+		if (x.size() > 14) x[x.size() / 2 + 7] = NAN;
+		for (int kern = 0; kern < 2; kern++) for (int withv = 0; withv < 2; withv++) {
+			std::vector<float> vals(outputs, 12345);
+			std::vector<int> idx(outputs, -7);
+			float *vp = withv ? vals.data() : nullptr;
+			if (kern == 0) launch(2, [&] { argmax_rows(x.data(), vp, idx.data(), outputs, n, inner); });
+			else launch(2, [&] { argmax_cols(x.data(), vp, idx.data(), outputs, n, inner); });
+			for (long long o = 0; o < outer; o++) for (long long j = 0; j < inner; j++) {
+				long long r = o * inner + j;
+				int best = 0;
+				for (int a = 1; a < n; a++) { float v = x[(o * n + a) * inner + j], bv = x[(o * n + best) * inner + j]; if ((v != v && bv == bv) || v > bv) best = a; }
+				float bv = x[(o * n + best) * inner + j];
+				CHECK(idx[r] == best, "argmax kern %d shape %lld,%lld,%lld r %lld: %d want %d", kern, outer, n, inner, r, idx[r], best);
+				CHECK(withv ? same(vals[r], bv) : vals[r] == 12345, "argmax values kern %d", kern);
+			}
+		}
+	}
+}
+
+void test_index() {
+	const int V = 7, D = 33, N = 3000;
+	std::vector<int> idx(N);
+	for (int i = 0; i < N; i++) idx[i] = i % 10 == 0 ? 3 : (int)(rng() % V);
+	auto table = rnd(V * D);
+	std::vector<float> out(N * D, NAN);
+	int err[4] = {0, 0, 0, 0};
+	launch(3, [&] { gather((const unsigned *)table.data(), idx.data(), (unsigned *)out.data(), N, D, V, err); });
+	for (int i = 0; i < N; i++) for (int d = 0; d < D; d++) CHECK(out[i * D + d] == table[idx[i] * D + d], "gather");
+	CHECK(err[0] == 0, "gather err");
+	// an int32 table
+	int labels[5] = {-3, 7, 2147483647, 0, 5}, got[4] = {9, 9, 9, 9}, pick[4] = {2, 0, 4, 2};
+	launch(1, [&] { gather((const unsigned *)labels, pick, (unsigned *)got, 4, 1, 5, err); });
+	for (int i = 0; i < 4; i++) CHECK(got[i] == labels[pick[i]], "gather int32");
+	// scatter
+	for (int trial = 0; trial < 3; trial++) {
+		int v = trial == 2 ? 1000 : V, n = trial == 1 ? 300 : N;
+		std::vector<int> ix(n);
+		for (int i = 0; i < n; i++) ix[i] = (int)(rng() % v);
+		if (trial == 1) { ix[5] = v; ix[17] = -1; }
+		auto src = rnd((size_t)n * D), tb = rnd((size_t)v * D);
+		auto want = tb;
+		for (int i = 0; i < n; i++) if (ix[i] >= 0 && ix[i] < v) for (int d = 0; d < D; d++) want[ix[i] * D + d] += src[i * D + d];
+		std::vector<int> scratch(3 * v + 1 + n, 0x55555555);
+		int *count = scratch.data(), *start = count + v, *cursor = start + v + 1, *perm = start + 2 * v + 1;
+		std::fill(count, count + v, 0);
+		int e[4] = {0, 0, 0, 0};
+		launch(2, [&] { scatter_count(ix.data(), n, v, count, e); });
+		launch(1, [&] { scatter_scan(count, start, cursor, v); });
+		launch(1, [&] { scatter_place(ix.data(), n, v, cursor, perm); });
+		launch(3, [&] { scatter_sum(src.data(), start, perm, tb.data(), v, D); });
+		for (int i = 0; i < v * D; i++) CHECK(same(tb[i], want[i]), "scatter trial %d [%d] = %.9g want %.9g", trial, i, tb[i], want[i]);
+		// perm lists each row's i in increasing order
+		for (int r = 0; r < v; r++) for (int k = start[r]; k < start[r + 1]; k++) { CHECK(ix[perm[k]] == r, "perm row"); if (k > start[r]) CHECK(perm[k] > perm[k - 1], "perm order"); }
+		if (trial == 1) CHECK(e[0] == ERR_SCATTER_ADD && (e[1] == v || e[1] == -1) && e[2] == v, "scatter err %d %d %d", e[0], e[1], e[2]);
+		else CHECK(e[0] == 0, "scatter no err");
+	}
+	// gather out of range
+	int bad[3] = {1, 9, 0};
+	std::vector<float> o2(12, NAN), t2(20, 1);
+	int e2[4] = {0};
+	launch(1, [&] { gather((const unsigned *)t2.data(), bad, (unsigned *)o2.data(), 3, 4, 5, e2); });
+	for (int d = 0; d < 4; d++) CHECK(o2[4 + d] == 0 && o2[d] == 1, "gather zeros");
+	CHECK(e2[0] == ERR_GATHER && e2[1] == 9 && e2[2] == 5, "gather err %d %d %d", e2[0], e2[1], e2[2]);
+	// one hot
+	std::vector<float> oh(15, NAN);
+	int e3[4] = {0};
+	launch(1, [&] { one_hot(bad, oh.data(), 3, 5, e3); });
+	for (int r = 0; r < 3; r++) for (int c = 0; c < 5; c++) CHECK(oh[r * 5 + c] == (bad[r] == c ? 1.0f : 0.0f), "one_hot");
+	CHECK(e3[0] == ERR_ONE_HOT && e3[1] == 9 && e3[2] == 5, "one_hot err");
+	// argmax_label
+	auto pred = rnd(50 * 13);
+	std::vector<int> lab(50);
+	for (int i = 0; i < 50; i++) { lab[i] = rng() % 13; if (i % 3 == 0) pred[i * 13 + lab[i]] = 2; }
+	lab[49] = 13;
+	std::vector<double> hit(50, -1);
+	int e4[4] = {0};
+	launch(1, [&] { argmax_label(pred.data(), lab.data(), hit.data(), 50, 13, e4); });
+	for (int i = 0; i < 50; i++) { int best = 0; for (int c = 1; c < 13; c++) if (pred[i * 13 + c] > pred[i * 13 + best]) best = c; CHECK(hit[i] == (best == lab[i] ? 1 : 0), "argmax_label %d", i); }
+	CHECK(e4[0] == ERR_COUNT_CORRECT_LABELS && e4[1] == 13 && e4[2] == 13, "label err");
+}
+
+void test_grad_beta() {
+	auto x = rnd(600, -2, 2), y(x), dy = rnd(600), dx0 = rnd(600);
+	for (auto &v : y) v = std::tanh(v);
+	std::vector<float> plain(600), dx = dx0;
+	launch(1, [&] { activate_backward(TANH, 0, x.data(), y.data(), dy.data(), plain.data(), 600, 0); });
+	launch(1, [&] { activate_backward(TANH, 0, x.data(), y.data(), dy.data(), dx.data(), 600, -2); });
+	for (int i = 0; i < 600; i++) CHECK(same(dx[i], std::fmaf(-2, dx0[i], plain[i])) && same(plain[i], dy[i] * (1 - y[i] * y[i])), "activate_backward beta");
+	double part[6] = {1, 2, 3, 4, 5, 6}; // batch 2, c 3
+	float db[3] = {1, 1, 1};
+	launch(1, [&] { bias_grad(part, db, 2, 3, 0.5); });
+	CHECK(db[0] == 5.5f && db[1] == 7.5f && db[2] == 9.5f, "bias_grad beta %g %g %g", db[0], db[1], db[2]);
+}
+
+int main(int argc, char **argv)
+{
+	void (*tests[])() = {test_binary, test_unary_affine_clamp, test_copy_region, test_reduce,
+			     test_argmax, test_index, test_grad_beta};
+	if (argc > 1)
+		tests[atoi(argv[1])]();
+	else
+		for (auto t : tests)
+			t();
+	printf("%s (%d failures)\n", fails ? "FAIL" : "PASS", fails);
+	return fails != 0;
+}
