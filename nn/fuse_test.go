@@ -150,3 +150,58 @@ func TestConvPoolChunks(t *testing.T) {
 		t.Errorf("batch of 64: %d Conv2D calls, want 2", fc.convs)
 	}
 }
+
+// TestConvPoolInResidual checks that a Conv2D → MaxPool2D pair inside a
+// container's chain (a Residual's body, beside a strided projection) is
+// fused like one in a Sequential: for a batch of 70 (chunks of 64 and 6)
+// the outputs equal those of the layers kept apart by an Identity, the
+// gradients agree up to the order of the sums, and the bias is added to
+// the pooled output only.
+func TestConvPoolInResidual(t *testing.T) {
+	const n = 70
+	in := []int{2, 8, 10}
+	b := cpu.New()
+	defer b.Close()
+	build := func(apart bool) (*biasCounter, *nn.Sequential, backend.Tensor, backend.Tensor) {
+		c := &biasCounter{Backend: b}
+		body := []nn.Layer{&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1}, &nn.MaxPool2D{Size: 2}}
+		if apart {
+			body = slices.Insert(body, 1, nn.Layer(nn.Identity()))
+		}
+		res := &nn.Residual{Body: body, Proj: []nn.Layer{&nn.Conv2D{Filters: 3, KH: 1, KW: 1, Stride: 2, NoBias: true}}}
+		m, err := nn.NewSequential(c, in, 5, res, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(6))
+		for _, p := range m.Params() {
+			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+		}
+		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		return c, m, x, dy
+	}
+	fc, fused, fx, fdy := build(false)
+	ac, apart, ax, ady := build(true)
+	fy, ay := download(fc, fused.Forward(fx, true)), download(ac, apart.Forward(ax, true))
+	if !slices.Equal(fy, ay) {
+		t.Error("outputs differ when the pair inside the Residual is fused")
+	}
+	if fc.convs != 2+1 || ac.convs != 1+1 {
+		t.Errorf("Conv2D calls: %d fused, %d apart; want 3 (2 chunks and the projection) and 2", fc.convs, ac.convs)
+	}
+	fc.elems, ac.elems = 0, 0
+	fdx, adx := download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))
+	if 2*fc.elems > ac.elems {
+		t.Errorf("BiasGrad went over %d elements, %d apart: want fewer than half", fc.elems, ac.elems)
+	}
+	want := func(g []float32) []float64 {
+		w := make([]float64, len(g))
+		for i, v := range g {
+			w[i] = float64(v)
+		}
+		return w
+	}
+	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
+	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+}
