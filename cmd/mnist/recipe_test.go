@@ -78,3 +78,13 @@ func TestTimeToAccuracy(t *testing.T) {
 		t.Errorf("output %q does not name the one-cycle schedule", stdout)
 	}
 }
+
+// TestOneCycleBanner checks that the banner of a one-cycle run shows the
+// rate of its first step, the peak -lr divided by 25.
+func TestOneCycleBanner(t *testing.T) {
+	dir := synthetic(t)
+	stdout, _, err := runCtx(t, context.Background(), dir, "-epochs", "1", "-schedule", "onecycle", "-lr", "0.01")
+	if err != nil || !strings.Contains(stdout, "Adam(lr 0.0004,") {
+		t.Errorf("-schedule onecycle -lr 0.01: %v, banner %q; want Adam(lr 0.0004, …)", err, stdout)
+	}
+}

@@ -58,12 +58,18 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 			return fmt.Errorf("-resume: %s is at the end of epoch %d, and -epochs is %d: nothing left to train (raise -epochs)", c.resume, tr.Start.Epoch, c.epochs)
 		}
 	}
-	// The optimizer's rate for the next epoch, as Fit sets it (a resumed
-	// run's -lr equals the checkpoint's), so that the banner shows it; with
-	// a constant rate Fit leaves it alone.
+	// The optimizer's rate for the next epoch, or with a per-batch schedule
+	// for the next step, as Fit sets it (a resumed run's -lr equals the
+	// checkpoint's), so that the banner shows it; with a constant rate Fit
+	// leaves it alone.
 	lr := tr.BaseLR
-	if tr.Schedule != nil {
-		lr = tr.Schedule.LR(tr.BaseLR, tr.Start.Epoch)
+	switch s := tr.Schedule.(type) {
+	case nil:
+	case nn.BatchSchedule:
+		batches := (train.Len() + tr.BatchSize - 1) / tr.BatchSize
+		lr = s.StepLR(tr.BaseLR, tr.Start.Epoch*batches+tr.Start.Batch, c.epochs*batches)
+	default:
+		lr = s.LR(tr.BaseLR, tr.Start.Epoch)
 	}
 	tr.Optimizer.SetLR(lr)
 	rep := &reporter{w: stdout, json: c.json, epochs: c.epochs, evalName: evalName}
