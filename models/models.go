@@ -43,6 +43,24 @@ func LeNet() []nn.Layer {
 	}
 }
 
+// Fast returns the network of the one-epoch MNIST speed recipe
+// (../shared/anchors/torch_fast_mnist.py, cmd/mnist -fast): conv5×5 24 →
+// maxpool 2 → ReLU → conv3×3 32 → maxpool 2 → ReLU → flatten 800 →
+// fc 256 → ReLU → fc 10 (215,194 parameters). The weights start from
+// PyTorch's default initialisation (nn.TorchDefault), as in the recipe;
+// the biases start at zero (PyTorch draws them like the weights).
+func Fast() []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 24, KH: 5, KW: 5, Init: nn.TorchDefault},
+		&nn.MaxPool2D{Size: 2}, nn.ReLU(),
+		&nn.Conv2D{Filters: 32, KH: 3, KW: 3, Init: nn.TorchDefault},
+		&nn.MaxPool2D{Size: 2}, nn.ReLU(),
+		&nn.Flatten{},
+		&nn.Dense{Units: 256, Init: nn.TorchDefault}, nn.ReLU(),
+		&nn.Dense{Units: 10, Init: nn.TorchDefault},
+	}
+}
+
 // MLP returns a multi-layer perceptron: flatten 784 → fc 512 → ReLU →
 // fc 10.
 func MLP() []nn.Layer {
@@ -106,7 +124,7 @@ func LSTM() []nn.Layer {
 	return []nn.Layer{&nn.Reshape{Shape: []int{28, 28}}, &nn.LSTM{Hidden: 128}, &nn.Dense{Units: 10}}
 }
 
-var byName = map[string]func() []nn.Layer{"cnn": CNN, "gru": GRU, "lenet": LeNet, "logreg": LogReg, "lstm": LSTM, "mlp": MLP, "resnet": ResNet}
+var byName = map[string]func() []nn.Layer{"cnn": CNN, "fast": Fast, "gru": GRU, "lenet": LeNet, "logreg": LogReg, "lstm": LSTM, "mlp": MLP, "resnet": ResNet}
 
 // Defaults are the training settings a model needs other than cmd/mnist's
 // general defaults (4 epochs, Adam at 10⁻³ halved every epoch, random
@@ -139,8 +157,8 @@ func Names() []string {
 	return names
 }
 
-// ByName returns the layers of the named model ("cnn", "gru", "lenet",
-// "logreg", "lstm", "mlp" or "resnet").
+// ByName returns the layers of the named model ("cnn", "fast", "gru",
+// "lenet", "logreg", "lstm", "mlp" or "resnet").
 func ByName(name string) ([]nn.Layer, error) {
 	f, ok := byName[name]
 	if !ok {

@@ -17,6 +17,9 @@ type chain struct {
 	// first is the index of the first layer with parameters (len(layers)
 	// when none has any): backwardParams stops there.
 	first int
+	// pools runs each Conv2D that a MaxPool2D follows together with it in
+	// chunks of images, by the Conv2D's index (see fuseConvPools).
+	pools map[int]*convPool
 }
 
 // build builds the layers in order for per-sample input shape in and
@@ -37,20 +40,42 @@ func (c *chain) build(b backend.Backend, in []int, rng *rand.Rand, prefix string
 		c.shapes = append(c.shapes, out)
 		shape = out
 	}
+	c.pools = fuseConvPools(b, c.layers)
 	return shape, nil
 }
 
 // forward runs the layers on x.
 func (c *chain) forward(x backend.Tensor, train bool) backend.Tensor {
-	for _, l := range c.layers {
-		x = l.Forward(x, train)
+	for i := 0; i < len(c.layers); i++ {
+		if cp := c.pools[i]; cp != nil {
+			if y, ok := cp.forward(x); ok {
+				x = y
+				i++ // the pool ran too
+				continue
+			}
+		}
+		x = c.layers[i].Forward(x, train)
 	}
 	return x
+}
+
+// activePair returns the convPool of layers i and i+1 when the last
+// forward ran them in chunks, else nil.
+func (c *chain) activePair(i int) *convPool {
+	if cp := c.pools[i]; cp != nil && cp.active {
+		return cp
+	}
+	return nil
 }
 
 // backward propagates dy through every layer and returns ∂L/∂x.
 func (c *chain) backward(dy backend.Tensor) backend.Tensor {
 	for i := len(c.layers) - 1; i >= 0; i-- {
+		if cp := c.activePair(i - 1); cp != nil {
+			dy = cp.backward(dy, true)
+			i-- // the convolution ran too
+			continue
+		}
 		dy = c.layers[i].Backward(dy)
 	}
 	return dy
@@ -60,16 +85,21 @@ func (c *chain) backward(dy backend.Tensor) backend.Tensor {
 // and computes the parameter gradients only, skipping that layer's input
 // gradient where it is a ParamGrader.
 func (c *chain) backwardParams(dy backend.Tensor) {
-	if c.first == len(c.layers) {
-		return
-	}
-	for i := len(c.layers) - 1; i > c.first; i-- {
-		dy = c.layers[i].Backward(dy)
-	}
-	if l, ok := c.layers[c.first].(ParamGrader); ok {
-		l.BackwardParams(dy)
-	} else {
-		c.layers[c.first].Backward(dy)
+	first := c.first
+	for i := len(c.layers) - 1; i >= first; i-- {
+		switch cp := c.activePair(i - 1); {
+		case cp != nil && i-1 >= first:
+			dy = cp.backward(dy, i-1 > first)
+			i-- // the convolution ran too
+		case i > first:
+			dy = c.layers[i].Backward(dy)
+		default:
+			if l, ok := c.layers[first].(ParamGrader); ok {
+				l.BackwardParams(dy)
+			} else {
+				c.layers[first].Backward(dy)
+			}
+		}
 	}
 }
 

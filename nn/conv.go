@@ -28,9 +28,12 @@ type Conv2D struct {
 	geom   backend.ConvGeom // with N = 1; Forward sets the batch size
 	weight *Param
 	bias   *Param
-	x      backend.Tensor // input of the last Forward
-	cur    *convBufs      // buffers of the last Forward
-	bufs   BatchCache[convBufs]
+	// biasLater: the MaxPool2D after this layer in a chain adds the bias
+	// and computes its gradient (see fuseConvPools).
+	biasLater bool
+	x         backend.Tensor // input of the last Forward
+	cur       *convBufs      // buffers of the last Forward
+	bufs      BatchCache[convBufs]
 }
 
 // convBufs are a Conv2D layer's buffers for one batch size.
@@ -98,7 +101,7 @@ func (c *Conv2D) Forward(x backend.Tensor, train bool) backend.Tensor {
 	})
 	c.x = x
 	c.b.Conv2D(x, c.weight.Value, c.cur.y, c.cur.geom)
-	if c.bias != nil {
+	if c.bias != nil && !c.biasLater {
 		c.b.AddBias(c.cur.y, c.bias.Value)
 	}
 	return c.cur.y
@@ -123,7 +126,7 @@ func (c *Conv2D) BackwardParams(dy backend.Tensor) {
 		panicNoForward(c)
 	}
 	CheckGrad(c, dy, c.cur.y)
-	if c.bias != nil {
+	if c.bias != nil && !c.biasLater {
 		c.b.BiasGrad(dy, c.bias.Grad)
 	}
 	c.b.Conv2DBackwardFilter(c.x, dy, c.weight.Grad, c.cur.geom)

@@ -22,13 +22,16 @@
 // gradients live in backend tensors, and this package never touches device
 // memory directly. Layers keep their activation and gradient buffers per
 // batch size, so that after the first batch of each size a training step
-// allocates no tensors.
+// allocates no tensors. PackParams puts a model's parameters into one
+// tensor, which Adam and SGD update in one call.
 //
 // Training is driven by a Trainer, which combines a model, a Loss
-// (NewSoftmaxCrossEntropy, NewBCEWithLogits, NewMSE, NewMAE) and an
-// Optimizer (NewSGD, NewMomentum, NewRMSprop, NewAdam, NewAdamW,
-// NewAdadelta). A Trainer can follow a Schedule (StepDecay, Exponential,
-// Cosine), stop early on a validation split (EarlyStopping, Dataset.Split)
+// (NewSoftmaxCrossEntropy, NewLabelSmoothingCrossEntropy,
+// NewBCEWithLogits, NewMSE, NewMAE) and an Optimizer (NewSGD, NewMomentum,
+// NewRMSprop, NewAdam, NewAdamW, NewAdadelta). A Trainer can follow a
+// Schedule per epoch (StepDecay, Exponential, Cosine) or per step (a
+// BatchSchedule: OneCycle), keep the training set on the device and
+// gather its batches there (see FitContext), stop early on a validation split (EarlyStopping, Dataset.Split)
 // restoring the best weights, resume a run exactly (Start, FitContext) and
 // run the learning-rate range test (FindLR). SaveWeights and LoadWeights
 // read and write safetensors files with PyTorch's names and layouts;

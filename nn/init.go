@@ -29,6 +29,11 @@ var (
 	// σ = √(2/fanIn), not truncated. It is the default for Dense and
 	// Conv2D weights.
 	HeNormal Initializer = heNormal{}
+	// TorchDefault is PyTorch's default for nn.Linear and nn.Conv2d
+	// weights, kaiming_uniform_(a=√5): U(−a, a) with a = 1/√fanIn, a
+	// variance of 1/(3·fanIn). (PyTorch also draws the biases from
+	// U(−a, a); Dense and Conv2D start theirs at zero.)
+	TorchDefault Initializer = torchDefault{}
 )
 
 // Zeros sets every element to 0. Fine for biases; a weight initialised to
@@ -135,6 +140,16 @@ func (heNormal) Init(w []float32, shape []int, rng *rand.Rand) {
 }
 
 func (heNormal) String() string { return "HeNormal" }
+
+type torchDefault struct{}
+
+func (torchDefault) Init(w []float32, shape []int, rng *rand.Rand) {
+	checkInit("TorchDefault", w, shape)
+	in, _ := Fans(shape)
+	fillUniform(w, 1/math.Sqrt(float64(in)), rng)
+}
+
+func (torchDefault) String() string { return "TorchDefault" }
 
 type constInit struct{ v float32 }
 

@@ -41,6 +41,7 @@ func TestInitializers(t *testing.T) {
 			{nn.XavierNormal, 2 / float64(fanIn+fanOut), 0},
 			{nn.HeUniform, 2 / float64(fanIn), math.Sqrt(6 / float64(fanIn))},
 			{nn.HeNormal, 2 / float64(fanIn), 0},
+			{nn.TorchDefault, 1 / (3 * float64(fanIn)), 1 / math.Sqrt(float64(fanIn))},
 			{nn.Normal(0.05), 0.05 * 0.05, 0},
 			{nn.Uniform(0.1), 0.1 * 0.1 / 3, 0.1},
 		} {

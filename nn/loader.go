@@ -92,10 +92,141 @@ func (l *loader) load(perm []int, i, j int) (x, y backend.Tensor) {
 	return t.x, t.y
 }
 
+// seq implements seqLoader: load(nil, i, j).
+func (l *loader) seq(i, j int) (x, y backend.Tensor) { return l.load(nil, i, j) }
+
 // free releases the loader's device tensors.
 func (l *loader) free() {
 	for _, t := range l.tensors {
 		l.b.Free(t.x)
 		l.b.Free(t.y)
 	}
+}
+
+// seqLoader loads batches of consecutive samples, for inference.
+type seqLoader interface {
+	// seq returns the device tensors of samples i to j−1 (y is nil
+	// without targets), valid until the next call.
+	seq(i, j int) (x, y backend.Tensor)
+	// free releases the loader's device tensors.
+	free()
+}
+
+// deviceLoader serves batches of a dataset kept whole on the device: the
+// samples and targets are uploaded once, and each batch is gathered on the
+// device (backend.Indexer.Gather) over the epoch's shuffled order, an int32
+// tensor uploaded once per epoch and sliced per batch (backend.Viewer), so
+// that a step makes no host copy and no upload. Without a shuffled order
+// (evaluation) a batch is a view of consecutive rows.
+type deviceLoader struct {
+	b       backend.Backend
+	ix      backend.Indexer
+	vw      backend.Viewer
+	x, y    backend.Tensor // the whole set; y is nil without targets
+	order   backend.Tensor // int32 [Len], the epoch's order; nil until shuffle
+	idx     backend.Tensor // view of order for the current batch
+	xv, yv  backend.Tensor // views of x and y for unshuffled batches
+	order32 []int32        // host staging of order
+	tensors map[int]*batchTensors
+}
+
+// newDeviceLoader uploads d (with its targets when withY is set) to b and
+// returns a loader of its batches, or nil when b lacks Indexer or Viewer,
+// has no room for the set (backend.Allocator) or d holds Tokens, in which
+// case the caller uses the host path.
+func newDeviceLoader(b backend.Backend, d Dataset, withY bool) *deviceLoader {
+	ix, ok1 := b.(backend.Indexer)
+	vw, ok2 := b.(backend.Viewer)
+	if !ok1 || !ok2 || d.Tokens != nil {
+		return nil
+	}
+	l := &deviceLoader{b: b, ix: ix, vw: vw, tensors: map[int]*batchTensors{}}
+	n := d.Len()
+	var ok bool
+	if l.x, ok = tryAlloc(b, withBatch(n, d.XShape)...); !ok {
+		return nil
+	}
+	b.Upload(l.x, d.X)
+	if withY {
+		if l.y, ok = tryAlloc(b, withBatch(n, d.YShape)...); !ok {
+			b.Free(l.x)
+			return nil
+		}
+		b.Upload(l.y, d.Y)
+	}
+	return l
+}
+
+// tryAlloc allocates a tensor, reporting false instead of panicking when
+// the backend is an Allocator and has no room.
+func tryAlloc(b backend.Backend, shape ...int) (backend.Tensor, bool) {
+	if a, ok := b.(backend.Allocator); ok {
+		t, err := a.TryAlloc(shape...)
+		return t, err == nil
+	}
+	return b.Alloc(shape...), true
+}
+
+// shuffle uploads perm, a permutation of the samples, as the order of the
+// following loads.
+func (l *deviceLoader) shuffle(perm []int) {
+	if l.order == nil {
+		l.order = l.ix.AllocInt32(len(perm))
+		l.order32 = make([]int32, len(perm))
+	}
+	for i, p := range perm {
+		l.order32[i] = int32(p)
+	}
+	l.ix.UploadInt32(l.order, l.order32)
+}
+
+// seq implements seqLoader: views of samples i to j−1, valid until the
+// next seq.
+func (l *deviceLoader) seq(i, j int) (x, y backend.Tensor) {
+	l.xv = l.view(l.xv, l.x, i, j)
+	if l.y != nil {
+		l.yv = l.view(l.yv, l.y, i, j)
+	}
+	return l.xv, l.yv
+}
+
+// load returns the device tensors of the batch of samples order[i:j] of
+// the last shuffle (y is nil without targets), gathered on the device.
+// They stay valid until the next load of the same size.
+func (l *deviceLoader) load(i, j int) (x, y backend.Tensor) {
+	n := j - i
+	t := l.tensors[n]
+	if t == nil {
+		t = &batchTensors{x: l.b.Alloc(withBatch(n, l.x.Shape()[1:])...)}
+		if l.y != nil {
+			t.y = l.b.Alloc(withBatch(n, l.y.Shape()[1:])...)
+		}
+		l.tensors[n] = t
+	}
+	l.idx = l.view(l.idx, l.order, i, j)
+	l.ix.Gather(l.x, l.idx, t.x)
+	if l.y != nil {
+		l.ix.Gather(l.y, l.idx, t.y)
+	}
+	return t.x, t.y
+}
+
+// view re-aims v (nil the first time) at rows [i, j) of t and returns it.
+func (l *deviceLoader) view(v, t backend.Tensor, i, j int) backend.Tensor {
+	if v == nil {
+		return l.vw.Slice(t, i, j)
+	}
+	l.vw.SliceInto(v, t, i, j)
+	return v
+}
+
+// free releases the loader's device tensors (the views die with them).
+func (l *deviceLoader) free() {
+	for _, t := range l.tensors {
+		l.b.Free(t.x)
+		l.b.Free(t.y)
+	}
+	l.b.Free(l.x)
+	l.b.Free(l.y)
+	l.b.Free(l.order)
 }

@@ -22,24 +22,55 @@ type Loss interface {
 //	loss = −(1/N)·Σ_n Σ_k target[n,k]·log softmax(logits[n])[k]
 //	grad = (softmax(logits) − target)/N
 //
-// Create it with NewSoftmaxCrossEntropy.
-type SoftmaxCrossEntropy struct{ lossCore }
+// With label smoothing ε (NewLabelSmoothingCrossEntropy) the targets are first
+// mixed with the uniform distribution, target ← (1−ε)·target + ε/K, as
+// PyTorch's cross_entropy(label_smoothing=ε) does. Create it with
+// NewSoftmaxCrossEntropy or NewLabelSmoothingCrossEntropy.
+type SoftmaxCrossEntropy struct {
+	lossCore
+	smoothing float32
+}
 
 // NewSoftmaxCrossEntropy returns the softmax cross-entropy loss on b, to
 // be applied to a model's logits (the output of its last Dense layer).
 func NewSoftmaxCrossEntropy(b backend.Backend) Loss {
-	return &SoftmaxCrossEntropy{newLossCore(b)}
+	return &SoftmaxCrossEntropy{lossCore: newLossCore(b)}
 }
 
-// Loss implements Loss via Backend.SoftmaxCrossEntropy.
+// NewLabelSmoothingCrossEntropy returns the softmax cross-entropy loss on
+// b with label smoothing ε: the targets become (1−ε)·target + ε/K for K
+// classes (PyTorch's cross_entropy(label_smoothing=ε)). ε = 0 is
+// NewSoftmaxCrossEntropy. It panics unless 0 ≤ ε ≤ 1.
+func NewLabelSmoothingCrossEntropy(b backend.Backend, eps float32) Loss {
+	if !(eps >= 0 && eps <= 1) {
+		panic(fmt.Sprintf("nn: NewLabelSmoothingCrossEntropy(%g): ε must be in [0, 1]", eps))
+	}
+	return &SoftmaxCrossEntropy{lossCore: newLossCore(b), smoothing: eps}
+}
+
+// Loss implements Loss via Backend.SoftmaxCrossEntropy, after Fill and
+// Axpy make the smoothed targets when label smoothing is on.
 func (l *SoftmaxCrossEntropy) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
-	bufs := lossBuffers(l, l.b, &l.bufs, pred, target, false)
+	smooth := l.smoothing != 0
+	bufs := lossBuffers(l, l.b, &l.bufs, pred, target, smooth)
+	if smooth {
+		k := pred.Shape().Cols()
+		l.b.Fill(bufs.aux, l.smoothing/float32(k))
+		l.b.Axpy(1-l.smoothing, target, bufs.aux)
+		target = bufs.aux
+	}
 	l.b.SoftmaxCrossEntropy(pred, target, bufs.grad, l.loss)
 	return l.loss, bufs.grad
 }
 
-// String returns "SoftmaxCrossEntropy".
-func (l *SoftmaxCrossEntropy) String() string { return "SoftmaxCrossEntropy" }
+// String returns "SoftmaxCrossEntropy", followed by "(label smoothing ε)"
+// when it smooths.
+func (l *SoftmaxCrossEntropy) String() string {
+	if l.smoothing != 0 {
+		return fmt.Sprintf("SoftmaxCrossEntropy(label smoothing %g)", l.smoothing)
+	}
+	return "SoftmaxCrossEntropy"
+}
 
 // MSE is the mean squared error over all M elements of a batch:
 //
@@ -61,8 +92,8 @@ func (l *MSE) Loss(pred, target backend.Tensor) (loss, grad backend.Tensor) {
 	d := bufs.grad
 	l.b.Copy(d, pred)
 	l.b.Axpy(-1, target, d) // d = pred − target
-	l.b.Mul(d, d, bufs.sq)
-	l.b.Sum(bufs.sq, l.loss)
+	l.b.Mul(d, d, bufs.aux)
+	l.b.Sum(bufs.aux, l.loss)
 	l.b.Scale(1/m, l.loss)
 	l.b.Scale(2/m, d)
 	return l.loss, d
@@ -137,31 +168,32 @@ func newLossCore(b backend.Backend) lossCore {
 }
 
 // lossBufs are a loss's buffers for one batch size: the gradient it
-// returns and, for MSE, the squared differences.
+// returns and aux, shaped like it: MSE's squared differences, or the
+// smoothed targets of SoftmaxCrossEntropy.
 type lossBufs struct {
-	grad, sq backend.Tensor
+	grad, aux backend.Tensor
 }
 
 // lossBuffers returns loss l's buffers for pred, after checking that pred
 // and target have the same shape (it panics naming the loss otherwise). The
 // buffers are cached per batch size and replaced when a prediction of that
 // batch size comes with another shape.
-func lossBuffers(l Loss, b backend.Backend, cache *BatchCache[lossBufs], pred, target backend.Tensor, withSq bool) *lossBufs {
+func lossBuffers(l Loss, b backend.Backend, cache *BatchCache[lossBufs], pred, target backend.Tensor, withAux bool) *lossBufs {
 	s := pred.Shape()
 	if !s.Equal(target.Shape()) {
 		panic(fmt.Sprintf("nn: %v: prediction shape %v, target shape %v: want equal shapes", l, s, target.Shape()))
 	}
 	alloc := func(int) *lossBufs {
 		bufs := &lossBufs{grad: b.Alloc(s...)}
-		if withSq {
-			bufs.sq = b.Alloc(s...)
+		if withAux {
+			bufs.aux = b.Alloc(s...)
 		}
 		return bufs
 	}
 	bufs := cache.Get(s[0], alloc)
 	if !bufs.grad.Shape().Equal(s) {
 		b.Free(bufs.grad)
-		b.Free(bufs.sq)
+		b.Free(bufs.aux)
 		*bufs = *alloc(s[0])
 	}
 	return bufs

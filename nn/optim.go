@@ -67,13 +67,16 @@ type sgd struct {
 	b backend.Backend
 	h backend.SGD
 	v map[*Param]backend.Tensor // momentum buffers, when h.Momentum ≠ 0
+	// packed holds the contiguous momentum buffer of packed parameters
+	// (Sequential.PackParams), whose buffers in v are views of it.
+	packed map[*packing]backend.Tensor
 }
 
 // NewSGD returns stochastic gradient descent on b with the hyper-parameters
 // h: plain, with momentum (classical or Nesterov, with dampening) and with
 // weight decay, in PyTorch's formulation (see backend.SGD).
 func NewSGD(b backend.Backend, h backend.SGD) Optimizer {
-	return &sgd{b: b, h: h, v: map[*Param]backend.Tensor{}}
+	return &sgd{b: b, h: h, v: map[*Param]backend.Tensor{}, packed: map[*packing]backend.Tensor{}}
 }
 
 // NewMomentum returns SGD with momentum β on b at learning rate lr, in
@@ -95,9 +98,15 @@ func NewMomentum(b backend.Backend, lr, beta float32, dampened bool) Optimizer {
 	return NewSGD(b, h)
 }
 
-// buffer returns the momentum buffer of p, creating it zeroed.
+// buffer returns the momentum buffer of p, creating it zeroed: for a
+// packed parameter, the contiguous buffer of its whole packing at once
+// (packBuffer), and its own as a view of it.
 func (o *sgd) buffer(p *Param) backend.Tensor {
 	v := o.v[p]
+	if v == nil && p.pack != nil {
+		o.packBuffer(p.pack)
+		v = o.v[p]
+	}
 	if v == nil {
 		v = zeros(o.b, p.Value)
 		o.v[p] = v
@@ -105,7 +114,41 @@ func (o *sgd) buffer(p *Param) backend.Tensor {
 	return v
 }
 
+// packBuffer creates the zeroed momentum buffer of the packing pk and the
+// views of it that are its parameters' buffers, and returns it; nil when a
+// parameter of pk has a buffer of its own already.
+func (o *sgd) packBuffer(pk *packing) backend.Tensor {
+	for _, q := range pk.params {
+		if o.v[q] != nil {
+			return nil
+		}
+	}
+	vw := o.b.(backend.Viewer) // a packing exists only on a backend with views
+	flat := zeros(o.b, pk.value)
+	o.packed[pk] = flat
+	for i, q := range pk.params {
+		o.v[q] = pk.view(vw, flat, i)
+	}
+	return flat
+}
+
+// Step implements Optimizer. Given exactly the parameters of a packing
+// (Sequential.PackParams), it updates them in one SGDStep over the
+// contiguous tensors, which is elementwise and so gives what the
+// per-parameter calls would.
 func (o *sgd) Step(params []*Param) {
+	if pk := packOf(params); pk != nil {
+		var v backend.Tensor
+		if o.h.Momentum != 0 {
+			if v = o.packed[pk]; v == nil {
+				v = o.packBuffer(pk)
+			}
+		}
+		if o.h.Momentum == 0 || v != nil {
+			o.b.SGDStep(pk.value, pk.grad, v, o.h)
+			return
+		}
+	}
 	for _, p := range params {
 		var v backend.Tensor
 		if o.h.Momentum != 0 {
@@ -203,6 +246,10 @@ type adam struct {
 	b     backend.Backend
 	h     backend.Adam
 	state map[*Param]*adamState
+	// packed holds the contiguous moment buffers of packed parameters
+	// (Sequential.PackParams), whose per-parameter buffers in state are
+	// views of them.
+	packed map[*packing]*adamState
 }
 
 // adamState is Adam's state for one parameter.
@@ -217,7 +264,7 @@ type adamState struct {
 // parameter's first Step, as PyTorch does.
 func NewAdam(b backend.Backend, h backend.Adam) Optimizer {
 	h.Step = 0
-	return &adam{b: b, h: h, state: map[*Param]*adamState{}}
+	return &adam{b: b, h: h, state: map[*Param]*adamState{}, packed: map[*packing]*adamState{}}
 }
 
 // NewAdamW returns AdamW (Loshchilov & Hutter, 2019) on b: Adam with
@@ -231,14 +278,39 @@ func NewAdamW(b backend.Backend, lr, weightDecay float32) Optimizer {
 	return NewAdam(b, h)
 }
 
-// stateOf returns the state of p, creating it zeroed.
+// stateOf returns the state of p, creating it zeroed: for a packed
+// parameter, the contiguous buffers of its whole packing at once, and its
+// own as views of them.
 func (o *adam) stateOf(p *Param) *adamState {
 	st := o.state[p]
+	if st == nil && p.pack != nil {
+		o.packState(p.pack)
+		st = o.state[p]
+	}
 	if st == nil {
 		st = &adamState{m: zeros(o.b, p.Value), v: zeros(o.b, p.Value)}
 		o.state[p] = st
 	}
 	return st
+}
+
+// packState creates the zeroed moment buffers of the packing pk and the
+// views of them that are its parameters' buffers, and returns them; nil
+// when a parameter of pk has buffers of its own already (a Step or State
+// of some of them came first), which then stay in use.
+func (o *adam) packState(pk *packing) *adamState {
+	for _, q := range pk.params {
+		if o.state[q] != nil {
+			return nil
+		}
+	}
+	vw := o.b.(backend.Viewer) // a packing exists only on a backend with views
+	flat := &adamState{m: zeros(o.b, pk.value), v: zeros(o.b, pk.value)}
+	o.packed[pk] = flat
+	for i, q := range pk.params {
+		o.state[q] = &adamState{m: pk.view(vw, flat.m, i), v: pk.view(vw, flat.v, i)}
+	}
+	return flat
 }
 
 // State returns the moment estimates ("exp_avg", "exp_avg_sq") and the
@@ -254,7 +326,31 @@ func (o *adam) State(params []*Param) OptState {
 	return s
 }
 
+// Step implements Optimizer. Given exactly the parameters of a packing
+// (Sequential.PackParams) with equal step counts, it updates them in one
+// AdamStep over the contiguous tensors, which is elementwise and so gives
+// what the per-parameter calls would.
 func (o *adam) Step(params []*Param) {
+	if pk := packOf(params); pk != nil {
+		flat := o.packed[pk]
+		if flat == nil {
+			flat = o.packState(pk)
+		}
+		t := o.stateOf(params[0]).step
+		same := flat != nil
+		for _, p := range params {
+			same = same && o.state[p].step == t
+		}
+		if same {
+			for _, p := range params {
+				o.state[p].step++
+			}
+			h := o.h
+			h.Step = t + 1
+			o.b.AdamStep(pk.value, pk.grad, flat.m, flat.v, h)
+			return
+		}
+	}
 	for _, p := range params {
 		st := o.stateOf(p)
 		st.step++

@@ -16,6 +16,8 @@ type Param struct {
 	Name  string
 	Value backend.Tensor
 	Grad  backend.Tensor
+
+	pack *packing // the packing whose views Value and Grad are (Sequential.PackParams), if any
 }
 
 // NewParam allocates a parameter of the given shape on b, named name, with

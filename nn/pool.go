@@ -18,10 +18,15 @@ type MaxPool2D struct {
 	Pad    int // 0 ≤ Pad < Size
 
 	pool pool2D
+	// bias, when set, is the bias of the Conv2D before this layer, which
+	// this layer adds after pooling and whose gradient it computes (see
+	// fuseConvPools).
+	bias *Param
 }
 
 // Build implements Layer.
 func (p *MaxPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, error) {
+	p.bias = nil
 	return p.pool.build(p, b, in, p.Size, p.Stride, p.Pad, true)
 }
 
@@ -29,14 +34,53 @@ func (p *MaxPool2D) Build(b backend.Backend, in []int, _ *rand.Rand) ([]int, err
 func (p *MaxPool2D) Forward(x backend.Tensor, train bool) backend.Tensor {
 	c := p.pool.forward(p, x)
 	p.pool.b.MaxPool(x, c.y, c.argmax, c.geom)
+	if p.bias != nil {
+		p.pool.b.AddBias(c.y, p.bias.Value)
+	}
 	return c.y
 }
 
 // Backward implements Layer.
 func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
 	c := p.pool.backward(p, dy)
+	if p.bias != nil {
+		p.pool.b.BiasGrad(dy, p.bias.Grad)
+	}
 	p.pool.b.MaxPoolBackward(dy, c.argmax, c.dx, c.geom)
 	return c.dx
+}
+
+// fuseConvPools is where a Conv2D followed by a MaxPool2D in a chain
+// (Sequential, Residual, a Concat branch) is found. It moves the bias of
+// every such Conv2D to after the pooling: the pool adds it to its output
+// and computes its gradient from its own output gradient, a quarter of the
+// elements for 2×2 windows. The results are the same: rounding is
+// monotonic, so max_i(x_i) + b = max_i(x_i + b) exactly (a window whose
+// maximum ties only after adding b may route its gradient to another of
+// the tied elements), and each window's gradient goes to exactly one
+// element, so the sums of the bias gradient are the same terms in another
+// order. It returns the chunked runners (convPool) of the pairs, by the
+// Conv2D's index; none on a backend other than the CPU's (see newConvPool).
+func fuseConvPools(b backend.Backend, layers []Layer) map[int]*convPool {
+	var cps map[int]*convPool
+	for i := 0; i+1 < len(layers); i++ {
+		c, ok1 := layers[i].(*Conv2D)
+		p, ok2 := layers[i+1].(*MaxPool2D)
+		if !ok1 || !ok2 {
+			continue
+		}
+		if c.bias != nil {
+			c.biasLater = true
+			p.bias = c.bias
+		}
+		if cp := newConvPool(b, c, p); cp != nil {
+			if cps == nil {
+				cps = map[int]*convPool{}
+			}
+			cps[i] = cp
+		}
+	}
+	return cps
 }
 
 // Params implements Layer; pooling has none.
@@ -115,7 +159,12 @@ func (p *pool2D) build(l Layer, b backend.Backend, in []int, size, stride, pad i
 // forward checks x against the input shape and returns the buffers of its
 // batch size, allocating them on first use.
 func (p *pool2D) forward(l Layer, x backend.Tensor) *poolBufs {
-	n := CheckInput(l, x, p.in)
+	return p.buffers(CheckInput(l, x, p.in))
+}
+
+// buffers makes the buffers of batch size n the current ones, allocating
+// them on first use, and returns them.
+func (p *pool2D) buffers(n int) *poolBufs {
 	p.cur = p.bufs.Get(n, func(n int) *poolBufs {
 		g := p.geom
 		g.N = n

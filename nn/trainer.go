@@ -60,11 +60,17 @@ type Trainer struct {
 	Model     Model
 	Loss      Loss
 	Optimizer Optimizer
-	BatchSize int   // samples per step, also used by Evaluate and Predict; 0 means DefaultBatchSize
-	Seed      int64 // seed of the shuffling and augmentation streams
+	BatchSize int // samples per step, also used by Evaluate and Predict unless EvalBatchSize is set; 0 means DefaultBatchSize
+	// EvalBatchSize, if set, is the batch size of Evaluate and Predict
+	// (and of Fit's evaluations) instead of BatchSize: inference keeps no
+	// activations for a backward pass, so larger batches fit.
+	EvalBatchSize int
+	Seed          int64 // seed of the shuffling and augmentation streams
 	// Schedule, if set, sets the optimizer's learning rate to
 	// Schedule.LR(BaseLR, e) before each epoch, e being the number of
-	// epochs finished before it. Without it the rate is left alone.
+	// epochs finished before it, or, when it is a BatchSchedule, to
+	// StepLR(BaseLR, s, total) before each step s of a run of total steps
+	// (epochs × batches per epoch). Without it the rate is left alone.
 	Schedule Schedule
 	// BaseLR is the rate Schedule starts from. When it is 0, Fit sets it
 	// to the optimizer's rate as Fit begins, so that later calls on the
@@ -113,6 +119,14 @@ func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, e
 // Other errors: the data do not fit the model, the configuration is
 // invalid, the backend fails (Backend.Sync) or OnEpoch stops it. The same
 // seeds on the same backend give the same results.
+//
+// Without Augment, for samples in X (not Tokens), on a backend with
+// backend.Indexer and backend.Viewer that has room for it, the training
+// set is uploaded once and every batch gathered on the device over the
+// epoch's shuffled order, uploaded once per epoch; otherwise each batch is
+// gathered on the host and uploaded.
+// Both paths train the same samples in the same order. Evaluations read
+// views of an evaluation set uploaded once, where the backend allows.
 func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) (stats []EpochStats, pos Position, err error) {
 	defer outOfMemory("Fit", &err)
 	pos = t.Start
@@ -132,34 +146,49 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 	if es != nil && pos == (Position{}) {
 		es.reset()
 	}
-	ld := newLoader(b, train, min(bs, n), true)
-	defer ld.free()
+	rng := rand.New(rand.NewSource(0))
+	var (
+		ld *loader
+		dl *deviceLoader
+	)
+	if t.Augment == nil {
+		dl = newDeviceLoader(b, train, true)
+	}
+	if dl != nil {
+		defer dl.free()
+	} else {
+		ld = newLoader(b, train, min(bs, n), true)
+		defer ld.free()
+		if t.Augment != nil {
+			ld.augment = func(x []float32) { t.Augment(x, rng) }
+		}
+	}
 	lossSum, correct := b.Alloc(1), b.Alloc(1)
 	defer b.Free(lossSum)
 	defer b.Free(correct)
 	host := make([]float32, 1)
 	params := t.Model.Params()
-	rng := rand.New(rand.NewSource(0))
-	if t.Augment != nil {
-		ld.augment = func(x []float32) { t.Augment(x, rng) }
-	}
 	perm := make([]int, n)
 	swap := func(i, j int) { perm[i], perm[j] = perm[j], perm[i] }
 
+	perBatch, _ := t.Schedule.(BatchSchedule)
 	for epoch := pos.Epoch + 1; epoch <= epochs; epoch++ {
-		if t.Schedule != nil {
+		if t.Schedule != nil && perBatch == nil {
 			lr := t.Schedule.LR(t.BaseLR, epoch-1)
-			if !(lr >= 0) || math.IsInf(float64(lr), 0) {
+			if !validLR(lr) {
 				return stats, pos, fmt.Errorf("nn: Fit: Schedule %v gives learning rate %g for epoch %d", t.Schedule, lr, epoch)
 			}
 			t.Optimizer.SetLR(lr)
 		}
+		start := time.Now()
 		for i := range perm {
 			perm[i] = i
 		}
 		rng.Seed(streamSeed(t.Seed, epoch, 0))
 		rng.Shuffle(n, swap)
-		start := time.Now()
+		if dl != nil {
+			dl.shuffle(perm)
+		}
 		var lastRead time.Time
 		var running float64
 		b.Fill(lossSum, 0)
@@ -172,9 +201,22 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 				}
 				return stats, pos, fmt.Errorf("nn: Fit stopped after %d epochs and %d batches: %w", pos.Epoch, pos.Batch, ctx.Err())
 			}
+			if perBatch != nil {
+				s := (epoch-1)*batches + k
+				lr := perBatch.StepLR(t.BaseLR, s, epochs*batches)
+				if !validLR(lr) {
+					return stats, pos, fmt.Errorf("nn: Fit: Schedule %v gives learning rate %g for step %d of %d", t.Schedule, lr, s, epochs*batches)
+				}
+				t.Optimizer.SetLR(lr)
+			}
 			i, j := k*bs, min((k+1)*bs, n)
 			rng.Seed(streamSeed(t.Seed, epoch, k+1))
-			x, y := ld.load(perm, i, j)
+			var x, y backend.Tensor
+			if dl != nil {
+				x, y = dl.load(i, j)
+			} else {
+				x, y = ld.load(perm, i, j)
+			}
 			pred, loss := t.step(x, y, params)
 			b.Axpy(float32(j-i), loss, lossSum)
 			countCorrect(b, t.Loss, pred, y, correct)
@@ -253,6 +295,9 @@ func (t *Trainer) step(x, y backend.Tensor, params []*Param) (pred, loss backend
 	return pred, loss
 }
 
+// validLR reports whether a schedule's rate is usable: finite and ≥ 0.
+func validLR(lr float32) bool { return lr >= 0 && !math.IsInf(float64(lr), 0) }
+
 // checkFit returns an error unless the trainer and the data are ready for
 // a Fit of epochs epochs.
 func (t *Trainer) checkFit(train Dataset, epochs int, eval *Dataset) error {
@@ -309,8 +354,8 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 		return 0, 0, err
 	}
 	b := t.Model.Backend()
-	n, bs := d.Len(), t.batchSize()
-	ld := newLoader(b, d, min(bs, n), true)
+	n, bs := d.Len(), t.evalBatchSize()
+	ld := newInferenceLoader(b, d, min(bs, n), true)
 	defer ld.free()
 	lossSum, correct := b.Alloc(1), b.Alloc(1)
 	defer b.Free(lossSum)
@@ -319,7 +364,7 @@ func (t *Trainer) Evaluate(d Dataset) (loss, acc float64, err error) {
 	b.Fill(correct, 0)
 	for i := 0; i < n; i += bs {
 		j := min(i+bs, n)
-		x, y := ld.load(nil, i, j)
+		x, y := ld.seq(i, j)
 		pred := t.Model.Forward(x, false)
 		l, _ := t.Loss.Loss(pred, y)
 		b.Axpy(float32(j-i), l, lossSum)
@@ -344,14 +389,14 @@ func (t *Trainer) Predict(d Dataset) (out []float32, err error) {
 		return nil, err
 	}
 	b := t.Model.Backend()
-	n, bs := d.Len(), t.batchSize()
+	n, bs := d.Len(), t.evalBatchSize()
 	outLen := shapeLen(t.Model.OutShape())
-	ld := newLoader(b, d, min(bs, n), false)
+	ld := newInferenceLoader(b, d, min(bs, n), false)
 	defer ld.free()
 	out = make([]float32, n*outLen)
 	for i := 0; i < n; i += bs {
 		j := min(i+bs, n)
-		x, _ := ld.load(nil, i, j)
+		x, _ := ld.seq(i, j)
 		b.Download(out[i*outLen:j*outLen], t.Model.Forward(x, false))
 	}
 	if err := b.Sync(); err != nil {
@@ -368,6 +413,25 @@ func (t *Trainer) batchSize() int {
 	return t.BatchSize
 }
 
+// evalBatchSize returns EvalBatchSize, or batchSize() when it is 0.
+func (t *Trainer) evalBatchSize() int {
+	if t.EvalBatchSize == 0 {
+		return t.batchSize()
+	}
+	return t.EvalBatchSize
+}
+
+// newInferenceLoader returns a loader of consecutive samples of d (with
+// targets when withY is set) in batches of at most maxBatch: from a copy
+// of d on the device when the backend allows (deviceLoader), else through
+// host staging (loader).
+func newInferenceLoader(b backend.Backend, d Dataset, maxBatch int, withY bool) seqLoader {
+	if dl := newDeviceLoader(b, d, withY); dl != nil {
+		return dl
+	}
+	return newLoader(b, d, maxBatch, withY)
+}
+
 // check returns an error unless the trainer has a model, a valid batch
 // size, a loss when withLoss is set and an optimizer when withOptimizer is.
 func (t *Trainer) check(withLoss, withOptimizer bool) error {
@@ -376,6 +440,8 @@ func (t *Trainer) check(withLoss, withOptimizer bool) error {
 		return errors.New("nn: Trainer has no Model")
 	case t.BatchSize < 0:
 		return fmt.Errorf("nn: Trainer.BatchSize = %d, want at least 1 (or 0 for %d)", t.BatchSize, DefaultBatchSize)
+	case t.EvalBatchSize < 0:
+		return fmt.Errorf("nn: Trainer.EvalBatchSize = %d, want at least 1 (or 0 for BatchSize)", t.EvalBatchSize)
 	case withLoss && t.Loss == nil:
 		return errors.New("nn: Trainer has no Loss")
 	case withOptimizer && t.Optimizer == nil:

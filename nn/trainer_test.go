@@ -333,6 +333,46 @@ func TestFitOnEpochAndSchedule(t *testing.T) {
 	}
 }
 
+// TestFitBatchSchedule checks that a BatchSchedule sets the rate before
+// every step, counting steps over the whole run, also when the run is
+// resumed in the middle of an epoch.
+func TestFitBatchSchedule(t *testing.T) {
+	b := newCPU(t)
+	data := blobs(10, 4, 3, 13) // 3 batches of 4, 4, 2
+	sched := nn.OneCycle{}
+	var want []float32
+	for s := range 6 {
+		want = append(want, sched.StepLR(0.1, s, 6))
+	}
+	tr := newTrainer(t, b, 1, 1)
+	tr.Schedule = sched
+	var lrs []float32
+	tr.OnBatch = func(nn.Progress) { lrs = append(lrs, tr.Optimizer.LR()) }
+	if _, err := tr.Fit(data, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(lrs, want) {
+		t.Errorf("rates per step %v, want %v", lrs, want)
+	}
+
+	lrs = nil
+	tr = newTrainer(t, b, 1, 1)
+	tr.Schedule, tr.BaseLR, tr.Start = sched, 0.1, nn.Position{Epoch: 1, Batch: 1}
+	tr.OnBatch = func(nn.Progress) { lrs = append(lrs, tr.Optimizer.LR()) }
+	if _, err := tr.Fit(data, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(lrs, want[4:]) {
+		t.Errorf("resumed at {1 1}: rates per step %v, want %v", lrs, want[4:])
+	}
+
+	tr = newTrainer(t, b, 1, 1)
+	tr.Schedule = sched
+	if _, err := tr.Fit(blobs(4, 4, 3, 13), 1, nil); err == nil || !strings.Contains(err.Error(), "gives learning rate NaN for step 0 of 1") {
+		t.Errorf("one-step one-cycle run: error %v, want the schedule's NaN reported", err)
+	}
+}
+
 // failingBackend is a CPU backend whose Sync reports a device failure.
 type failingBackend struct{ backend.Backend }
 

@@ -152,6 +152,12 @@ func trainResult(name, model string, n int, c config) (res result, err error) {
 	if err != nil {
 		return res, err
 	}
+	if _, ok := b.(backend.Viewer); ok {
+		// As cmd/mnist does: the optimizer updates all parameters in one call.
+		if err := m.PackParams(); err != nil {
+			return res, err
+		}
+	}
 	tr := &nn.Trainer{
 		Model:     m,
 		Loss:      nn.NewSoftmaxCrossEntropy(b),
@@ -181,12 +187,17 @@ func trainResult(name, model string, n int, c config) (res result, err error) {
 		return res, err
 	}
 	steps := time.Duration(c.steps)
-	return result{
+	res = result{
 		Part: partTrain, Op: model, Backend: b.Name(), Batch: n,
 		Shape:    fmt.Sprintf("%s, %d params", dims(models.InShape...), m.NumParams()),
 		MedianNs: (s.median / steps).Nanoseconds(), MinNs: (s.min / steps).Nanoseconds(),
 		ImagesPerSec: perSecond(float64(timed.Len()), s.median),
-	}, nil
+		GFlops:       perSecond(trainFlops(b, m, n), s.median/steps) / 1e9,
+	}
+	if b.Name() == "cpu" && c.peak > 0 {
+		res.PeakShare = res.GFlops / c.peak
+	}
+	return res, nil
 }
 
 // syntheticMNIST returns count random 1×28×28 images with values uniform in

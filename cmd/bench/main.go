@@ -6,7 +6,9 @@
 //     at batch 64 (forward and backward, through Backend.MatMul), and on
 //     the cpu backend gonum's Sgemm on each with the ratio of the two;
 //   - train: end-to-end training throughput (images/s) of the reference
-//     models on random synthetic data.
+//     models on random synthetic data, with the GFLOP/s of the step's
+//     products (counted from the layer shapes, see trainFlops) and, on
+//     the cpu backend, their share of the machine's FMA peak (-peak).
 //
 // Each op is called a few times untimed, then in batches of calls long
 // enough to last -mintime, -runs times; the median and minimum time per
@@ -74,6 +76,7 @@ type config struct {
 	json               bool          // print JSON instead of tables
 	markdown           bool          // print the tables as Markdown
 	cpuProfile         string        // file to write a CPU profile of the run to
+	peak               float64       // the CPU's FMA peak in GFLOP/s, for the train part's share of it
 }
 
 // quickMinTime is the -mintime of -quick.
@@ -89,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&backends, "backends", "", "comma-separated backends to measure (default: every one in the build that opens: "+strings.Join(backend.Names(), ",")+")")
 	fs.StringVar(&batches, "batch", "64,256", "comma-separated batch sizes of the ops and train parts")
 	fs.StringVar(&sizes, "sizes", "128,256,512,1024,2048", "comma-separated sizes n of the n×n matrix products")
-	fs.StringVar(&modelList, "models", "cnn,lenet,resnet", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
+	fs.StringVar(&modelList, "models", "cnn,lenet,resnet,fast", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
 	fs.IntVar(&c.runs, "runs", 5, "timed batches (ops) or training runs per measurement; the median is reported")
 	fs.DurationVar(&c.minTime, "mintime", 50*time.Millisecond, "shortest timed batch of calls of an op")
 	fs.IntVar(&c.warmup, "warmup", 3, "untimed calls of an op before timing it")
@@ -101,6 +104,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&quick, "quick", false, fmt.Sprintf("smoke run: unless set explicitly, -runs 1 -mintime %v -warmup 1 -batch 64 -steps 2, a warm-up run of 1 batch, sizes up to 256", quickMinTime))
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
 	fs.BoolVar(&c.markdown, "markdown", false, "print the tables as Markdown, as the README shows them")
+	fs.Float64Var(&c.peak, "peak", defaultPeak, "the cpu backend's fp32 FMA peak in GFLOP/s, against which training steps are rated "+
+		"(default: 2 Zen 5 cores, measured by ../shared/anchors/fmapeak.c avx512 2; 0: no rating)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: bench [flags]\n\nMeasures the backends: ops at the MNIST CNN's shapes, square matrix products, training throughput.\n\nflags:\n")
@@ -154,6 +159,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-warmup %d: want 0 or more", c.warmup)
 	case c.steps < 1:
 		return c, fmt.Errorf("-steps %d: want at least 1", c.steps)
+	case !(c.peak >= 0):
+		return c, fmt.Errorf("-peak %g: want a rate in GFLOP/s ≥ 0", c.peak)
 	}
 	c.models = splitList(modelList)
 	for _, m := range c.models {

@@ -39,6 +39,7 @@ type quickDoc struct {
 		GBps         *float64 `json:"gbps"`
 		ImagesPerSec *float64 `json:"images_per_sec"`
 		VsGonum      *float64 `json:"vs_gonum"`
+		PeakShare    *float64 `json:"peak_share"`
 	} `json:"results"`
 }
 
@@ -106,6 +107,8 @@ func TestQuickJSON(t *testing.T) {
 			}
 		case partTrain:
 			positive("images_per_sec", r.ImagesPerSec)
+			positive("gflops", r.GFlops)
+			positive("peak_share", r.PeakShare)
 			trained = append(trained, *r.Op)
 		default:
 			t.Errorf("%s: unknown part", id)
@@ -126,7 +129,7 @@ func TestQuickJSON(t *testing.T) {
 	if !slices.Equal(sgemm, want) || count[partMatMul] != 2*len(want) {
 		t.Errorf("matmul results: %d, gonum shapes %v; want cpu and gonum at %v", count[partMatMul], sgemm, want)
 	}
-	if want := []string{"cnn", "lenet", "resnet"}; !slices.Equal(trained, want) {
+	if want := []string{"cnn", "lenet", "resnet", "fast"}; !slices.Equal(trained, want) {
 		t.Errorf("trained models %v, want %v", trained, want)
 	}
 }
@@ -169,7 +172,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(c.batches, []int{64, 256}) || !slices.Equal(c.sizes, []int{128, 256, 512, 1024, 2048}) ||
-		!slices.Equal(c.models, []string{"cnn", "lenet", "resnet"}) || c.runs != 5 || c.minTime != 50*time.Millisecond ||
+		!slices.Equal(c.models, []string{"cnn", "lenet", "resnet", "fast"}) || c.peak != 437 || c.runs != 5 || c.minTime != 50*time.Millisecond ||
 		c.steps != 20 || c.warmSteps != 2 || !c.ops || !c.matmul || !c.cnn || !c.train || c.json || c.markdown ||
 		!slices.Equal(c.backends, backend.Names()) {
 		t.Errorf("defaults = %+v", c)

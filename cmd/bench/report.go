@@ -41,6 +41,9 @@ type result struct {
 	ImagesPerSec float64 `json:"images_per_sec,omitempty"`
 	// VsGonum is GFlops divided by gonum Sgemm's at the same size (cpu only).
 	VsGonum float64 `json:"vs_gonum,omitempty"`
+	// PeakShare is, for training on the cpu backend, GFlops (the step's
+	// products, see trainFlops) over the machine's FMA peak (-peak).
+	PeakShare float64 `json:"peak_share,omitempty"`
 }
 
 // backendInfo describes a backend of the run: its device, or why it did not
@@ -120,8 +123,8 @@ func writeText(w io.Writer, rep report, markdown bool) error {
 		}
 	}
 	tr := &table{
-		header: []string{"model", "backend", "batch", "input, parameters", "median/step", "min/step", "images/s"},
-		right:  []bool{false, false, true, false, true, true, true},
+		header: []string{"model", "backend", "batch", "input, parameters", "median/step", "min/step", "images/s", "GFLOP/s", "of FMA peak"},
+		right:  []bool{false, false, true, false, true, true, true, true, true},
 	}
 	for _, r := range ordered(rep.Results) {
 		med, mn := formatNs(r.MedianNs), formatNs(r.MinNs)
@@ -138,7 +141,11 @@ func writeText(w io.Writer, rep report, markdown bool) error {
 			}
 			mm.add(r.Op, r.Shape, r.Backend, med, mn, formatRate(r.GFlops), formatRate(gonum[r.Op+"|"+r.Shape].GFlops), ratio)
 		case partTrain:
-			tr.add(r.Op, r.Backend, strconv.Itoa(r.Batch), r.Shape, med, mn, strconv.FormatFloat(r.ImagesPerSec, 'f', 0, 64))
+			share := ""
+			if r.PeakShare > 0 {
+				share = strconv.FormatFloat(100*r.PeakShare, 'f', 0, 64) + "%"
+			}
+			tr.add(r.Op, r.Backend, strconv.Itoa(r.Batch), r.Shape, med, mn, strconv.FormatFloat(r.ImagesPerSec, 'f', 0, 64), formatRate(r.GFlops), share)
 		}
 	}
 	for _, s := range []struct {
@@ -147,7 +154,7 @@ func writeText(w io.Writer, rep report, markdown bool) error {
 	}{
 		{"Backend ops at the MNIST CNN's shapes (per call)", ops},
 		{"Matrix products C = op(A)·op(B) (MatMul; gonum's Sgemm on the same operands)", mm},
-		{"Training on synthetic 1×28×28 data (SGD, momentum 0.9, lr 0.01)", tr},
+		{"Training on synthetic 1×28×28 data (SGD, momentum 0.9, lr 0.01); GFLOP/s of the step's products, share of the FMA peak (-peak)", tr},
 	} {
 		if len(s.t.rows) == 0 {
 			continue

@@ -279,6 +279,10 @@ func TestResumeComparesFlags(t *testing.T) {
 		{[]string{"-batch", "16"}, "-batch: 32 in the checkpoint, 16 given"},
 		{[]string{"-limit", "200"}, "-limit: 300 in the checkpoint, 200 given"},
 		{[]string{"-patience", "1"}, "-val: (no effect) in the checkpoint, 0.2 given"},
+		{[]string{"-beta1", "0.7"}, "-beta1: 0.9 in the checkpoint, 0.7 given"},
+		{[]string{"-optimizer", "sgd"}, "-beta2: 0.999 in the checkpoint, (no effect) given"},
+		{[]string{"-label-smoothing", "0.1"}, "-label-smoothing: 0 in the checkpoint, 0.1 given"},
+		{[]string{"-schedule", "onecycle"}, "-epochs: (no effect) in the checkpoint, 3 given"},
 	} {
 		args := append([]string{"-epochs", "3", "-resume", ck}, tc.args...)
 		if _, _, err := runCtx(t, context.Background(), dir, args...); err == nil || !strings.Contains(err.Error(), tc.want) {

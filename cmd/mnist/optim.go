@@ -55,9 +55,11 @@ func newOptimizer(b backend.Backend, c config) (nn.Optimizer, error) {
 	case "rmsprop":
 		return nn.NewRMSprop(b, nn.DefaultRMSprop(lr)), nil
 	case "adam":
-		return nn.NewAdam(b, nn.DefaultAdam(lr)), nil
+		return nn.NewAdam(b, adamParams(c, lr)), nil
 	case "adamw":
-		return nn.NewAdamW(b, lr, 0.01), nil
+		h := adamParams(c, lr)
+		h.WeightDecay, h.Decoupled = 0.01, true
+		return nn.NewAdam(b, h), nil
 	case "adadelta":
 		return nn.NewAdadelta(b, nn.DefaultAdadelta(lr)), nil
 	}
@@ -66,7 +68,7 @@ func newOptimizer(b backend.Backend, c config) (nn.Optimizer, error) {
 
 // scheduleHelp describes the -schedule values.
 const scheduleHelp = "learning-rate schedule: exp (×-lr-decay after every epoch), step:N (×-lr-decay every N epochs), " +
-	"cosine (to 0 over -epochs), const"
+	"cosine (to 0 over -epochs), onecycle (PyTorch's OneCycleLR to the peak -lr, stepped every batch), const"
 
 // parseSchedule returns the schedule that -schedule s names, with factor
 // gamma (-lr-decay) and epochs (-epochs) where it needs them; nil for
@@ -77,6 +79,8 @@ func parseSchedule(s string, gamma float64, epochs int) (nn.Schedule, error) {
 		return nn.Exponential{Gamma: float32(gamma)}, nil
 	case s == "cosine":
 		return nn.Cosine{T: max(epochs, 1)}, nil
+	case s == "onecycle":
+		return nn.OneCycle{}, nil
 	case s == "const":
 		return nil, nil
 	case strings.HasPrefix(s, "step:"):
@@ -86,5 +90,5 @@ func parseSchedule(s string, gamma float64, epochs int) (nn.Schedule, error) {
 		}
 		return nn.StepDecay{Every: n, Gamma: float32(gamma)}, nil
 	}
-	return nil, fmt.Errorf("-schedule %q: want exp, step:N, cosine or const", s)
+	return nil, fmt.Errorf("-schedule %q: want exp, step:N, cosine, onecycle or const", s)
 }

@@ -23,6 +23,8 @@ type epochRecord struct {
 	ValAcc       *float64 `json:"val_acc,omitempty"`
 	Seconds      float64  `json:"seconds"`
 	ImagesPerSec float64  `json:"images_per_sec"`
+	TrainSeconds float64  `json:"train_seconds"` // training only, this epoch (= seconds)
+	WallSeconds  float64  `json:"wall_seconds"`  // since the program started
 }
 
 // resultRecord is the JSON object printed after training with -patience.
@@ -44,7 +46,8 @@ type reporter struct {
 // epoch prints the summary of one epoch: a line of text or an epochRecord.
 func (r *reporter) epoch(s nn.EpochStats) error {
 	if r.json {
-		rec := epochRecord{Epoch: s.Epoch, TrainLoss: s.TrainLoss, TrainAcc: s.TrainAcc, Seconds: s.Seconds, ImagesPerSec: s.ImagesPerSec}
+		rec := epochRecord{Epoch: s.Epoch, TrainLoss: s.TrainLoss, TrainAcc: s.TrainAcc, Seconds: s.Seconds, ImagesPerSec: s.ImagesPerSec,
+			TrainSeconds: s.Seconds, WallSeconds: time.Since(started).Seconds()}
 		if r.evalName == "test" {
 			rec.TestLoss, rec.TestAcc = &s.TestLoss, &s.TestAcc
 		} else {

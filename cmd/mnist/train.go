@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -57,12 +58,18 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 			return fmt.Errorf("-resume: %s is at the end of epoch %d, and -epochs is %d: nothing left to train (raise -epochs)", c.resume, tr.Start.Epoch, c.epochs)
 		}
 	}
-	// The optimizer's rate for the next epoch, as Fit sets it (a resumed
-	// run's -lr equals the checkpoint's), so that the banner shows it; with
-	// a constant rate Fit leaves it alone.
+	// The optimizer's rate for the next epoch, or with a per-batch schedule
+	// for the next step, as Fit sets it (a resumed run's -lr equals the
+	// checkpoint's), so that the banner shows it; with a constant rate Fit
+	// leaves it alone.
 	lr := tr.BaseLR
-	if tr.Schedule != nil {
-		lr = tr.Schedule.LR(tr.BaseLR, tr.Start.Epoch)
+	switch s := tr.Schedule.(type) {
+	case nil:
+	case nn.BatchSchedule:
+		batches := (train.Len() + tr.BatchSize - 1) / tr.BatchSize
+		lr = s.StepLR(tr.BaseLR, tr.Start.Epoch*batches+tr.Start.Batch, c.epochs*batches)
+	default:
+		lr = s.LR(tr.BaseLR, tr.Start.Epoch)
 	}
 	tr.Optimizer.SetLR(lr)
 	rep := &reporter{w: stdout, json: c.json, epochs: c.epochs, evalName: evalName}
@@ -109,11 +116,16 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 	if err != nil {
 		return err
 	}
+	finalAcc := math.NaN()
+	if len(history) > 0 {
+		finalAcc = history[len(history)-1].TestAcc
+	}
 	// Every output is attempted; the errors are returned together.
 	errs := []error{ckErr}
 	if es := tr.EarlyStopping; es != nil {
 		loss, acc, err := tr.Evaluate(test)
 		if err == nil {
+			finalAcc = acc
 			err = rep.result(es, loss, acc)
 		}
 		errs = append(errs, err)
@@ -127,6 +139,13 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		if err := nn.SaveWeights(tr.Model, c.save); err != nil {
 			errs = append(errs, fmt.Errorf("-save: %w", err))
 		}
+	}
+	if !c.json {
+		trainSeconds := 0.0
+		for _, s := range history {
+			trainSeconds += s.Seconds
+		}
+		fmt.Fprintln(stdout, timeToAccuracy(finalAcc, len(history), trainSeconds))
 	}
 	return errors.Join(errs...)
 }
@@ -151,8 +170,9 @@ func evaluate(c config, tr *nn.Trainer, test nn.Dataset, stdout io.Writer) error
 // value in c as a checkpoint records it: -resume refuses a run whose values
 // differ from those of the run that wrote the checkpoint. The value is ""
 // where the flag has no effect on the run (-momentum with adam, -lr-decay
-// with cosine, -epochs except with cosine, -val and -min-delta without
-// -patience), so that it may change there. -lr is the rate used, so that 0
+// with cosine, -epochs except with cosine and onecycle, -beta1 and -beta2
+// except with adam and adamw, -val and -min-delta without -patience), so
+// that it may change there. -fast is not listed: the flags it sets are. -lr is the rate used, so that 0
 // and the optimizer's default are the same. Not listed, as they may change
 // between the parts of a run: -backend (checkpoints move between backends),
 // -data, -download, -checkpoint, -plot, -save, -json, and -epochs otherwise.
@@ -177,11 +197,24 @@ var runFlags = []struct {
 		return formatFloat(c.lrDecay)
 	}},
 	{"epochs", func(c config) string {
-		if c.schedule != "cosine" {
+		if c.schedule != "cosine" && c.schedule != "onecycle" {
 			return ""
 		}
-		return strconv.Itoa(c.epochs) // the length of the cosine
+		return strconv.Itoa(c.epochs) // the length of the cosine or the cycle
 	}},
+	{"beta1", func(c config) string {
+		if c.optimizer != "adam" && c.optimizer != "adamw" {
+			return ""
+		}
+		return formatFloat(c.beta1)
+	}},
+	{"beta2", func(c config) string {
+		if c.optimizer != "adam" && c.optimizer != "adamw" {
+			return ""
+		}
+		return formatFloat(c.beta2)
+	}},
+	{"label-smoothing", func(c config) string { return formatFloat(c.labelSmoothing) }},
 	{"batch", func(c config) string { return strconv.Itoa(c.batch) }},
 	{"limit", func(c config) string { return strconv.Itoa(c.limit) }},
 	{"shift", func(c config) string { return strconv.Itoa(c.shift) }},

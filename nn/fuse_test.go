@@ -1,0 +1,207 @@
+package nn_test
+
+import (
+	"math/rand"
+	"slices"
+	"testing"
+
+	"github.com/myelin-go/myelin/backend"
+	"github.com/myelin-go/myelin/backend/cpu"
+	"github.com/myelin-go/myelin/nn"
+)
+
+// biasCounter counts the elements AddBias and BiasGrad go over, and the
+// Conv2D calls.
+type biasCounter struct {
+	*cpu.Backend
+	elems, convs int
+}
+
+func (c *biasCounter) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
+	c.convs++
+	c.Backend.Conv2D(x, w, y, g)
+}
+
+func (c *biasCounter) AddBias(y, b backend.Tensor) {
+	c.elems += y.Shape().Len()
+	c.Backend.AddBias(y, b)
+}
+
+func (c *biasCounter) BiasGrad(dy, db backend.Tensor) {
+	c.elems += dy.Shape().Len()
+	c.Backend.BiasGrad(dy, db)
+}
+
+// TestConvBiasAfterPool checks that a Conv2D followed by a MaxPool2D, whose
+// bias the pool adds after pooling, gives the outputs and the gradients of
+// the same layers kept apart by an Identity, on an awkward shape (odd
+// sizes, a padded 3×3 window with stride 2), over a quarter or less of
+// the elements.
+func TestConvBiasAfterPool(t *testing.T) {
+	const n = 3
+	in := []int{2, 9, 11}
+	build := func(c *biasCounter, apart bool) (*nn.Sequential, []float32, []float32) {
+		layers := []nn.Layer{&nn.Conv2D{Filters: 5, KH: 3, KW: 2}, &nn.MaxPool2D{Size: 3, Stride: 2, Pad: 1}, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 4}}
+		if apart {
+			layers = slices.Insert(layers, 1, nn.Layer(nn.Identity()))
+		}
+		m, err := nn.NewSequential(c, in, 5, layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Non-zero biases, so that moving them matters.
+		rng := rand.New(rand.NewSource(6))
+		for _, p := range m.Params() {
+			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+		}
+		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+		c.elems = 0
+		y := m.Forward(x, true)
+		out := download(c, y)
+		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), y.Shape().Len(), -1, 1), y.Shape()...)
+		m.Backward(dy)
+		return m, out, params2grads(c, m)
+	}
+	b := cpu.New()
+	defer b.Close()
+	fc, ac := &biasCounter{Backend: b}, &biasCounter{Backend: b}
+	_, fusedOut, fusedGrads := build(fc, false)
+	_, apartOut, apartGrads := build(ac, true)
+	if !slices.Equal(fusedOut, apartOut) {
+		t.Error("outputs differ with the bias added after pooling")
+	}
+	want := make([]float64, len(apartGrads))
+	for i, g := range apartGrads {
+		want[i] = float64(g)
+	}
+	assertClose(t, "gradients", fusedGrads, want, 1e-6, 1e-5)
+	if 2*fc.elems > ac.elems {
+		t.Errorf("AddBias and BiasGrad went over %d elements, %d without fusion: want fewer than half", fc.elems, ac.elems)
+	}
+}
+
+// params2grads returns the gradients of every parameter of m, concatenated.
+func params2grads(b backend.Backend, m *nn.Sequential) []float32 {
+	var v []float32
+	for _, p := range m.Params() {
+		v = append(v, download(b, p.Grad)...)
+	}
+	return v
+}
+
+// TestConvPoolChunks checks that Conv2D → MaxPool2D pairs, which a
+// Sequential on the CPU runs in chunks of 64 images for a larger batch,
+// give the outputs of the same layers kept apart by an Identity, and their
+// parameter and input gradients up to the order of the sums, for a batch
+// of 133 (chunks of 64, 64 and 5) through two such pairs, the first of
+// which skips its input gradient in Backward.
+func TestConvPoolChunks(t *testing.T) {
+	const n = 133
+	in := []int{2, 14, 13}
+	b := cpu.New()
+	defer b.Close()
+	build := func(apart bool) (*biasCounter, *nn.Sequential, backend.Tensor, backend.Tensor) {
+		c := &biasCounter{Backend: b}
+		layers := []nn.Layer{&nn.Conv2D{Filters: 5, KH: 3, KW: 3}, &nn.MaxPool2D{Size: 2}, nn.Tanh(),
+			&nn.Conv2D{Filters: 4, KH: 2, KW: 2, Pad: 1}, &nn.MaxPool2D{Size: 3, Stride: 2}, &nn.Flatten{}, &nn.Dense{Units: 3}}
+		if apart {
+			layers = slices.Insert(layers, 4, nn.Layer(nn.Identity()))
+			layers = slices.Insert(layers, 1, nn.Layer(nn.Identity()))
+		}
+		m, err := nn.NewSequential(c, in, 5, layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(6))
+		for _, p := range m.Params() {
+			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+		}
+		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		return c, m, x, dy
+	}
+	fc, fused, fx, fdy := build(false)
+	ac, apart, ax, ady := build(true)
+	fy, ay := download(fc, fused.Forward(fx, true)), download(ac, apart.Forward(ax, true))
+	if !slices.Equal(fy, ay) {
+		t.Error("outputs differ when the convolutions and pools run in chunks")
+	}
+	if fc.convs != 2*3 || ac.convs != 2 {
+		t.Errorf("Conv2D calls: %d in chunks, %d apart; want 6 (3 chunks of each of 2 layers) and 2", fc.convs, ac.convs)
+	}
+	fused.Backward(fdy)
+	apart.Backward(ady)
+	want := func(g []float32) []float64 {
+		w := make([]float64, len(g))
+		for i, v := range g {
+			w[i] = float64(v)
+		}
+		return w
+	}
+	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+	fdx, adx := download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))
+	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
+	assertClose(t, "parameter gradients after BackwardInput", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+
+	// A batch of 64 or fewer runs the layers as usual.
+	fc.convs = 0
+	fused.Forward(upload(fc, randSlice(rand.New(rand.NewSource(9)), 64*shapeLen(in), -2, 2), append([]int{64}, in...)...), false)
+	if fc.convs != 2 {
+		t.Errorf("batch of 64: %d Conv2D calls, want 2", fc.convs)
+	}
+}
+
+// TestConvPoolInResidual checks that a Conv2D → MaxPool2D pair inside a
+// container's chain (a Residual's body, beside a strided projection) is
+// fused like one in a Sequential: for a batch of 70 (chunks of 64 and 6)
+// the outputs equal those of the layers kept apart by an Identity, the
+// gradients agree up to the order of the sums, and the bias is added to
+// the pooled output only.
+func TestConvPoolInResidual(t *testing.T) {
+	const n = 70
+	in := []int{2, 8, 10}
+	b := cpu.New()
+	defer b.Close()
+	build := func(apart bool) (*biasCounter, *nn.Sequential, backend.Tensor, backend.Tensor) {
+		c := &biasCounter{Backend: b}
+		body := []nn.Layer{&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1}, &nn.MaxPool2D{Size: 2}}
+		if apart {
+			body = slices.Insert(body, 1, nn.Layer(nn.Identity()))
+		}
+		res := &nn.Residual{Body: body, Proj: []nn.Layer{&nn.Conv2D{Filters: 3, KH: 1, KW: 1, Stride: 2, NoBias: true}}}
+		m, err := nn.NewSequential(c, in, 5, res, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(6))
+		for _, p := range m.Params() {
+			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+		}
+		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		return c, m, x, dy
+	}
+	fc, fused, fx, fdy := build(false)
+	ac, apart, ax, ady := build(true)
+	fy, ay := download(fc, fused.Forward(fx, true)), download(ac, apart.Forward(ax, true))
+	if !slices.Equal(fy, ay) {
+		t.Error("outputs differ when the pair inside the Residual is fused")
+	}
+	if fc.convs != 2+1 || ac.convs != 1+1 {
+		t.Errorf("Conv2D calls: %d fused, %d apart; want 3 (2 chunks and the projection) and 2", fc.convs, ac.convs)
+	}
+	fc.elems, ac.elems = 0, 0
+	fdx, adx := download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))
+	if 2*fc.elems > ac.elems {
+		t.Errorf("BiasGrad went over %d elements, %d apart: want fewer than half", fc.elems, ac.elems)
+	}
+	want := func(g []float32) []float64 {
+		w := make([]float64, len(g))
+		for i, v := range g {
+			w[i] = float64(v)
+		}
+		return w
+	}
+	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
+	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+}
