@@ -120,10 +120,12 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 			// The Go runtime itself allocates now and then when an idle
 			// worker goroutine of the backend blocks and is woken on
 			// another processor; a cost of the code under test would show
-			// in every round, so take the least of three.
+			// in every round, so take the least of six (on a loaded machine
+			// with the slow pure-Go kernels, one round in two or three
+			// catches such a wake-up).
 			const runs = 4
 			least := uint64(math.MaxUint64)
-			for range 3 {
+			for range 6 {
 				least = min(least, mallocs(func() {
 					for range runs {
 						step()
@@ -131,7 +133,7 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 				}))
 			}
 			if least != 0 {
-				t.Errorf("%d allocations in each of 3 rounds of %d warmed-up training steps, want 0", least, runs)
+				t.Errorf("%d allocations in each of 6 rounds of %d warmed-up training steps, want 0", least, runs)
 			}
 		})
 	}
