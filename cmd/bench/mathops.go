@@ -2,10 +2,13 @@ package main
 
 import "github.com/myelin-go/myelin/backend"
 
-// mathOps returns the optional elementwise and axis-reduction ops
-// (backend.Math, backend.Reducer) at the CNN's shapes at batch size n, for
-// the groups b implements: on conv2's output [n, 64, 24, 24], on fc1's
-// output [n, 128] and its bias row [128].
+// mathOps returns the optional ops at the CNN's shapes at batch size n, for
+// the groups b implements: elementwise math and axis reductions
+// (backend.Math, backend.Reducer) on conv2's output [n, 64, 24, 24], on
+// fc1's output [n, 128] and its bias row [128]; a region copy, a batch
+// gathered from the 60,000 training images and its adjoint (backend.Viewer,
+// backend.Indexer); and n products of conv2's per-image shape
+// (backend.BatchMatMuler).
 func mathOps(b backend.Backend, n int) []opBench {
 	x := []int{n, 64, 24, 24}
 	fc := []int{n, 128}
@@ -47,6 +50,61 @@ func mathOps(b backend.Backend, n int) []opBench {
 				},
 			},
 		)
+	}
+	if _, ok := b.(backend.Viewer); ok {
+		ops = append(ops, opBench{
+			name: "conv2 CopyRegion channels 0–31", shape: dims(x...) + " → " + dims(n, 32, 24, 24),
+			bytes: 8 * float64(n*32*24*24),
+			setup: func(t *tensors) func() {
+				src, dst := t.uniform(x...), t.alloc(n, 32, 24, 24)
+				plane := 24 * 24
+				sr := backend.Region{Strides: [4]int{0, 0, 64 * plane, 1}}
+				dr := backend.Region{Strides: [4]int{0, 0, 32 * plane, 1}}
+				return func() { backend.CopyRegion(t.b, dst, dr, src, sr, [4]int{1, 1, n, 32 * plane}, false) }
+			},
+		})
+	}
+	if ix, ok := b.(backend.Indexer); ok {
+		const images = 60000
+		img := []int{images, 1, 28, 28}
+		batchIdx := func(t *tensors) backend.Tensor {
+			idx := ix.AllocInt32(n)
+			t.all = append(t.all, idx)
+			v := make([]int32, n)
+			for i := range v {
+				v[i] = int32(t.rng.Intn(images))
+			}
+			ix.UploadInt32(idx, v)
+			return idx
+		}
+		ops = append(ops,
+			opBench{
+				name: "data Gather batch", shape: dims(img...) + " → " + dims(n, 1, 28, 28),
+				bytes: 8*float64(n*784) + 4*float64(n),
+				setup: func(t *tensors) func() {
+					table, idx, out := t.uniform(img...), batchIdx(t), t.alloc(n, 1, 28, 28)
+					return func() { backend.Gather(t.b, table, idx, out) }
+				},
+			},
+			opBench{
+				name: "data ScatterAdd batch", shape: dims(n, 1, 28, 28) + " → " + dims(img...),
+				bytes: 12*float64(n*784) + 4*float64(n),
+				setup: func(t *tensors) func() {
+					table, idx, src := t.uniform(img...), batchIdx(t), t.uniform(n, 1, 28, 28)
+					return func() { backend.ScatterAdd(t.b, src, idx, table) }
+				},
+			})
+	}
+	if _, ok := b.(backend.BatchMatMuler); ok {
+		// conv2's product for each image: W [64, 288] · col [288, 576].
+		ops = append(ops, opBench{
+			name: "conv2 BatchMatMul per image", shape: dims(n, 64, 288) + "·" + dims(n, 288, 576),
+			flops: 2 * float64(n*64*288*576),
+			setup: func(t *tensors) func() {
+				a, bt, c := t.uniform(n, 64, 288), t.uniform(n, 288, 576), t.alloc(n, 64, 576)
+				return func() { backend.BatchMatMul(t.b, false, false, 1, a, bt, 0, c) }
+			},
+		})
 	}
 	return ops
 }
