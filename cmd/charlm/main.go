@@ -38,6 +38,7 @@ import (
 
 	"github.com/myelin-go/myelin/backend"
 	_ "github.com/myelin-go/myelin/backend/cpu"
+	"github.com/myelin-go/myelin/internal/atomicfile"
 	"github.com/myelin-go/myelin/internal/progress"
 	"github.com/myelin-go/myelin/nn"
 )
@@ -64,7 +65,7 @@ type config struct {
 	sample                                  int
 	lr, clip, temperature                   float64
 	seed                                    int64
-	json                                    bool
+	json, verbose                           bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -88,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.prompt, "prompt", "Light", "with -sample: the text to start from")
 	fs.Float64Var(&c.temperature, "temperature", 0.8, "with -sample: divide the logits by this (lower is more conservative)")
 	fs.BoolVar(&c.json, "json", false, "print JSON objects on stdout instead of text, and no progress bar")
+	fs.BoolVar(&c.verbose, "v", false, "verbose: also say which backends -backend auto passed over, and why")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -211,6 +213,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A -save that cannot be written fails now, not after the training.
+	if c.save != "" {
+		if err := atomicfile.CheckWritable(c.save); err != nil {
+			return fmt.Errorf("-save %s: %w", c.save, err)
+		}
+	}
 	if c.text == "" {
 		if c.text, err = defaultText(); err != nil {
 			return err
@@ -229,8 +237,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	for _, why := range skipped {
-		fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+	// As in cmd/mnist: why auto passed over a backend is news with -v, or
+	// in a build that has more than the CPU backend.
+	if c.verbose || len(backend.Names()) > 1 {
+		for _, why := range skipped {
+			fmt.Fprintf(stderr, "backend auto: skipped %v\n", why)
+		}
 	}
 	V := len(cor.vocab)
 	model, err := newModel(b, c, V, c.seq)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/myelin-go/myelin/backend"
 )
 
 // writeText writes a small repetitive text and returns its path.
@@ -96,5 +98,34 @@ func TestFlagErrors(t *testing.T) {
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+// TestOutputCheckedFirst checks that a -save that cannot be written is
+// refused before any training, naming the flag and what to do, and that
+// the default build says nothing about the backends auto passed over.
+func TestOutputCheckedFirst(t *testing.T) {
+	text := writeText(t)
+	dir := t.TempDir()
+	for _, tc := range []struct{ save, want string }{
+		{dir, "-save " + dir + ": is a directory; name a file in it"},
+		{filepath.Join(dir, "missing", "lm.safetensors"), "does not exist; create it first"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"-text", text, "-backend", "cpu", "-save", tc.save}, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("-save %s: %v, want an error containing %q", tc.save, err, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("-save %s: trained first (stdout %q)", tc.save, out.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	args := []string{"-text", text, "-seq", "20", "-hidden", "8", "-embed", "4", "-batch", "2", "-json"}
+	if err := run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if len(backend.Names()) == 1 && strings.Contains(errOut.String(), "skipped") {
+		t.Errorf("stderr %q: the default build reports skipped backends without -v", errOut.String())
 	}
 }

@@ -3,9 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+
+	"github.com/myelin-go/myelin/internal/atomicfile"
 )
 
 // output is a file that a flag asks the run to write.
@@ -31,39 +30,9 @@ func outputs(c config) []output {
 func checkOutputs(c config) error {
 	var errs []error
 	for _, o := range outputs(c) {
-		if err := checkWritable(o.path); err != nil {
+		if err := atomicfile.CheckWritable(o.path); err != nil {
 			errs = append(errs, fmt.Errorf("-%s %s: %w", o.flag, o.path, err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// checkWritable returns nil when a file can be written at path: path is
-// not a directory, and its directory exists and takes a new file (which
-// checkWritable creates and removes).
-func checkWritable(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return errors.New("is a directory; name a file in it")
-	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("directory %s does not exist; create it first", dir)
-	case err != nil:
-		return err
-	case !st.IsDir():
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	f, err := os.CreateTemp(dir, ".mnist-write-check*")
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cannot create a file in %s: %w", dir, err)
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/myelin-go/myelin/internal/atomicfile"
 	"github.com/myelin-go/myelin/internal/progress"
 	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/nn/plot"
@@ -44,7 +45,7 @@ func fit(ctx context.Context, c config, tr *nn.Trainer, train, test nn.Dataset, 
 		tr.EarlyStopping = &nn.EarlyStopping{Patience: c.patience, MinDelta: c.minDelta}
 	}
 	if c.checkpoint == "" {
-		if err := checkWritable(interruptedPath); err != nil {
+		if err := atomicfile.CheckWritable(interruptedPath); err != nil {
 			fmt.Fprintf(stderr, "mnist: note: Ctrl-C or SIGTERM could not save a checkpoint to %s (%v); pass -checkpoint FILE to choose where\n", interruptedPath, err)
 		}
 	}

@@ -135,3 +135,21 @@ func TestWriteToDirectory(t *testing.T) {
 		t.Errorf("parent of the target holds %v, want only the target", names)
 	}
 }
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "out.bin")); err != nil {
+		t.Errorf("a new file in an existing directory: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("CheckWritable left %d files behind", len(left))
+	}
+	for _, tc := range []struct{ path, want string }{
+		{dir, "is a directory; name a file in it"},
+		{filepath.Join(dir, "missing", "out.bin"), "does not exist; create it first"},
+	} {
+		if err := CheckWritable(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckWritable(%s) = %v, want an error containing %q", tc.path, err, tc.want)
+		}
+	}
+}
