@@ -35,7 +35,7 @@ func CopyRegion(b Backend, dst Tensor, dr Region, src Tensor, sr Region, size [4
 	viewer(b, "CopyRegion").CopyRegion(dst, dr, src, sr, size, accumulate)
 }
 
-func math(b Backend, op string) Math {
+func mathOf(b Backend, op string) Math {
 	if m, ok := b.(Math); ok {
 		return m
 	}
@@ -63,7 +63,7 @@ func Binary(b Backend, op BinaryOp, x, y, z Tensor) {
 }
 
 // Unary calls b's Math.Unary.
-func Unary(b Backend, op UnaryOp, x, y Tensor) { math(b, "Unary").Unary(op, x, y) }
+func Unary(b Backend, op UnaryOp, x, y Tensor) { mathOf(b, "Unary").Unary(op, x, y) }
 
 // Affine calls b's Math.Affine. Without Math, it falls back to the core's
 // Scale when y is x and beta is 0, and to Fill then Axpy when y is another
@@ -85,7 +85,7 @@ func Affine(b Backend, alpha, beta float32, x, y Tensor) {
 }
 
 // Clamp calls b's Math.Clamp.
-func Clamp(b Backend, lo, hi float32, x, y Tensor) { math(b, "Clamp").Clamp(lo, hi, x, y) }
+func Clamp(b Backend, lo, hi float32, x, y Tensor) { mathOf(b, "Clamp").Clamp(lo, hi, x, y) }
 
 func reducer(b Backend, op string) Reducer {
 	if r, ok := b.(Reducer); ok {
