@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/myelin-go/myelin/internal/childproc"
 )
 
 // TestSIGTERM sends SIGTERM to a child process in the middle of training
@@ -20,7 +22,7 @@ import (
 func TestSIGTERM(t *testing.T) {
 	data := synthetic(t)
 	work := t.TempDir()
-	cmd := command(t, work, "-data", data, "-download=false", "-backend", "cpu", "-model", "logreg",
+	cmd := childproc.Command(t, mainEnv, work, "-data", data, "-download=false", "-backend", "cpu", "-model", "logreg",
 		"-limit", "300", "-batch", "4", "-epochs", "1000000", "-json")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
