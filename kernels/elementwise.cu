@@ -32,15 +32,6 @@ extern "C" __global__ void add_bias(float *y, const float *b, i64 n, int c, i64 
 	GRID_STRIDE(i, n) y[i] += b[(i / spatial) % c];
 }
 
-// sigmoid returns 1/(1+e^−x) without overflow.
-__device__ float sigmoid(float x)
-{
-	if (x >= 0)
-		return 1 / (1 + expf(-x));
-	float e = expf(x);
-	return e / (1 + e);
-}
-
 // Activation kinds, in the order of backend.ActKind.
 enum { IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS };
 

@@ -114,6 +114,12 @@ const (
 	ScatterSum
 	OneHot
 
+	// rnn.cu
+	GRUCell
+	GRUCellBackward
+	LSTMCell
+	LSTMCellBackward
+
 	// Count is the number of kernels.
 	Count
 )
@@ -172,6 +178,10 @@ var entries = [Count]struct{ module, name string }{
 	ScatterPlace:     {"index", "scatter_place"},
 	ScatterSum:       {"index", "scatter_sum"},
 	OneHot:           {"index", "one_hot"},
+	GRUCell:          {"rnn", "gru_cell"},
+	GRUCellBackward:  {"rnn", "gru_cell_backward"},
+	LSTMCell:         {"rnn", "lstm_cell"},
+	LSTMCellBackward: {"rnn", "lstm_cell_backward"},
 }
 
 // Module returns the name of the module that holds k.

@@ -84,6 +84,15 @@ __device__ __forceinline__ float nan_max(float m, float v)
 	return v > m || v != v ? v : m;
 }
 
+// sigmoid returns 1/(1+e^−x) without overflow.
+__device__ __forceinline__ float sigmoid(float x)
+{
+	if (x >= 0)
+		return 1 / (1 + expf(-x));
+	float e = expf(x);
+	return e / (1 + e);
+}
+
 // Index errors: the code of the op that met an index out of range, stored
 // in err[0] (0 while there is none). The Go side names them in the same
 // order (indexErrOps in backend/cuda/index.go).

@@ -137,10 +137,20 @@ func step(m *nn.Sequential, l nn.Loss, o nn.Optimizer, x, y backend.Tensor) floa
 	return v[0]
 }
 
-// trainCNN trains models.CNN, seeded, for steps SGD steps on a fixed random
-// batch of n images on b and returns the losses.
-func trainCNN(t *testing.T, b backend.Backend, n, steps int) []float32 {
-	m, err := nn.NewSequential(b, models.InShape, 1, models.CNN()...)
+// lossModels are the models TestSameLossAsCPU and TestSteadyStateAllocs
+// train: the CNN, and the recurrent classifiers, whose steps run the
+// Recurrent cells.
+var lossModels = []string{"cnn", "gru", "lstm"}
+
+// trainModel trains the named model of package models, seeded, for steps
+// SGD steps on a fixed random batch of n images on b and returns the
+// losses.
+func trainModel(t *testing.T, b backend.Backend, name string, n, steps int) []float32 {
+	layers, err := models.ByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.NewSequential(b, models.InShape, 1, layers...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,54 +177,67 @@ func trainCNN(t *testing.T, b backend.Backend, n, steps int) []float32 {
 	return losses
 }
 
-// TestSameLossAsCPU trains the same seeded CNN on the CPU and the GPU and
-// compares the losses step by step. Both compute in float32 with sums in
-// different orders, so they drift apart slowly: the tolerance is 10⁻⁴
-// relative at the first step, growing tenfold over the later ones.
+// TestSameLossAsCPU trains the same seeded model (the CNN, the GRU and the
+// LSTM classifier) on the CPU and the GPU and compares the losses step by
+// step. Both compute in float32 with sums in different orders, so they
+// drift apart slowly: the tolerance is 10⁻⁴ relative at the first step,
+// growing tenfold over the later ones.
 func TestSameLossAsCPU(t *testing.T) {
 	g := open(t, Options{})
 	defer g.Close()
 	c := cpu.New()
 	defer c.Close()
 	const n, steps = 32, 5
-	want, got := trainCNN(t, c, n, steps), trainCNN(t, g, n, steps)
-	t.Logf("cpu losses %v\ncuda losses %v", want, got)
-	for i := range want {
-		tol := 1e-4 * math.Pow(10, float64(i)/float64(steps-1))
-		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*math.Abs(float64(want[i]))) {
-			t.Errorf("step %d: cuda loss %v, cpu %v: relative difference %.2g > %.2g", i, got[i], want[i], d/math.Abs(float64(want[i])), tol)
-		}
-	}
-	if !(want[steps-1] < want[0]) {
-		t.Errorf("cpu loss did not fall: %v", want)
+	for _, name := range lossModels {
+		t.Run(name, func(t *testing.T) {
+			want, got := trainModel(t, c, name, n, steps), trainModel(t, g, name, n, steps)
+			t.Logf("cpu losses %v\ncuda losses %v", want, got)
+			for i := range want {
+				tol := 1e-4 * math.Pow(10, float64(i)/float64(steps-1))
+				if d := math.Abs(float64(got[i] - want[i])); !(d <= tol*math.Abs(float64(want[i]))) {
+					t.Errorf("step %d: cuda loss %v, cpu %v: relative difference %.2g > %.2g", i, got[i], want[i], d/math.Abs(float64(want[i])), tol)
+				}
+			}
+			if !(want[steps-1] < want[0]) {
+				t.Errorf("cpu loss did not fall: %v", want)
+			}
+		})
 	}
 }
 
 // TestSteadyStateAllocs checks that training steps after the first make no
 // device allocations: the layers reuse their buffers and the ops' scratch
-// comes back from the cache.
+// comes back from the cache (the recurrent cells need none).
 func TestSteadyStateAllocs(t *testing.T) {
-	b := open(t, Options{})
-	defer b.Close()
-	m, err := nn.NewSequential(b, models.InShape, 1, models.CNN()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, y := b.Alloc(64, 1, 28, 28), b.Alloc(64, 10)
-	b.Fill(x, 0.5)
-	b.Upload(y, nn.OneHot(make([]int, 64), 10))
-	l, o := nn.NewSoftmaxCrossEntropy(b), nn.NewAdam(b, nn.DefaultAdam(1e-3))
-	step(m, l, o, x, y)
-	step(m, l, o, x, y)
-	before := b.DeviceAllocs()
-	for range 5 {
-		step(m, l, o, x, y)
-	}
-	if err := b.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	if n := b.DeviceAllocs() - before; n != 0 {
-		t.Errorf("5 steady training steps made %d device allocations, want 0", n)
+	for _, name := range lossModels {
+		t.Run(name, func(t *testing.T) {
+			b := open(t, Options{})
+			defer b.Close()
+			layers, err := models.ByName(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := nn.NewSequential(b, models.InShape, 1, layers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, y := b.Alloc(64, 1, 28, 28), b.Alloc(64, 10)
+			b.Fill(x, 0.5)
+			b.Upload(y, nn.OneHot(make([]int, 64), 10))
+			l, o := nn.NewSoftmaxCrossEntropy(b), nn.NewAdam(b, nn.DefaultAdam(1e-3))
+			step(m, l, o, x, y)
+			step(m, l, o, x, y)
+			before := b.DeviceAllocs()
+			for range 5 {
+				step(m, l, o, x, y)
+			}
+			if err := b.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if n := b.DeviceAllocs() - before; n != 0 {
+				t.Errorf("5 steady training steps made %d device allocations, want 0", n)
+			}
+		})
 	}
 }
 

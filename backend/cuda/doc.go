@@ -34,8 +34,9 @@
 // a strided box), elementwise Math with PyTorch broadcasting, axis
 // reductions and accumulating gradient ops (Reducer), int32 tensors and
 // the ops that index with them (Indexer), BatchMatMul through
-// cublasSgemmStridedBatched, and TryAlloc. Float ops panic when handed an
-// int32 tensor.
+// cublasSgemmStridedBatched, TryAlloc, and the GRU and LSTM cells
+// (Recurrent: one kernel per cell op, one thread per element of the
+// state, no scratch memory). Float ops panic when handed an int32 tensor.
 //
 // Failures from the device are errors. When the device is out of memory
 // (CUDA_ERROR_OUT_OF_MEMORY, even after the allocator's cache has been

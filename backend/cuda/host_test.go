@@ -187,3 +187,49 @@ func TestTryAllocTooLarge(t *testing.T) {
 	}
 	mustPanic(t, "non-positive dimension", func() { b.TryAlloc(3, 0) })
 }
+
+// TestLacksNothing checks that the backend implements every optional op
+// group of package backend, so that no op of a cuda program runs a
+// fallback composed of core ops (the recurrent cells did before they had
+// kernels) and the conformance suite skips none.
+func TestLacksNothing(t *testing.T) {
+	if got := backend.Lacks(new(Backend)); got != nil {
+		t.Errorf("Lacks(cuda) = %v, want none", got)
+	}
+}
+
+// TestCellMisuse checks, without a GPU, that the recurrent cells reject
+// shapes that do not fit and outputs that share memory with another
+// operand (their kernels would race), naming both, before any launch.
+func TestCellMisuse(t *testing.T) {
+	b, base := hostBackend(1000)
+	next := 0
+	// at returns a view of the given shape at the next free part of base.
+	at := func(shape ...int) backend.Tensor {
+		n := backend.Shape(shape).Len()
+		v := b.Reshape(b.Slice(base, next, next+n), shape...)
+		next += n
+		return v
+	}
+	// over returns a view of the given shape starting k elements into v.
+	over := func(v backend.Tensor, k int, shape ...int) backend.Tensor {
+		p := v.(*tensor).ptr - base.ptr
+		return b.Reshape(b.Slice(base, int(p/4)+k, int(p/4)+k+backend.Shape(shape).Len()), shape...)
+	}
+	gx, gh, bhh, h, hNew := at(2, 9), at(2, 9), at(9), at(2, 3), at(2, 3)
+	dhNew, dgx, dgh, dh := at(2, 3), at(2, 9), at(2, 9), at(2, 3)
+	gates, c, cNew, dc, dgates := at(2, 12), at(2, 3), at(2, 3), at(2, 3), at(2, 12)
+	mustPanic(t, "cuda: GRUCell: gx has shape [2 8], want [2 9] for h [2 3]", func() { b.GRUCell(at(2, 8), gh, bhh, h, hNew) })
+	mustPanic(t, "cuda: GRUCell: bhh has shape [6], want 9 elements for h [2 3]", func() { b.GRUCell(gx, gh, at(6), h, hNew) })
+	mustPanic(t, "cuda: GRUCell: hNew [2 3] shares memory with h [2 3]", func() { b.GRUCell(gx, gh, bhh, h, over(h, 2, 2, 3)) })
+	mustPanic(t, "cuda: GRUCell: gx [2 9] shares memory with gh [2 9]", func() { b.GRUCell(gx, over(gx, 9, 2, 9), bhh, h, hNew) })
+	mustPanic(t, "cuda: GRUCellBackward: dgh has shape [3 9], want [2 9]", func() { b.GRUCellBackward(gx, gh, h, dhNew, dgx, at(3, 9), dh) })
+	mustPanic(t, "cuda: GRUCellBackward: dh [2 3] shares memory with dhNew [2 3]", func() { b.GRUCellBackward(gx, gh, h, dhNew, dgx, dgh, dhNew) })
+	mustPanic(t, "cuda: GRUCellBackward: dgx [2 9] shares memory with dgh [2 9]", func() { b.GRUCellBackward(gx, gh, h, dhNew, dgx, over(dgx, 17, 2, 9), dh) })
+	mustPanic(t, "cuda: LSTMCell: gates has shape [2 9], want [2 12] for c [2 3]", func() { b.LSTMCell(gx, c, cNew, hNew) })
+	mustPanic(t, "cuda: LSTMCell: cNew [2 3] shares memory with gates [2 12]", func() { b.LSTMCell(gates, c, over(gates, 20, 2, 3), hNew) })
+	mustPanic(t, "cuda: LSTMCell: cNew [2 3] shares memory with hNew [2 3]", func() { b.LSTMCell(gates, c, cNew, over(cNew, 5, 2, 3)) })
+	mustPanic(t, "cuda: LSTMCellBackward: dc has shape [3 3], want", func() { b.LSTMCellBackward(gates, c, cNew, dhNew, at(3, 3), dgates) })
+	mustPanic(t, "cuda: LSTMCellBackward: dgates [2 12] shares memory with dc [2 3]", func() { b.LSTMCellBackward(gates, c, cNew, dhNew, dc, over(dc, 3, 2, 12)) })
+	mustPanic(t, "cuda: LSTMCellBackward: dc [2 3] shares memory with c [2 3]", func() { b.LSTMCellBackward(gates, c, cNew, dhNew, c, dgates) })
+}

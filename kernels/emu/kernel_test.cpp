@@ -1,5 +1,5 @@
-// kernel_test runs the kernels of elementwise.cu, reduce.cu and index.cu
-// that the optional op groups use on the CPU, through cuda_shim.h, and
+// kernel_test runs the kernels of elementwise.cu, reduce.cu, index.cu and
+// rnn.cu that the optional op groups use on the CPU, through cuda_shim.h, and
 // checks them against references: a check of the kernels' logic (index
 // arithmetic, block and warp cooperation, NaN rules, determinism of
 // ScatterAdd) on machines without a GPU. It does not check the GPU's own
@@ -11,6 +11,7 @@
 #include "../elementwise.cu"
 #include "../reduce.cu"
 #include "../index.cu"
+#include "../rnn.cu"
 
 static int fails = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { fails++; if (fails < 30) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } } while (0)
@@ -223,10 +224,181 @@ void test_grad_beta() {
 	CHECK(db[0] == 5.5f && db[1] == 7.5f && db[2] == 9.5f, "bias_grad beta %g %g %g", db[0], db[1], db[2]);
 }
 
+// The recurrent cells, checked element by element against a float64
+// reference of the step and, for the backward kernels, against central
+// differences of that reference (each output element depends only on the
+// same element's inputs, so each is differentiated on its own). The
+// forward kernels run on the inputs, the backward ones on the gates the
+// forward kernels left; outputs start as NaN. Sizes: single elements, odd
+// hidden sizes and batches from 1 to 64; every 17th pre-activation is ±30.
+//
+// Tolerance: cellTol·(1 + |want|), for a handful of float32 roundings and
+// glibc's expf and tanhf; the largest seen is 6·10⁻⁷ (r's rounding times
+// hn = gh_n + bhh_n, up to 30, inside n's tanh).
+static const double cellTol = 2e-6;
+// The reference gradients (the interface's formulas, in float64) agree
+// with central differences of the float64 step, of step fdStep, within
+// fdTol·(1 + |want|): O(step²) and cancellation, far below a wrong term.
+static const double fdStep = 1e-5, fdTol = 1e-8;
+
+double sig(double x) { return 1 / (1 + std::exp(-x)); }
+
+bool close(float got, double want, double tol) { return std::fabs(got - want) <= tol * (1 + std::fabs(want)); }
+
+// gru_ref evaluates one GRU element from in = (gx_r, gx_z, gx_n, gh_r,
+// gh_z, gh_n, h) and the biases b = (bhh_r, bhh_z, bhh_n); out gets r, z,
+// n, hn, h'.
+void gru_ref(const double in[7], const double b[3], double out[5])
+{
+	out[0] = sig(in[0] + in[3] + b[0]);
+	out[1] = sig(in[1] + in[4] + b[1]);
+	out[3] = in[5] + b[2];
+	out[2] = std::tanh(in[2] + out[0] * out[3]);
+	out[4] = (1 - out[1]) * out[2] + out[1] * in[6];
+}
+
+// lstm_ref evaluates one LSTM element from in = (a_i, a_f, a_g, a_o, c);
+// out gets i, f, g, o, c', h'.
+void lstm_ref(const double in[5], double out[6])
+{
+	out[0] = sig(in[0]);
+	out[1] = sig(in[1]);
+	out[2] = std::tanh(in[2]);
+	out[3] = sig(in[3]);
+	out[4] = out[1] * in[4] + out[0] * out[2];
+	out[5] = out[3] * std::tanh(out[4]);
+}
+
+struct CellCase { int n, h; };
+static const CellCase cellCases[] = {{1, 1}, {3, 5}, {2, 17}, {7, 33}, {1, 257}, {5, 100}, {64, 37}};
+
+// cell_inputs returns n uniform values on [-lo, lo], with every 17th
+// one far out (±30) so that σ and tanh saturate.
+std::vector<float> cell_inputs(size_t n, float lo)
+{
+	auto v = rnd(n, -lo, lo);
+	for (size_t i = 5; i < n; i += 17) v[i] = v[i] < 0 ? -30 : 30;
+	return v;
+}
+
+void test_gru_cell() {
+	for (auto cc : cellCases) {
+		const int N = cc.n, H = cc.h;
+		const long long n = (long long)N * H;
+		auto gx = cell_inputs(3 * n, 2), gh = cell_inputs(3 * n, 2), bhh = rnd(3 * H, -0.5, 0.5), h = rnd(n), dhn = rnd(n);
+		auto gx0 = gx, gh0 = gh, h0 = h, dhn0 = dhn, bhh0 = bhh;
+		std::vector<float> hnew(n, NAN), dgx(3 * n, NAN), dgh(3 * n, NAN), dh(n, NAN);
+		launch(2, [&] { gru_cell(gx.data(), gh.data(), bhh.data(), h.data(), hnew.data(), n, H); });
+		// the 64-bit index path gives the same bits
+		{
+			auto gx2 = gx0, gh2 = gh0;
+			std::vector<float> hnew2(n, NAN);
+			for (long long e = 0; e < n; e++) gru_cell_at<long long>(e, gx2.data(), gh2.data(), bhh.data(), h.data(), hnew2.data(), H);
+			for (long long e = 0; e < n; e++) CHECK(same(hnew2[e], hnew[e]), "gru_cell i64 N%d H%d e %lld", N, H, e);
+			for (long long e = 0; e < 3 * n; e++) CHECK(same(gx2[e], gx[e]), "gru_cell i64 gates N%d H%d e %lld", N, H, e);
+		}
+		launch(3, [&] { gru_cell_backward(gx.data(), gh.data(), h.data(), dhn.data(), dgx.data(), dgh.data(), dh.data(), n, H); });
+		{
+			std::vector<float> dgx2(3 * n, NAN), dgh2(3 * n, NAN), dh2(n, NAN);
+			for (long long e = 0; e < n; e++) gru_cell_backward_at<long long>(e, gx.data(), gh.data(), h.data(), dhn.data(), dgx2.data(), dgh2.data(), dh2.data(), H);
+			for (long long e = 0; e < 3 * n; e++) CHECK(same(dgx2[e], dgx[e]) && same(dgh2[e], dgh[e]), "gru_cell_backward i64 N%d H%d", N, H);
+			for (long long e = 0; e < n; e++) CHECK(same(dh2[e], dh[e]), "gru_cell_backward i64 dh N%d H%d", N, H);
+		}
+		for (int i = 0; i < N; i++) for (int j = 0; j < H; j++) {
+			long long e = (long long)i * H + j, g = (long long)i * 3 * H + j;
+			double in[7] = {gx0[g], gx0[g + H], gx0[g + 2 * H], gh0[g], gh0[g + H], gh0[g + 2 * H], h0[e]}, out[5];
+			double b[3] = {bhh[j], bhh[j + H], bhh[j + 2 * H]};
+			gru_ref(in, b, out);
+			CHECK(close(hnew[e], out[4], cellTol), "gru_cell h' N%d H%d (%d,%d): %.9g want %.9g", N, H, i, j, hnew[e], out[4]);
+			for (int k = 0; k < 3; k++) CHECK(close(gx[g + k * H], out[k], cellTol), "gru_cell gate %d N%d H%d (%d,%d): %.9g want %.9g", k, N, H, i, j, gx[g + k * H], out[k]);
+			CHECK(close(gh[g + 2 * H], out[3], cellTol), "gru_cell hn N%d H%d (%d,%d)", N, H, i, j);
+			// analytic float64 gradients (the interface's formulas) of dh'·h'
+			double r = out[0], z = out[1], nn = out[2], hn = out[3], d = dhn0[e];
+			double dn = d * (1 - z) * (1 - nn * nn), dr = dn * hn * r * (1 - r), dz = d * (h0[e] - nn) * z * (1 - z);
+			double want[7] = {dr, dz, dn, dr, dz, dn * r, d * z};
+			// central differences of dh'·h' in each raw input
+			for (int k = 0; k < 7; k++) {
+				double p[7], m[7], op[5], om[5];
+				std::copy(in, in + 7, p); std::copy(in, in + 7, m);
+				p[k] += fdStep; m[k] -= fdStep;
+				gru_ref(p, b, op); gru_ref(m, b, om);
+				double fd = d * (op[4] - om[4]) / (2 * fdStep);
+				CHECK(std::fabs(fd - want[k]) <= fdTol * (1 + std::fabs(want[k])), "gru reference gradient %d N%d H%d (%d,%d): %.12g, central difference %.12g", k, N, H, i, j, want[k], fd);
+			}
+			float got[7] = {dgx[g], dgx[g + H], dgx[g + 2 * H], dgh[g], dgh[g + H], dgh[g + 2 * H], dh[e]};
+			for (int k = 0; k < 7; k++) CHECK(close(got[k], want[k], cellTol), "gru_cell_backward output %d N%d H%d (%d,%d): %.9g want %.9g", k, N, H, i, j, got[k], want[k]);
+		}
+		for (long long e = 0; e < n; e++) CHECK(same(h[e], h0[e]) && same(dhn[e], dhn0[e]), "gru_cell: h or dh' changed");
+		for (int j = 0; j < 3 * H; j++) CHECK(same(bhh[j], bhh0[j]), "gru_cell: bhh changed");
+		// backward reads the gates without changing them
+		auto gxb = gx, ghb = gh;
+		launch(1, [&] { gru_cell_backward(gx.data(), gh.data(), h.data(), dhn.data(), dgx.data(), dgh.data(), dh.data(), n, H); });
+		for (long long e = 0; e < 3 * n; e++) CHECK(same(gx[e], gxb[e]) && same(gh[e], ghb[e]), "gru_cell_backward changed its inputs");
+	}
+	// a NaN pre-activation gives NaN in its own element only
+	std::vector<float> gx(6, 0.5f), gh(6, 0.25f), bhh(3, 0), h(2, 0.5f), hn(2, 0);
+	gx[0] = NAN; // r of element 0 (H = 1, N = 2)
+	launch(1, [&] { gru_cell(gx.data(), gh.data(), bhh.data(), h.data(), hn.data(), 2, 1); });
+	CHECK(hn[0] != hn[0] && hn[1] == hn[1], "gru_cell NaN: %g %g", hn[0], hn[1]);
+}
+
+void test_lstm_cell() {
+	for (auto cc : cellCases) {
+		const int N = cc.n, H = cc.h;
+		const long long n = (long long)N * H;
+		auto a = cell_inputs(4 * n, 3), c = rnd(n, -2, 2), dhn = rnd(n), dc = rnd(n);
+		auto a0 = a, c0 = c, dhn0 = dhn, dc0 = dc;
+		std::vector<float> cnew(n, NAN), hnew(n, NAN), da(4 * n, NAN);
+		launch(2, [&] { lstm_cell(a.data(), c.data(), cnew.data(), hnew.data(), n, H); });
+		{
+			auto a2 = a0;
+			std::vector<float> cn2(n, NAN), hn2(n, NAN);
+			for (long long e = 0; e < n; e++) lstm_cell_at<long long>(e, a2.data(), c.data(), cn2.data(), hn2.data(), H);
+			for (long long e = 0; e < n; e++) CHECK(same(cn2[e], cnew[e]) && same(hn2[e], hnew[e]), "lstm_cell i64 N%d H%d e %lld", N, H, e);
+			for (long long e = 0; e < 4 * n; e++) CHECK(same(a2[e], a[e]), "lstm_cell i64 gates N%d H%d", N, H);
+			// and the backward, from the same gates
+			auto dc2 = dc0;
+			std::vector<float> da2(4 * n, NAN), da1(4 * n, NAN);
+			auto dc1 = dc0;
+			launch(1, [&] { lstm_cell_backward(a.data(), c.data(), cnew.data(), dhn.data(), dc1.data(), da1.data(), n, H); });
+			for (long long e = 0; e < n; e++) lstm_cell_backward_at<long long>(e, a.data(), c.data(), cnew.data(), dhn.data(), dc2.data(), da2.data(), H);
+			for (long long e = 0; e < 4 * n; e++) CHECK(same(da1[e], da2[e]), "lstm_cell_backward i64 N%d H%d", N, H);
+			for (long long e = 0; e < n; e++) CHECK(same(dc1[e], dc2[e]), "lstm_cell_backward i64 dc N%d H%d", N, H);
+		}
+		launch(3, [&] { lstm_cell_backward(a.data(), c.data(), cnew.data(), dhn.data(), dc.data(), da.data(), n, H); });
+		for (int i = 0; i < N; i++) for (int j = 0; j < H; j++) {
+			long long e = (long long)i * H + j, g = (long long)i * 4 * H + j;
+			double in[5] = {a0[g], a0[g + H], a0[g + 2 * H], a0[g + 3 * H], c0[e]}, out[6];
+			lstm_ref(in, out);
+			CHECK(close(cnew[e], out[4], cellTol), "lstm_cell c' N%d H%d (%d,%d): %.9g want %.9g", N, H, i, j, cnew[e], out[4]);
+			CHECK(close(hnew[e], out[5], cellTol), "lstm_cell h' N%d H%d (%d,%d): %.9g want %.9g", N, H, i, j, hnew[e], out[5]);
+			for (int k = 0; k < 4; k++) CHECK(close(a[g + k * H], out[k], cellTol), "lstm_cell gate %d N%d H%d (%d,%d): %.9g want %.9g", k, N, H, i, j, a[g + k * H], out[k]);
+			double ig = out[0], fg = out[1], gg = out[2], og = out[3], t = std::tanh(out[4]), d = dhn0[e], dcn = dc0[e];
+			double dct = dcn + d * og * (1 - t * t);
+			double want[5] = {dct * gg * ig * (1 - ig), dct * c0[e] * fg * (1 - fg), dct * ig * (1 - gg * gg), d * t * og * (1 - og), dct * fg};
+			for (int k = 0; k < 5; k++) {
+				double p[5], m[5], op[6], om[6];
+				std::copy(in, in + 5, p); std::copy(in, in + 5, m);
+				p[k] += fdStep; m[k] -= fdStep;
+				lstm_ref(p, op); lstm_ref(m, om);
+				double fd = (d * (op[5] - om[5]) + dcn * (op[4] - om[4])) / (2 * fdStep);
+				CHECK(std::fabs(fd - want[k]) <= fdTol * (1 + std::fabs(want[k])), "lstm reference gradient %d N%d H%d (%d,%d): %.12g, central difference %.12g", k, N, H, i, j, want[k], fd);
+			}
+			float got[5] = {da[g], da[g + H], da[g + 2 * H], da[g + 3 * H], dc[e]};
+			for (int k = 0; k < 5; k++) CHECK(close(got[k], want[k], cellTol), "lstm_cell_backward output %d N%d H%d (%d,%d): %.9g want %.9g", k, N, H, i, j, got[k], want[k]);
+		}
+		for (long long e = 0; e < n; e++) CHECK(same(c[e], c0[e]) && same(dhn[e], dhn0[e]), "lstm_cell: c or dh' changed");
+	}
+	std::vector<float> a(8, 0.5f), c(2, 0.5f), cn(2, 0), hn(2, 0);
+	a[5] = NAN; // f of element 1 (H = 1, N = 2)
+	launch(1, [&] { lstm_cell(a.data(), c.data(), cn.data(), hn.data(), 2, 1); });
+	CHECK(cn[1] != cn[1] && hn[1] != hn[1] && cn[0] == cn[0] && hn[0] == hn[0], "lstm_cell NaN: %g %g", cn[1], hn[1]);
+}
+
 int main(int argc, char **argv)
 {
 	void (*tests[])() = {test_binary, test_unary_affine_clamp, test_copy_region, test_reduce,
-			     test_argmax, test_index, test_grad_beta};
+			     test_argmax, test_index, test_grad_beta, test_gru_cell, test_lstm_cell};
 	if (argc > 1)
 		tests[atoi(argv[1])]();
 	else
