@@ -37,7 +37,8 @@
 // read and write safetensors files with PyTorch's names and layouts;
 // SaveCheckpoint and LoadCheckpoint add the optimizer's state and the
 // position in training. GradCheck and GradCheckSample compare a model's
-// backpropagated gradients with central differences; RegressionMetrics,
+// backpropagated gradients with central differences (GradCheckTokens and
+// GradCheckTokensSample for a model fed int32 tokens); RegressionMetrics,
 // Accuracy and NewConfusionMatrix score predictions on the host:
 //
 //	b, err := backend.Open("cpu") // with backend/cpu imported
@@ -83,7 +84,9 @@
 //     them and resumed runs draw the same numbers; Container (Children)
 //     lets the model reach the layers inside a layer of layers;
 //     ParamGrader (BackwardParams) lets a model skip the input gradient of
-//     its first layer with parameters.
+//     its first layer with parameters; MulAdder (MulAdds) reports the
+//     multiply-adds of the layer's products, which cmd/bench turns into a
+//     training step's GFLOP/s.
 //
 // The Standardize example builds a LayerNorm-style layer this way and
 // checks it with GradCheck.

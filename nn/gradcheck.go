@@ -14,8 +14,8 @@ import (
 // its central-difference estimate g̃.
 type GradCheckResult struct {
 	Name       string  // the parameter's name ("0.weight"), or "input" for ∂L/∂x
-	RelDiff    float64 // ‖g − g̃‖/(‖g‖ + ‖g̃‖), Euclidean norms; 0 when both are 0
-	MaxAbsDiff float64 // max_i |g[i] − g̃[i]|
+	RelDiff    float64 // ‖g − g̃‖/(‖g‖ + ‖g̃‖), Euclidean norms; 0 when both are 0, NaN when either holds NaN or Inf
+	MaxAbsDiff float64 // max_i |g[i] − g̃[i]|, NaN when either holds NaN
 }
 
 // DefaultGradCheckEps is the relative step GradCheck uses when given 0.
@@ -51,9 +51,10 @@ const DefaultGradCheckEps = 1e-2
 // of a layer followed by BatchNorm (which subtracts it again), has RelDiff
 // near 1 from rounding noise alone; judge it by MaxAbsDiff (leave such
 // biases out with NoBias). Each element costs two forward passes: use a small
-// model or batch, or GradCheckSample.
+// model or batch, or GradCheckSample. A model fed int32 token indices (an
+// Embedding first) is checked with GradCheckTokens.
 func GradCheck(m Model, loss Loss, x, y []float32, eps float64) ([]GradCheckResult, error) {
-	return gradCheck(m, loss, x, y, eps, func(n int) []int { return nil })
+	return gradCheck(m, loss, checkInput{x: x}, y, eps, pickAll)
 }
 
 // GradCheckSample is GradCheck on at most k elements of each tensor, drawn
@@ -62,52 +63,146 @@ func GradCheck(m Model, loss Loss, x, y []float32, eps float64) ([]GradCheckResu
 // elements. It makes a check of a large model affordable, at 2k forward
 // passes per tensor.
 func GradCheckSample(m Model, loss Loss, x, y []float32, eps float64, k int, seed int64) ([]GradCheckResult, error) {
+	pick, err := pickSample("GradCheckSample", k, seed)
+	if err != nil {
+		return nil, err
+	}
+	return gradCheck(m, loss, checkInput{x: x}, y, eps, pick)
+}
+
+// GradCheckTokens is GradCheck for a model fed int32 token indices, such
+// as a language model whose first layer is an Embedding: tokens holds N
+// samples of m.InShape (each index in the range the model accepts, e.g.
+// [0, Vocab)), uploaded as an int32 tensor, which needs a backend that
+// implements backend.Indexer. Indices have no gradient, so the analytic
+// gradients come from Model.Backward and the results are one per parameter
+// in m.Params order, without "input". Everything else is as in GradCheck:
+// the central differences, the step eps, the training mode, the rewound
+// counters and the model restored afterwards.
+func GradCheckTokens(m Model, loss Loss, tokens []int32, y []float32, eps float64) ([]GradCheckResult, error) {
+	return gradCheck(m, loss, checkInput{tokens: tokens, isTokens: true}, y, eps, pickAll)
+}
+
+// GradCheckTokensSample is GradCheckTokens on at most k elements of each
+// parameter tensor, drawn as GradCheckSample draws them.
+func GradCheckTokensSample(m Model, loss Loss, tokens []int32, y []float32, eps float64, k int, seed int64) ([]GradCheckResult, error) {
+	pick, err := pickSample("GradCheckTokensSample", k, seed)
+	if err != nil {
+		return nil, err
+	}
+	return gradCheck(m, loss, checkInput{tokens: tokens, isTokens: true}, y, eps, pick)
+}
+
+// pickAll is the element picker of a full check: nil, every element.
+func pickAll(n int) []int { return nil }
+
+// pickSample returns the element picker of a sampled check of k elements
+// per tensor from seed, or an error naming fn when k < 1.
+func pickSample(fn string, k int, seed int64) (func(n int) []int, error) {
 	if k < 1 {
-		return nil, fmt.Errorf("nn: GradCheckSample: k = %d elements per tensor, want at least 1", k)
+		return nil, fmt.Errorf("nn: %s: k = %d elements per tensor, want at least 1", fn, k)
 	}
 	rng := rand.New(rand.NewSource(seed))
-	return gradCheck(m, loss, x, y, eps, func(n int) []int {
+	return func(n int) []int {
 		if n <= k {
 			return nil
 		}
 		idx := rng.Perm(n)[:k]
 		slices.Sort(idx)
 		return idx
-	})
+	}, nil
 }
 
-// gradCheck is GradCheck on the elements pick returns for a tensor of n
-// elements (nil: all of them).
-func gradCheck(m Model, loss Loss, x, y []float32, eps float64, pick func(n int) []int) ([]GradCheckResult, error) {
+// checkInput is the batch a gradient check feeds the model: float values
+// x, whose gradient is checked too, or int32 token indices.
+type checkInput struct {
+	x        []float32
+	tokens   []int32
+	isTokens bool
+}
+
+// size returns the number of input values.
+func (in checkInput) size() int {
+	if in.isTokens {
+		return len(in.tokens)
+	}
+	return len(in.x)
+}
+
+// check returns an error for a float input holding NaN or Inf or a
+// negative token index.
+func (in checkInput) check() error {
+	for _, v := range in.x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return errors.New("the input holds NaN or Inf")
+		}
+	}
+	for i, t := range in.tokens {
+		if t < 0 {
+			return fmt.Errorf("token %d is %d, want an index ≥ 0", i, t)
+		}
+	}
+	return nil
+}
+
+// upload returns a new tensor of shape holding the input on b: float32,
+// or int32 for tokens (an error when b is not a backend.Indexer).
+func (in checkInput) upload(b backend.Backend, shape []int) (backend.Tensor, error) {
+	if !in.isTokens {
+		t := b.Alloc(shape...)
+		b.Upload(t, in.x)
+		return t, nil
+	}
+	ix, ok := b.(backend.Indexer)
+	if !ok {
+		return nil, fmt.Errorf("backend %s does not implement backend.Indexer, which int32 token inputs need", b.Name())
+	}
+	t := ix.AllocInt32(shape...)
+	ix.UploadInt32(t, in.tokens)
+	return t, nil
+}
+
+// gradCheck is GradCheck on input in, on the elements pick returns for a
+// tensor of n elements (nil: all of them).
+func gradCheck(m Model, loss Loss, in checkInput, y []float32, eps float64, pick func(n int) []int) ([]GradCheckResult, error) {
+	name := "GradCheck"
+	if in.isTokens {
+		name = "GradCheckTokens"
+	}
 	if eps == 0 {
 		eps = DefaultGradCheckEps
 	}
 	if !(eps > 0 && eps < 1) {
-		return nil, fmt.Errorf("nn: GradCheck: eps = %g, want a relative step in (0, 1), e.g. 1e-2", eps)
+		return nil, fmt.Errorf("nn: %s: eps = %g, want a relative step in (0, 1), e.g. 1e-2", name, eps)
 	}
-	in := m.InShape()
-	inLen, outLen := shapeLen(in), shapeLen(m.OutShape())
-	if len(x) == 0 || len(x)%inLen != 0 {
-		return nil, fmt.Errorf("nn: GradCheck: %d input values are not a whole number of samples of shape %v", len(x), in)
-	}
-	n := len(x) / inLen
-	if len(y) != n*outLen {
-		return nil, fmt.Errorf("nn: GradCheck: %d target values for %d samples of output shape %v, want %d", len(y), n, m.OutShape(), n*outLen)
-	}
-	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, errors.New("nn: GradCheck: the input holds NaN or Inf")
+	inShape := m.InShape()
+	inLen, outLen := shapeLen(inShape), shapeLen(m.OutShape())
+	if in.size() == 0 || in.size()%inLen != 0 {
+		what := "input values"
+		if in.isTokens {
+			what = "tokens"
 		}
+		return nil, fmt.Errorf("nn: %s: %d %s are not a whole number of samples of shape %v", name, in.size(), what, inShape)
+	}
+	n := in.size() / inLen
+	if len(y) != n*outLen {
+		return nil, fmt.Errorf("nn: %s: %d target values for %d samples of output shape %v, want %d", name, len(y), n, m.OutShape(), n*outLen)
+	}
+	if err := in.check(); err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", name, err)
 	}
 
 	b := m.Backend()
+	tx, err := in.upload(b, withBatch(n, inShape))
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", name, err)
+	}
+	defer b.Free(tx)
 	saved := newSnapshot(m, nil)
 	defer saved.free()
 	defer saved.restore()
-	tx, ty := b.Alloc(withBatch(n, in)...), b.Alloc(withBatch(n, m.OutShape())...)
-	defer b.Free(tx)
+	ty := b.Alloc(withBatch(n, m.OutShape())...)
 	defer b.Free(ty)
-	b.Upload(tx, x)
 	b.Upload(ty, y)
 
 	forward := func() backend.Tensor {
@@ -122,11 +217,19 @@ func gradCheck(m Model, loss Loss, x, y []float32, eps float64, pick func(n int)
 	}
 
 	if err := tryForward(forward); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nn: %s: %w", name, err)
+	}
+	if err := b.Sync(); err != nil {
+		return nil, fmt.Errorf("nn: %s: the model's forward pass failed: %w", name, err)
 	}
 	_, dy := loss.Loss(forward(), ty)
-	dx := make([]float32, len(x))
-	b.Download(dx, m.BackwardInput(dy))
+	var dx []float32
+	if in.isTokens {
+		m.Backward(dy)
+	} else {
+		dx = make([]float32, len(in.x))
+		b.Download(dx, m.BackwardInput(dy))
+	}
 
 	// numeric returns the central differences of L with respect to the
 	// elements idx of values (every element when idx is nil), which set
@@ -166,7 +269,10 @@ func gradCheck(m Model, loss Loss, x, y []float32, eps float64, pick func(n int)
 		g := numeric(values, idx, func(v []float32) { b.Upload(p.Value, v) })
 		results = append(results, compareGrad(p.Name, gather(analytic, idx), g))
 	}
-	xs := append([]float32(nil), x...)
+	if in.isTokens {
+		return results, nil
+	}
+	xs := append([]float32(nil), in.x...)
 	idx := pick(len(xs))
 	g := numeric(xs, idx, func(v []float32) { b.Upload(tx, v) })
 	results = append(results, compareGrad("input", gather(dx, idx), g))
@@ -178,7 +284,7 @@ func gradCheck(m Model, loss Loss, x, y []float32, eps float64, pick func(n int)
 func tryForward(forward func() backend.Tensor) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("nn: GradCheck: the model refuses the batch: %v", r)
+			err = fmt.Errorf("the model refuses the batch: %v", r)
 		}
 	}()
 	forward()
@@ -209,7 +315,8 @@ func compareGrad(name string, g []float32, num []float64) GradCheckResult {
 		maxAbs = math.Max(maxAbs, math.Abs(d))
 	}
 	r := GradCheckResult{Name: name, MaxAbsDiff: maxAbs}
-	if den := math.Sqrt(g2) + math.Sqrt(n2); den > 0 {
+	// NaN or Inf in either gradient makes RelDiff NaN, never 0.
+	if den := math.Sqrt(g2) + math.Sqrt(n2); den > 0 || math.IsNaN(den) {
 		r.RelDiff = math.Sqrt(diff2) / den
 	}
 	return r

@@ -321,3 +321,42 @@ func TestGradCheckErrors(t *testing.T) {
 		}
 	}
 }
+
+// nanBiasDense is a Dense layer whose Backward leaves NaN in its bias
+// gradient, as a layer that forgets to write a gradient leaves what was
+// there.
+type nanBiasDense struct {
+	nn.Dense
+	b backend.Backend
+}
+
+func (d *nanBiasDense) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, error) {
+	d.b = b
+	return d.Dense.Build(b, in, rng)
+}
+
+func (d *nanBiasDense) Backward(dy backend.Tensor) backend.Tensor {
+	dx := d.Dense.Backward(dy)
+	d.b.Fill(d.Params()[1].Grad, float32(math.NaN()))
+	return dx
+}
+
+// TestGradCheckNaN checks that a gradient holding NaN gives RelDiff NaN,
+// which no tolerance accepts, and not 0.
+func TestGradCheckNaN(t *testing.T) {
+	b := newCPU(t)
+	m, err := nn.NewSequential(b, []int{3}, 5, &nn.Dense{Units: 4}, nn.Tanh(), &nanBiasDense{Dense: nn.Dense{Units: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(6))
+	res, err := nn.GradCheck(m, nn.NewMSE(b), randSlice(rng, 6, -1, 1), randSlice(rng, 4, -1, 1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if nan := r.Name == "2.bias"; nan != math.IsNaN(r.RelDiff) || nan != math.IsNaN(r.MaxAbsDiff) {
+			t.Errorf("%s: RelDiff %g, MaxAbsDiff %g; want NaN for 2.bias only", r.Name, r.RelDiff, r.MaxAbsDiff)
+		}
+	}
+}

@@ -192,7 +192,7 @@ func trainResult(name, model string, n int, c config) (res result, err error) {
 		Shape:    fmt.Sprintf("%s, %d params", dims(models.InShape...), m.NumParams()),
 		MedianNs: (s.median / steps).Nanoseconds(), MinNs: (s.min / steps).Nanoseconds(),
 		ImagesPerSec: perSecond(float64(timed.Len()), s.median),
-		GFlops:       perSecond(trainFlops(b, m, n), s.median/steps) / 1e9,
+		GFlops:       perSecond(trainFlops(m, n), s.median/steps) / 1e9,
 	}
 	if b.Name() == "cpu" && c.peak > 0 {
 		res.PeakShare = res.GFlops / c.peak

@@ -7,7 +7,7 @@
 //     the cpu backend gonum's Sgemm on each with the ratio of the two;
 //   - train: end-to-end training throughput (images/s) of the reference
 //     models on random synthetic data, with the GFLOP/s of the step's
-//     products (counted from the layer shapes, see trainFlops) and, on
+//     products (each layer counts its own, nn.MulAdder; see trainFlops) and, on
 //     the cpu backend, their share of the machine's FMA peak (-peak).
 //
 // Each op is called a few times untimed, then in batches of calls long
