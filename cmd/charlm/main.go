@@ -39,6 +39,7 @@ import (
 	"github.com/myelin-go/myelin/backend"
 	_ "github.com/myelin-go/myelin/backend/cpu"
 	"github.com/myelin-go/myelin/internal/atomicfile"
+	"github.com/myelin-go/myelin/internal/jsonfloat"
 	"github.com/myelin-go/myelin/internal/progress"
 	"github.com/myelin-go/myelin/nn"
 )
@@ -198,14 +199,15 @@ func (d *batchData) upload(b backend.Backend) {
 	backend.OneHot(b, d.labels, d.target)
 }
 
-// epochRecord is the JSON object printed per epoch with -json.
+// epochRecord is the JSON object printed per epoch with -json; a loss
+// that is not finite (a diverged run) is the string "NaN" or "+Inf".
 type epochRecord struct {
-	Epoch       int     `json:"epoch"`
-	TrainLoss   float64 `json:"train_loss"` // mean cross-entropy in nats
-	ValBPC      float64 `json:"val_bpc"`
-	Seconds     float64 `json:"seconds"`
-	CharsPerSec float64 `json:"chars_per_sec"`
-	Steps       int     `json:"steps"`
+	Epoch       int             `json:"epoch"`
+	TrainLoss   jsonfloat.Float `json:"train_loss"` // mean cross-entropy in nats
+	ValBPC      jsonfloat.Float `json:"val_bpc"`
+	Seconds     float64         `json:"seconds"`
+	CharsPerSec float64         `json:"chars_per_sec"`
+	Steps       int             `json:"steps"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -267,7 +269,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		bpc := validate(b, model, cor, c.seq)
 		if c.json {
-			json.NewEncoder(stdout).Encode(map[string]float64{"val_bpc": bpc})
+			if err := json.NewEncoder(stdout).Encode(map[string]jsonfloat.Float{"val_bpc": jsonfloat.Float(bpc)}); err != nil {
+				return err
+			}
 		} else {
 			fmt.Fprintf(stdout, "validation %.4f bits/char\n", bpc)
 		}
@@ -343,16 +347,16 @@ func train(ctx context.Context, c config, b backend.Backend, model *nn.Sequentia
 			bar.Clear()
 		}
 		b.Download(host, lossSum)
-		rec := epochRecord{Epoch: epoch, TrainLoss: float64(host[0]) / float64(steps), Seconds: secs,
+		rec := epochRecord{Epoch: epoch, TrainLoss: jsonfloat.Float(float64(host[0]) / float64(steps)), Seconds: secs,
 			CharsPerSec: float64(steps*N*T) / secs, Steps: steps}
-		rec.ValBPC = validate(b, model, cor, T)
+		rec.ValBPC = jsonfloat.Float(validate(b, model, cor, T))
 		if c.json {
 			if err := json.NewEncoder(stdout).Encode(rec); err != nil {
 				return err
 			}
 		} else {
 			fmt.Fprintf(stdout, "epoch %d/%d  loss %.4f  val %.4f bits/char  %.1f s  %.0f char/s\n",
-				epoch, c.epochs, rec.TrainLoss, rec.ValBPC, secs, rec.CharsPerSec)
+				epoch, c.epochs, float64(rec.TrainLoss), float64(rec.ValBPC), secs, rec.CharsPerSec)
 		}
 	}
 	return nil

@@ -361,3 +361,27 @@ func TestResNetDefaults(t *testing.T) {
 		t.Errorf("cnn: epochs %d, lr %g, lr-decay %g; want the general defaults 4, 0, 0.5", c.epochs, c.lr, c.lrDecay)
 	}
 }
+
+// TestDivergedRunReports trains with a learning rate that makes the loss
+// NaN: -json still prints every epoch (the losses as the string "NaN",
+// which JSON can hold), and with -patience the checkpoint, whose
+// early-stopping record holds the NaN best loss, is written and resumes.
+func TestDivergedRunReports(t *testing.T) {
+	dir := synthetic(t)
+	ck := filepath.Join(t.TempDir(), "ck.safetensors")
+	args := []string{"-model", "mlp", "-optimizer", "sgd", "-momentum", "0", "-lr", "1e30", "-patience", "3"}
+	first := runJSON(t, dir, append(args, "-epochs", "1", "-checkpoint", ck)...)
+	second := runJSON(t, dir, append(args, "-epochs", "2", "-resume", ck)...)
+	recs := append(first, second...)
+	if len(recs) != 4 {
+		t.Fatalf("got %d records, want an epoch and a result per run: %v", len(recs), recs)
+	}
+	for i, r := range recs {
+		if i%2 == 0 && (r["epoch"] != float64(i/2+1) || r["train_loss"] != "NaN" || r["val_loss"] != "NaN") {
+			t.Errorf("record %v: want epoch %d, train_loss and val_loss \"NaN\"", r, i/2+1)
+		}
+		if i%2 == 1 && (r["best_epoch"] != float64(1) || r["test_loss"] != "NaN") {
+			t.Errorf("record %v: want best_epoch 1, test_loss \"NaN\"", r)
+		}
+	}
+}

@@ -223,7 +223,7 @@ func TestResNetSaveLoad(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &loaded); err != nil {
 		t.Fatalf("output %q: %v", stdout.String(), err)
 	}
-	if trained.TestAcc == nil || loaded.TestAcc != *trained.TestAcc || loaded.TestLoss != *trained.TestLoss {
+	if trained.TestAcc == nil || loaded.TestAcc != *trained.TestAcc || loaded.TestLoss != float64(*trained.TestLoss) {
 		t.Errorf("-load evaluates to loss %v, accuracy %v; the trained model had %v, %v", loaded.TestLoss, loaded.TestAcc, *trained.TestLoss, *trained.TestAcc)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"time"
 
+	"github.com/myelin-go/myelin/internal/jsonfloat"
 	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/nn/plot"
 )
@@ -54,13 +55,13 @@ func gradCheck(c config, m *nn.Sequential, loss nn.Loss, train nn.Dataset, stdou
 	}
 	if c.json {
 		type row struct {
-			Name       string  `json:"name"`
-			RelDiff    float64 `json:"rel_diff"`
-			MaxAbsDiff float64 `json:"max_abs_diff"`
+			Name       string          `json:"name"`
+			RelDiff    jsonfloat.Float `json:"rel_diff"` // "NaN" where a gradient holds NaN
+			MaxAbsDiff jsonfloat.Float `json:"max_abs_diff"`
 		}
 		rows := make([]row, len(res))
 		for i, r := range res {
-			rows[i] = row{r.Name, r.RelDiff, r.MaxAbsDiff}
+			rows[i] = row{r.Name, jsonfloat.Float(r.RelDiff), jsonfloat.Float(r.MaxAbsDiff)}
 		}
 		return json.NewEncoder(stdout).Encode(rows)
 	}
@@ -101,12 +102,12 @@ func findLR(c config, tr *nn.Trainer, train nn.Dataset, stdout io.Writer) error 
 func printLRCurve(c config, tr *nn.Trainer, curve nn.LRCurve, start time.Time, stdout io.Writer) error {
 	if c.json {
 		return json.NewEncoder(stdout).Encode(struct {
-			LR        []float32 `json:"lr"`
-			Loss      []float64 `json:"loss"`
-			Smoothed  []float64 `json:"smoothed"`
-			MinLR     float32   `json:"min_lr"`
-			Suggested float32   `json:"suggested"`
-		}{curve.LR, curve.Loss, curve.Smoothed, curve.MinLR, curve.Suggested})
+			LR        []float32         `json:"lr"`
+			Loss      []jsonfloat.Float `json:"loss"` // "NaN" or "+Inf" where the loss diverged
+			Smoothed  []jsonfloat.Float `json:"smoothed"`
+			MinLR     float32           `json:"min_lr"`
+			Suggested float32           `json:"suggested"`
+		}{curve.LR, jsonfloat.Slice(curve.Loss), jsonfloat.Slice(curve.Smoothed), curve.MinLR, curve.Suggested})
 	}
 	fmt.Fprintf(stdout, "learning-rate range test of %s with %s, batch %d: %d steps (%s)\n", c.model, tr.Optimizer, c.batch, len(curve.LR), elapsed(start))
 	fmt.Fprintf(stdout, "%10s %10s %10s\n", "lr", "loss", "smoothed")

@@ -6,33 +6,35 @@ import (
 	"io"
 	"time"
 
+	"github.com/myelin-go/myelin/internal/jsonfloat"
 	"github.com/myelin-go/myelin/internal/progress"
 	"github.com/myelin-go/myelin/nn"
 )
 
 // epochRecord is the JSON object printed per epoch with -json. The
 // evaluation is on the test set (test_loss, test_acc), or with -patience
-// on the validation split (val_loss, val_acc).
+// on the validation split (val_loss, val_acc). A loss that is not finite
+// (a diverged run) is written as the string "NaN", "+Inf" or "-Inf".
 type epochRecord struct {
-	Epoch        int      `json:"epoch"`
-	TrainLoss    float64  `json:"train_loss"`
-	TrainAcc     float64  `json:"train_acc"`
-	TestLoss     *float64 `json:"test_loss,omitempty"`
-	TestAcc      *float64 `json:"test_acc,omitempty"`
-	ValLoss      *float64 `json:"val_loss,omitempty"`
-	ValAcc       *float64 `json:"val_acc,omitempty"`
-	Seconds      float64  `json:"seconds"`
-	ImagesPerSec float64  `json:"images_per_sec"`
-	TrainSeconds float64  `json:"train_seconds"` // training only, this epoch (= seconds)
-	WallSeconds  float64  `json:"wall_seconds"`  // since the program started
+	Epoch        int              `json:"epoch"`
+	TrainLoss    jsonfloat.Float  `json:"train_loss"`
+	TrainAcc     float64          `json:"train_acc"`
+	TestLoss     *jsonfloat.Float `json:"test_loss,omitempty"`
+	TestAcc      *float64         `json:"test_acc,omitempty"`
+	ValLoss      *jsonfloat.Float `json:"val_loss,omitempty"`
+	ValAcc       *float64         `json:"val_acc,omitempty"`
+	Seconds      float64          `json:"seconds"`
+	ImagesPerSec float64          `json:"images_per_sec"`
+	TrainSeconds float64          `json:"train_seconds"` // training only, this epoch (= seconds)
+	WallSeconds  float64          `json:"wall_seconds"`  // since the program started
 }
 
 // resultRecord is the JSON object printed after training with -patience.
 type resultRecord struct {
-	BestEpoch    int     `json:"best_epoch"`
-	StoppedEpoch int     `json:"stopped_epoch"` // 0 when all epochs ran
-	TestLoss     float64 `json:"test_loss"`
-	TestAcc      float64 `json:"test_acc"`
+	BestEpoch    int             `json:"best_epoch"`
+	StoppedEpoch int             `json:"stopped_epoch"` // 0 when all epochs ran
+	TestLoss     jsonfloat.Float `json:"test_loss"`
+	TestAcc      float64         `json:"test_acc"`
 }
 
 // reporter prints what training reports, as text or JSON.
@@ -46,12 +48,13 @@ type reporter struct {
 // epoch prints the summary of one epoch: a line of text or an epochRecord.
 func (r *reporter) epoch(s nn.EpochStats) error {
 	if r.json {
-		rec := epochRecord{Epoch: s.Epoch, TrainLoss: s.TrainLoss, TrainAcc: s.TrainAcc, Seconds: s.Seconds, ImagesPerSec: s.ImagesPerSec,
+		testLoss := jsonfloat.Float(s.TestLoss)
+		rec := epochRecord{Epoch: s.Epoch, TrainLoss: jsonfloat.Float(s.TrainLoss), TrainAcc: s.TrainAcc, Seconds: s.Seconds, ImagesPerSec: s.ImagesPerSec,
 			TrainSeconds: s.Seconds, WallSeconds: time.Since(started).Seconds()}
 		if r.evalName == "test" {
-			rec.TestLoss, rec.TestAcc = &s.TestLoss, &s.TestAcc
+			rec.TestLoss, rec.TestAcc = &testLoss, &s.TestAcc
 		} else {
-			rec.ValLoss, rec.ValAcc = &s.TestLoss, &s.TestAcc
+			rec.ValLoss, rec.ValAcc = &testLoss, &s.TestAcc
 		}
 		return json.NewEncoder(r.w).Encode(rec)
 	}
@@ -68,7 +71,7 @@ func (r *reporter) epoch(s nn.EpochStats) error {
 // of the weights kept.
 func (r *reporter) result(es *nn.EarlyStopping, testLoss, testAcc float64) error {
 	if r.json {
-		return json.NewEncoder(r.w).Encode(resultRecord{es.BestEpoch, es.Stopped, testLoss, testAcc})
+		return json.NewEncoder(r.w).Encode(resultRecord{es.BestEpoch, es.Stopped, jsonfloat.Float(testLoss), testAcc})
 	}
 	if es.Stopped != 0 {
 		fmt.Fprintf(r.w, "stopped after epoch %d: no improvement for %d epochs\n", es.Stopped, es.Patience)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/myelin-go/myelin/internal/atomicfile"
+	"github.com/myelin-go/myelin/internal/jsonfloat"
 	"github.com/myelin-go/myelin/internal/progress"
 	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/nn/plot"
@@ -159,9 +160,9 @@ func evaluate(c config, tr *nn.Trainer, test nn.Dataset, stdout io.Writer) error
 	}
 	if c.json {
 		return json.NewEncoder(stdout).Encode(struct {
-			TestLoss float64 `json:"test_loss"`
-			TestAcc  float64 `json:"test_acc"`
-		}{loss, acc})
+			TestLoss jsonfloat.Float `json:"test_loss"`
+			TestAcc  float64         `json:"test_acc"`
+		}{jsonfloat.Float(loss), acc})
 	}
 	_, err = fmt.Fprintf(stdout, "%s on %d test images: loss %.4f, accuracy %.2f%%\n", c.load, test.Len(), loss, 100*acc)
 	return err
@@ -279,6 +280,21 @@ func unused(v string) string {
 	return v
 }
 
+// stopRecord is the early-stopping record a checkpoint keeps (the fields
+// of nn.EarlyStopping that Fit fills in; the settings come from the flags,
+// which -resume compares). BestLoss may be NaN when the run diverged.
+type stopRecord struct {
+	BestEpoch int
+	BestLoss  jsonfloat.Float
+	Wait      int
+	Stopped   int
+}
+
+// stopRecordOf returns the record of es.
+func stopRecordOf(es *nn.EarlyStopping) stopRecord {
+	return stopRecord{es.BestEpoch, jsonfloat.Float(es.BestLoss), es.Wait, es.Stopped}
+}
+
 // saveCheckpoint writes a checkpoint of tr at pos with the run's flags,
 // the finished epochs' statistics and the early-stopping record.
 func saveCheckpoint(path string, c config, tr *nn.Trainer, pos nn.Position, history []nn.EpochStats) error {
@@ -288,7 +304,7 @@ func saveCheckpoint(path string, c config, tr *nn.Trainer, pos nn.Position, hist
 	}
 	extra := map[string]string{extraFlags: string(flags), extraHistory: encodeHistory(history)}
 	if es := tr.EarlyStopping; es != nil {
-		js, err := json.Marshal(es)
+		js, err := json.Marshal(stopRecordOf(es))
 		if err != nil {
 			return fmt.Errorf("checkpoint: early stopping: %w", err)
 		}
@@ -337,10 +353,11 @@ func resume(c config, tr *nn.Trainer) ([]nn.EpochStats, error) {
 		return nil, err
 	}
 	if es := tr.EarlyStopping; es != nil {
-		if err := json.Unmarshal([]byte(ck.Extra[extraStop]), es); err != nil {
+		var rec stopRecord
+		if err := json.Unmarshal([]byte(ck.Extra[extraStop]), &rec); err != nil {
 			return nil, fmt.Errorf("%s: early-stopping record: %w", c.resume, err)
 		}
-		es.Patience, es.MinDelta = c.patience, c.minDelta
+		es.BestEpoch, es.BestLoss, es.Wait, es.Stopped = rec.BestEpoch, float64(rec.BestLoss), rec.Wait, rec.Stopped
 	}
 	tr.Start = nn.Position{Epoch: ck.Epoch, Batch: ck.Batch}
 	return history, nil
