@@ -50,6 +50,7 @@ var (
 	_ backend.Indexer       = (*Backend)(nil)
 	_ backend.BatchMatMuler = (*Backend)(nil)
 	_ backend.Allocator     = (*Backend)(nil)
+	_ backend.Shifter       = (*Backend)(nil)
 )
 
 // idxErrBytes is the size of the index-error words: the op's code, the
