@@ -58,13 +58,13 @@ func TestEntries(t *testing.T) {
 	for e := range inPTX {
 		t.Errorf("PTX entry %s has no Kernel constant", e)
 	}
-	if len(entries) != int(Count) || Count != 52 {
-		t.Errorf("Count = %d, want the 52 entries of the PTX", Count)
+	if len(entries) != int(Count) || Count != 53 {
+		t.Errorf("Count = %d, want the 53 entries of the PTX", Count)
 	}
 }
 
 func TestKernelString(t *testing.T) {
-	for k, want := range map[Kernel]string{Add: "elementwise.add", Im2Col: "geometry.im2col", BNBackwardDx: "reduce.bn_backward_dx", Gather: "index.gather", Count: "Kernel(52)", -1: "Kernel(-1)"} {
+	for k, want := range map[Kernel]string{Add: "elementwise.add", Im2Col: "geometry.im2col", BNBackwardDx: "reduce.bn_backward_dx", Gather: "index.gather", ShiftImages: "geometry.shift_images", Count: "Kernel(53)", -1: "Kernel(-1)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kernel(%d).String() = %q, want %q", int(k), got, want)
 		}
