@@ -91,6 +91,11 @@ func TestTrainerAugment(t *testing.T) {
 	}
 }
 
+// flatShift is a Shift that names a sample shape of one dimension.
+type flatShift struct{ *nn.Shift }
+
+func (flatShift) ShiftShape() ([]int, float32) { return []int{64}, 0 }
+
 // TestShiftDrawShifts checks that a Shift's DrawShifts gives the offsets
 // its Augment applies to a batch (odd sizes, several channels, offsets
 // beyond the image) and leaves the generator where Augment does, and that
@@ -151,7 +156,8 @@ func TestShiftDrawShifts(t *testing.T) {
 		fn   func([]float32, *rand.Rand)
 		want string
 	}{
-		{wrong, nil, "nn: Fit: Augmenter shifts samples of shape [1 8 7]; the training set's XShape [1 8 8] has 64 values, not 56"},
+		{wrong, nil, "nn: Fit: Augmenter shifts samples of shape [1 8 7]; want [C H W] with the 64 values of the training set's XShape [1 8 8]"},
+		{flatShift{right}, nil, "nn: Fit: Augmenter shifts samples of shape [64]; want [C H W] with the 64 values of the training set's XShape [1 8 8]"},
 		{right, fn, "nn: Fit: both Augment and Augmenter are set; set one"},
 	} {
 		tr := &nn.Trainer{Model: m, Loss: nn.NewSoftmaxCrossEntropy(b), Optimizer: nn.NewAdam(b, nn.DefaultAdam(0.01)), Augmenter: tc.aug, Augment: tc.fn}

@@ -354,9 +354,9 @@ func (t *Trainer) checkFit(train Dataset, epochs int, eval *Dataset) error {
 		return errors.New("nn: Fit: Augment transforms float samples; the training set holds Tokens")
 	}
 	if s, ok := t.Augmenter.(ShiftAugmenter); ok {
-		if shape, _ := s.ShiftShape(); shapeLen(shape) != shapeLen(train.XShape) {
-			return fmt.Errorf("nn: Fit: Augmenter shifts samples of shape %v; the training set's XShape %v has %d values, not %d",
-				shape, train.XShape, shapeLen(train.XShape), shapeLen(shape))
+		if shape, _ := s.ShiftShape(); len(shape) != 3 || shapeLen(shape) != shapeLen(train.XShape) {
+			return fmt.Errorf("nn: Fit: Augmenter shifts samples of shape %v; want [C H W] with the %d values of the training set's XShape %v",
+				shape, shapeLen(train.XShape), train.XShape)
 		}
 	}
 	if eval != nil {
