@@ -20,15 +20,16 @@
 //
 // Growing without breaking: Backend is a fixed core. Ops added later come
 // as optional interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler,
-// Allocator, Recurrent) that a backend implements when it can; programs call them
-// through this package's functions of the same names (Slice, Binary,
-// Reduce, Gather, BatchMatMul, TryAlloc, …), which use the backend's own
-// op, else a fallback built from core ops where one exists, else panic
-// with an *UnimplementedError naming the op, the backend and the interface
-// that would provide it. A backend written against an older Myelin keeps
-// compiling and keeps working for every model that needs only the ops it
-// has; Lacks lists what it is missing, and backendtest.Run skips (and
-// names) the conformance families of the groups it lacks.
+// Allocator, Recurrent, Shifter) that a backend implements when it can;
+// programs call them through this package's functions of the same names
+// (Slice, Binary, Reduce, Gather, BatchMatMul, TryAlloc, ShiftImages, …),
+// which use the backend's own op, else a fallback built from core ops (or
+// other groups) where one exists, else panic with an *UnimplementedError
+// naming the op, the backend and the interface that would provide it. A
+// backend written against an older Myelin keeps compiling and keeps
+// working for every model that needs only the ops it has; Lacks lists what
+// it is missing, and backendtest.Run skips (and names) the conformance
+// families of the groups it lacks.
 //
 // Reading tensors as matrices: MatMul, Softmax and the loss ops treat a
 // tensor of shape [d0, d1, …, dk] as a matrix with d0 rows and d1·…·dk

@@ -238,3 +238,16 @@ func dimAligned(s Shape, i, nd int) int {
 	}
 	return 1
 }
+
+// ShiftImages checks a ShiftImages call: x is [N, C, H, W], y has x's
+// shape and shifts is [N, 2]. It returns N, C, H and W.
+func (c Check) ShiftImages(op string, x, shifts, y Shape) (n, ch, h, w int) {
+	if len(x) != 4 {
+		panic(fmt.Sprintf("%s: %s: x has shape %v, want [N, C, H, W]", c, op, x))
+	}
+	c.SameShape(op, []string{"x", "y"}, x, y)
+	if len(shifts) != 2 || shifts[0] != x[0] || shifts[1] != 2 {
+		panic(fmt.Sprintf("%s: %s: shifts has shape %v, want [%d, 2] (dy, dx) for x %v", c, op, shifts, x[0], x))
+	}
+	return x[0], x[1], x[2], x[3]
+}

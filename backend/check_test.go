@@ -34,6 +34,13 @@ func TestCheckMessages(t *testing.T) {
 		{func() { c.Channels("AddBias", "y", backend.Shape{4, 3, 2}, backend.Shape{2}) }, "dev: AddBias: y has shape [4 3 2] (C = 3) but a per-channel operand has shape [2]"},
 		{func() { c.MatMul("MatMul", false, true, backend.Shape{2, 3}, backend.Shape{4, 5}, backend.Shape{2, 4}) }, "dev: MatMul: op(A) 2×3 (A [2 3], transA false), op(B) 5×4 (B [4 5], transB true), C [2 4]: want C 2×4 and equal inner dimensions"},
 		{func() { backend.CheckGeomShape(c, "MaxPool", "y", backend.Shape{1, 1, 3, 3}, g, 1, 1, 2, 2) }, "dev: MaxPool: y has shape [1 1 3 3], want [1 1 2 2] for geometry " + fmt.Sprintf("%+v", g)},
+		{func() { c.ShiftImages("ShiftImages", backend.Shape{2, 9}, backend.Shape{2, 2}, backend.Shape{2, 9}) }, "dev: ShiftImages: x has shape [2 9], want [N, C, H, W]"},
+		{func() {
+			c.ShiftImages("ShiftImages", backend.Shape{2, 1, 3, 3}, backend.Shape{2, 2}, backend.Shape{2, 1, 9})
+		}, "dev: ShiftImages: y has shape [2 1 9], want the shape [2 1 3 3] of x"},
+		{func() {
+			c.ShiftImages("ShiftImages", backend.Shape{2, 1, 3, 3}, backend.Shape{4}, backend.Shape{2, 1, 3, 3})
+		}, "dev: ShiftImages: shifts has shape [4], want [2, 2] (dy, dx) for x [2 1 3 3]"},
 	} {
 		if got := panicMessage(tc.f); got != tc.want {
 			t.Errorf("panic message %q, want %q", got, tc.want)
@@ -41,6 +48,9 @@ func TestCheckMessages(t *testing.T) {
 	}
 	if m, n, k := c.MatMul("MatMul", true, false, backend.Shape{3, 2}, backend.Shape{3, 5}, backend.Shape{2, 5}); m != 2 || n != 5 || k != 3 {
 		t.Errorf("MatMul dims = %d, %d, %d, want 2, 5, 3", m, n, k)
+	}
+	if n, ch, h, w := c.ShiftImages("ShiftImages", backend.Shape{4, 3, 5, 7}, backend.Shape{4, 2}, backend.Shape{4, 3, 5, 7}); n != 4 || ch != 3 || h != 5 || w != 7 {
+		t.Errorf("ShiftImages dims = %d, %d, %d, %d, want 4, 3, 5, 7", n, ch, h, w)
 	}
 	if n, ch, sp := c.Channels("BiasGrad", "dy", backend.Shape{4, 3, 2, 5}, backend.Shape{3}); n != 4 || ch != 3 || sp != 10 {
 		t.Errorf("Channels = %d, %d, %d, want 4, 3, 10", n, ch, sp)

@@ -10,13 +10,14 @@ import (
 // Backend is the core every backend implements, and it never gains a
 // method: a method added to an interface breaks every implementation
 // written outside this module. New ops arrive instead as small optional
-// interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler, Allocator, …)
-// that a backend implements when it can. Callers reach them through the
-// package-level functions of the same names (backend.Slice(b, …),
-// backend.Binary(b, …)), which find the group by a type assertion and
-// otherwise run a fallback built from core ops or, where there is none,
-// panic with an *UnimplementedError naming the op, the backend and the
-// interface to implement. Lacks lists the groups a backend is missing.
+// interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler, Allocator,
+// Recurrent, Shifter, …) that a backend implements when it can. Callers
+// reach them through the package-level functions of the same names
+// (backend.Slice(b, …), backend.Binary(b, …)), which find the group by a
+// type assertion and otherwise run a fallback built from core ops (or
+// other groups) or, where there is none, panic with an
+// *UnimplementedError naming the op, the backend and the interface to
+// implement. Lacks lists the groups a backend is missing.
 
 // DType is the element type of a tensor.
 type DType int

@@ -210,3 +210,31 @@ extern "C" __global__ void avgpool_backward(const float *dy, float *dx, Pool g, 
 {
 	BY_INDEX(idx, (i64)g.planes * g.h * g.w, avgpool_backward_at(idx, dy, dx, g, inv));
 }
+
+// shift_at writes y element idx (see shift_images).
+template <typename I>
+__device__ __forceinline__ void shift_at(I idx, const float *x, const int *shifts, float *y, int c, int h, int w, float fill)
+{
+	I r = idx / w;
+	int col = idx - r * w;
+	I plane = r / h;
+	int row = r - plane * h;
+	I img = plane / c;
+	// 64-bit: an offset may be any int32.
+	i64 dy = shifts[2 * (i64)img], dx = shifts[2 * (i64)img + 1];
+	i64 sr = row - dy, sc = col - dx;
+	float v = fill;
+	if (sr >= 0 && sr < h && sc >= 0 && sc < w)
+		v = x[((i64)plane * h + sr) * w + sc];
+	y[idx] = v;
+}
+
+// shift_images writes y [planes/c, c, h, w] with each image of x
+// translated by its own offset (dy, dx) = (shifts[2i], shifts[2i+1]):
+// y[i, ch, row, col] = x[i, ch, row − dy, col − dx] where that lies inside
+// the image, fill elsewhere. One thread per element of y.
+extern "C" __global__ void shift_images(const float *x, const int *shifts, float *y, i64 planes, int c, int h, int w,
+					float fill)
+{
+	BY_INDEX(idx, planes * h * w, shift_at(idx, x, shifts, y, c, h, w, fill));
+}

@@ -81,6 +81,7 @@ const (
 	MaxPoolBackward
 	AvgPool
 	AvgPoolBackward
+	ShiftImages
 
 	// reduce.cu
 	SumPartial
@@ -150,6 +151,7 @@ var entries = [Count]struct{ module, name string }{
 	MaxPoolBackward:  {"geometry", "maxpool_backward"},
 	AvgPool:          {"geometry", "avgpool"},
 	AvgPoolBackward:  {"geometry", "avgpool_backward"},
+	ShiftImages:      {"geometry", "shift_images"},
 	SumPartial:       {"reduce", "sum_partial"},
 	SumPartialF64:    {"reduce", "sum_partial_f64"},
 	SumFinal:         {"reduce", "sum_final"},

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/myelin-go/myelin/nn"
@@ -87,5 +88,81 @@ func TestTrainerAugment(t *testing.T) {
 	}
 	if calls != 4 || values != 2*4*2 {
 		t.Errorf("Augment called %d times with %d values; want 4 calls (2 epochs × 2 batches), 16 values", calls, values)
+	}
+}
+
+// flatShift is a Shift that names a sample shape of one dimension.
+type flatShift struct{ *nn.Shift }
+
+func (flatShift) ShiftShape() ([]int, float32) { return []int{64}, 0 }
+
+// TestShiftDrawShifts checks that a Shift's DrawShifts gives the offsets
+// its Augment applies to a batch (odd sizes, several channels, offsets
+// beyond the image) and leaves the generator where Augment does, and that
+// Fit rejects a Shift whose samples do not have the data's size, and a
+// trainer with both Augment and Augmenter.
+func TestShiftDrawShifts(t *testing.T) {
+	const n, c, h, w, fill = 30, 2, 5, 7, 0.25
+	for _, maxShift := range []int{0, 1, 8} {
+		s, err := nn.NewShift([]int{c, h, w}, maxShift, fill)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if shape, f := s.ShiftShape(); !slices.Equal(shape, []int{c, h, w}) || f != fill {
+			t.Errorf("ShiftShape() = %v, %v; want [%d %d %d], %v", shape, f, c, h, w, fill)
+		}
+		src := rand.New(rand.NewSource(4))
+		in := make([]float32, n*c*h*w)
+		for i := range in {
+			in[i] = src.Float32() + 1
+		}
+		x := append([]float32(nil), in...)
+		ra, rd := rand.New(rand.NewSource(8)), rand.New(rand.NewSource(8))
+		s.Augment(x, ra)
+		d := make([]int32, 2*n)
+		s.DrawShifts(d, rd)
+		if a, b := ra.Int63(), rd.Int63(); a != b {
+			t.Errorf("max shift %d: the generator after Augment gives %d, after DrawShifts %d", maxShift, a, b)
+		}
+		for i := range n {
+			dy, dx := int(d[2*i]), int(d[2*i+1])
+			if dy < -maxShift || dy > maxShift || dx < -maxShift || dx > maxShift {
+				t.Fatalf("max shift %d: sample %d drawn (%d, %d)", maxShift, i, dy, dx)
+			}
+			for p := range c * h * w {
+				ch, r, col := p/(h*w), p/w%h, p%w
+				want := float32(fill)
+				if sr, sc := r-dy, col-dx; sr >= 0 && sr < h && sc >= 0 && sc < w {
+					want = in[i*c*h*w+(ch*h+sr)*w+sc]
+				}
+				if got := x[i*c*h*w+p]; got != want {
+					t.Fatalf("max shift %d, sample %d, offset (%d, %d), [%d %d %d]: Augment gave %v, DrawShifts' offset %v", maxShift, i, dy, dx, ch, r, col, got, want)
+				}
+			}
+		}
+	}
+
+	b := newCPU(t)
+	data := bars(12, 5)
+	m, err := nn.NewSequential(b, data.XShape, 1, &nn.Flatten{}, &nn.Dense{Units: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, _ := nn.NewShift([]int{1, 8, 7}, 1, 0)
+	right, _ := nn.NewShift([]int{1, 8, 8}, 1, 0)
+	fn, _ := nn.RandomShift([]int{1, 8, 8}, 1, 0)
+	for _, tc := range []struct {
+		aug  nn.Augmenter
+		fn   func([]float32, *rand.Rand)
+		want string
+	}{
+		{wrong, nil, "nn: Fit: Augmenter shifts samples of shape [1 8 7]; want [C H W] with the 64 values of the training set's XShape [1 8 8]"},
+		{flatShift{right}, nil, "nn: Fit: Augmenter shifts samples of shape [64]; want [C H W] with the 64 values of the training set's XShape [1 8 8]"},
+		{right, fn, "nn: Fit: both Augment and Augmenter are set; set one"},
+	} {
+		tr := &nn.Trainer{Model: m, Loss: nn.NewSoftmaxCrossEntropy(b), Optimizer: nn.NewAdam(b, nn.DefaultAdam(0.01)), Augmenter: tc.aug, Augment: tc.fn}
+		if _, err := tr.Fit(data, 1, nil); err == nil || err.Error() != tc.want {
+			t.Errorf("Fit: error %v, want %q", err, tc.want)
+		}
 	}
 }

@@ -18,6 +18,9 @@ type loader struct {
 // batchTensors are the device copies of one batch's samples and targets.
 type batchTensors struct {
 	x, y backend.Tensor // y is nil without targets
+	// With shifts (deviceLoader.withShifts): the gathered samples before
+	// the shift, [n, C, H, W], and x viewed as [n, C, H, W].
+	raw, img backend.Tensor
 }
 
 // newLoader returns a loader of d's batches of at most maxBatch samples,
@@ -116,8 +119,11 @@ type seqLoader interface {
 // samples and targets are uploaded once, and each batch is gathered on the
 // device (backend.Indexer.Gather) over the epoch's shuffled order, an int32
 // tensor uploaded once per epoch and sliced per batch (backend.Viewer), so
-// that a step makes no host copy and no upload. Without a shuffled order
-// (evaluation) a batch is a view of consecutive rows.
+// that a step makes no host copy and no upload. With random shifts
+// (withShifts), the epoch's offsets are an int32 tensor too, uploaded once
+// per epoch and sliced per batch, and backend.Shifter translates each
+// gathered batch. Without a shuffled order (evaluation) a batch is a view
+// of consecutive rows.
 type deviceLoader struct {
 	b       backend.Backend
 	ix      backend.Indexer
@@ -128,6 +134,14 @@ type deviceLoader struct {
 	xv, yv  backend.Tensor // views of x and y for unshuffled batches
 	order32 []int32        // host staging of order
 	tensors map[int]*batchTensors
+
+	shift    ShiftAugmenter  // nil without shifts
+	shifter  backend.Shifter // b's
+	shape    []int           // the sample shape [C, H, W] the offsets apply to
+	fill     float32
+	shifts   backend.Tensor // int32 [Len, 2]: the offsets of order's samples, in order's order
+	sv       backend.Tensor // view of shifts for the current batch
+	shifts32 []int32        // host staging of shifts, which the caller fills before uploadShifts
 }
 
 // newDeviceLoader uploads d (with its targets when withY is set) to b and
@@ -156,6 +170,22 @@ func newDeviceLoader(b backend.Backend, d Dataset, withY bool) *deviceLoader {
 	}
 	return l
 }
+
+// withShifts makes the loader translate every shuffled batch by the
+// offsets of s, which the caller draws into shifts32 (two per sample, in
+// the order of the last shuffle) before uploadShifts. b must be a
+// backend.Shifter, and s's sample shape must have as many values as the
+// loader's samples.
+func (l *deviceLoader) withShifts(s ShiftAugmenter) {
+	l.shift, l.shifter = s, l.b.(backend.Shifter)
+	l.shape, l.fill = s.ShiftShape()
+	n := l.x.Shape()[0]
+	l.shifts = l.ix.AllocInt32(n, 2)
+	l.shifts32 = make([]int32, 2*n)
+}
+
+// uploadShifts uploads shifts32 as the offsets of the following loads.
+func (l *deviceLoader) uploadShifts() { l.ix.UploadInt32(l.shifts, l.shifts32) }
 
 // tryAlloc allocates a tensor, reporting false instead of panicking when
 // the backend is an Allocator and has no room.
@@ -191,8 +221,9 @@ func (l *deviceLoader) seq(i, j int) (x, y backend.Tensor) {
 }
 
 // load returns the device tensors of the batch of samples order[i:j] of
-// the last shuffle (y is nil without targets), gathered on the device.
-// They stay valid until the next load of the same size.
+// the last shuffle (y is nil without targets), gathered on the device and,
+// with shifts, translated by the offsets shifts[i:j]. They stay valid
+// until the next load of the same size.
 func (l *deviceLoader) load(i, j int) (x, y backend.Tensor) {
 	n := j - i
 	t := l.tensors[n]
@@ -201,10 +232,20 @@ func (l *deviceLoader) load(i, j int) (x, y backend.Tensor) {
 		if l.y != nil {
 			t.y = l.b.Alloc(withBatch(n, l.y.Shape()[1:])...)
 		}
+		if l.shift != nil {
+			t.raw = l.b.Alloc(withBatch(n, l.shape)...)
+			t.img = l.vw.Reshape(t.x, withBatch(n, l.shape)...)
+		}
 		l.tensors[n] = t
 	}
 	l.idx = l.view(l.idx, l.order, i, j)
-	l.ix.Gather(l.x, l.idx, t.x)
+	if l.shift != nil {
+		l.ix.Gather(l.x, l.idx, t.raw)
+		l.sv = l.view(l.sv, l.shifts, i, j)
+		l.shifter.ShiftImages(t.raw, l.sv, t.img, l.fill)
+	} else {
+		l.ix.Gather(l.x, l.idx, t.x)
+	}
 	if l.y != nil {
 		l.ix.Gather(l.y, l.idx, t.y)
 	}
@@ -225,8 +266,10 @@ func (l *deviceLoader) free() {
 	for _, t := range l.tensors {
 		l.b.Free(t.x)
 		l.b.Free(t.y)
+		l.b.Free(t.raw)
 	}
 	l.b.Free(l.x)
 	l.b.Free(l.y)
 	l.b.Free(l.order)
+	l.b.Free(l.shifts)
 }

@@ -1,6 +1,8 @@
 package nn_test
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -88,5 +90,111 @@ func TestDeviceDataPath(t *testing.T) {
 	}
 	if !slices.Equal(dev.pred, host.pred) {
 		t.Error("Predict differs between the device and the host data paths")
+	}
+}
+
+// viewIndexOnly is a backend with Viewer and Indexer but no Shifter.
+type viewIndexOnly struct {
+	backend.Backend
+	backend.Viewer
+	backend.Indexer
+}
+
+// TestDeviceShiftPath checks that random shifts given as a ShiftAugmenter
+// (nn.Shift) run on the device when the data path is there, and train to
+// the bits of the host path (loss, accuracy and weights, with a partial
+// last batch): the training set is uploaded once and two int32 tensors
+// (the order and the offsets) once per epoch. The same Shift as a
+// function (RandomShift), or on a backend without backend.Shifter, takes
+// the host path to the same bits. So do samples whose XShape is flat, a
+// run cut in the middle of an epoch and resumed, and a Shift that moves
+// images out of the frame.
+func TestDeviceShiftPath(t *testing.T) {
+	c := &countingCPU{Backend: cpu.New()}
+	defer c.Close()
+	for _, maxShift := range []int{2, 9} {
+		data := bars(23, 40) // 5 batches, the last of 3 samples
+		shift, err := nn.NewShift(data.XShape, maxShift, -0.25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn, err := nn.RandomShift(data.XShape, maxShift, -0.25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flat := data
+		flat.XShape = []int{64}
+		type run struct {
+			name                  string
+			b                     backend.Backend
+			data                  nn.Dataset
+			asFunc, cut           bool // Augment = fn; cut after batch 3 of epoch 2 and resumed
+			uploads, indexUploads int  // through c; −1: not counted
+		}
+		var want [2][]float32 // weights of the image and flat models on the device path
+		var wantStats [2][]nn.EpochStats
+		for _, r := range []run{
+			{"device", c, data, false, false, 2, 6},
+			{"host", hostOnly{c.Backend}, data, false, false, -1, -1},
+			{"function", c, data, true, false, 30, 0},
+			{"no Shifter", viewIndexOnly{c, c.Backend, c.Backend}, data, false, false, 30, 0},
+			{"device, resumed", c, data, false, true, -1, -1},
+			{"flat device", c, flat, false, false, 2, 6},
+			{"flat host", hostOnly{c.Backend}, flat, false, false, -1, -1},
+		} {
+			k := 0
+			layers := []nn.Layer{&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1}, nn.ReLU(), &nn.Flatten{}, &nn.Dropout{P: 0.2}, &nn.Dense{Units: 2}}
+			if len(r.data.XShape) == 1 {
+				k, layers = 1, []nn.Layer{&nn.Dense{Units: 8}, nn.Tanh(), &nn.Dense{Units: 2}}
+			}
+			m, err := nn.NewSequential(r.b, r.data.XShape, 5, layers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &nn.Trainer{Model: m, Loss: nn.NewSoftmaxCrossEntropy(r.b), Optimizer: nn.NewAdam(r.b, nn.DefaultAdam(0.01)),
+				BatchSize: 5, Seed: 3, Augmenter: shift}
+			if r.asFunc {
+				tr.Augmenter, tr.Augment = nil, fn
+			}
+			c.uploads, c.indexUploads = 0, 0
+			var stats []nn.EpochStats
+			if r.cut {
+				ctx, cancel := context.WithCancel(context.Background())
+				tr.OnBatch = func(p nn.Progress) {
+					if p.Epoch == 2 && p.Batch == 3 {
+						cancel()
+					}
+				}
+				stats, tr.Start, err = tr.FitContext(ctx, r.data, 3, nil)
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("max shift %d, %s: %v, want context.Canceled", maxShift, r.name, err)
+				}
+				tr.OnBatch = nil
+			}
+			more, err := tr.Fit(r.data, 3, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats = append(stats, more...)
+			if r.uploads >= 0 && (c.uploads != r.uploads || c.indexUploads != r.indexUploads) {
+				t.Errorf("max shift %d, %s: %d uploads and %d index uploads in 3 epochs, want %d and %d", maxShift, r.name, c.uploads, c.indexUploads, r.uploads, r.indexUploads)
+			}
+			got := params(r.b, m)
+			if want[k] == nil {
+				want[k], wantStats[k] = got, stats
+				continue
+			}
+			for i := range stats {
+				if r.cut && i == 1 {
+					continue // the loss of the batches after the cut only
+				}
+				if d, h := wantStats[k][i], stats[i]; d.TrainLoss != h.TrainLoss || d.TrainAcc != h.TrainAcc {
+					t.Errorf("max shift %d, %s: epoch %d: %+v, want the device path's %+v", maxShift, r.name, i+1, h, d)
+				}
+			}
+			if !slices.Equal(got, want[k]) {
+				t.Errorf("max shift %d, %s: weights differ from the device path's", maxShift, r.name)
+			}
+		}
 	}
 }

@@ -97,8 +97,8 @@ func (t *Trainer) FindLR(train Dataset, f LRFinder) (LRCurve, error) {
 	ld := newLoader(b, train, min(bs, n), true)
 	defer ld.free()
 	rng := rand.New(rand.NewSource(0))
-	if t.Augment != nil {
-		ld.augment = func(x []float32) { t.Augment(x, rng) }
+	if augment := t.hostAugment(); augment != nil {
+		ld.augment = func(x []float32) { augment(x, rng) }
 	}
 	saved := newSnapshot(t.Model, t.Optimizer)
 	defer saved.free()

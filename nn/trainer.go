@@ -82,8 +82,15 @@ type Trainer struct {
 	// each, sample after sample) and is changed in place; rng is seeded
 	// for the batch from Seed, the epoch and the batch index, so
 	// augmentation is reproducible. Evaluate and Predict never augment.
-	// RandomShift makes one.
+	// RandomShift makes one. Set Augment or Augmenter, not both.
 	Augment func(x []float32, rng *rand.Rand)
+	// Augmenter, if set, is the augmentation as a value, which Fit
+	// applies as it would Augment = Augmenter.Augment, or on the device
+	// when it has a device form the backend can run: a ShiftAugmenter
+	// (such as a Shift from NewShift) on a backend.Shifter that keeps the
+	// training set (see FitContext). Either way the model trains on the
+	// same samples, bit for bit.
+	Augmenter Augmenter
 	// EarlyStopping, if set, stops Fit when the evaluation loss stops
 	// improving and restores the best weights; Fit then needs an
 	// evaluation set.
@@ -120,13 +127,17 @@ func (t *Trainer) Fit(train Dataset, epochs int, eval *Dataset) ([]EpochStats, e
 // invalid, the backend fails (Backend.Sync) or OnEpoch stops it. The same
 // seeds on the same backend give the same results.
 //
-// Without Augment, for samples in X (not Tokens), on a backend with
-// backend.Indexer and backend.Viewer that has room for it, the training
-// set is uploaded once and every batch gathered on the device over the
-// epoch's shuffled order, uploaded once per epoch; otherwise each batch is
-// gathered on the host and uploaded.
-// Both paths train the same samples in the same order. Evaluations read
-// views of an evaluation set uploaded once, where the backend allows.
+// For samples in X (not Tokens), on a backend with backend.Indexer and
+// backend.Viewer that has room for it, the training set is uploaded once
+// and every batch gathered on the device over the epoch's shuffled order,
+// uploaded once per epoch, when there is no augmentation or when it is a
+// ShiftAugmenter set as Augmenter and the backend is a backend.Shifter:
+// then the epoch's offsets are drawn on the host when it begins, from the
+// streams the host path would draw them from, uploaded once, and applied
+// to each gathered batch by backend.ShiftImages. Otherwise each batch is
+// gathered on the host, augmented there and uploaded. Both paths train
+// the same samples in the same order. Evaluations read views of an
+// evaluation set uploaded once, where the backend allows.
 func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eval *Dataset) (stats []EpochStats, pos Position, err error) {
 	defer outOfMemory("Fit", &err)
 	pos = t.Start
@@ -151,16 +162,24 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 		ld *loader
 		dl *deviceLoader
 	)
-	if t.Augment == nil {
+	augment := t.hostAugment()
+	shift, _ := t.Augmenter.(ShiftAugmenter)
+	if _, ok := b.(backend.Shifter); !ok {
+		shift = nil
+	}
+	if augment == nil || shift != nil {
 		dl = newDeviceLoader(b, train, true)
 	}
 	if dl != nil {
 		defer dl.free()
+		if shift != nil {
+			dl.withShifts(shift)
+		}
 	} else {
 		ld = newLoader(b, train, min(bs, n), true)
 		defer ld.free()
-		if t.Augment != nil {
-			ld.augment = func(x []float32) { t.Augment(x, rng) }
+		if augment != nil {
+			ld.augment = func(x []float32) { augment(x, rng) }
 		}
 	}
 	lossSum, correct := b.Alloc(1), b.Alloc(1)
@@ -186,14 +205,23 @@ func (t *Trainer) FitContext(ctx context.Context, train Dataset, epochs int, eva
 		}
 		rng.Seed(streamSeed(t.Seed, epoch, 0))
 		rng.Shuffle(n, swap)
+		first := pos.Batch
 		if dl != nil {
 			dl.shuffle(perm)
+			if dl.shift != nil {
+				// The offsets of every batch to train, each from its
+				// batch's stream as the host path draws them.
+				for k := first; k < batches; k++ {
+					rng.Seed(streamSeed(t.Seed, epoch, k+1))
+					dl.shift.DrawShifts(dl.shifts32[2*k*bs:2*min((k+1)*bs, n)], rng)
+				}
+				dl.uploadShifts()
+			}
 		}
 		var lastRead time.Time
 		var running float64
 		b.Fill(lossSum, 0)
 		b.Fill(correct, 0)
-		first := pos.Batch
 		for k := first; k < batches; k++ {
 			if ctx.Err() != nil {
 				if err := b.Sync(); err != nil {
@@ -284,6 +312,15 @@ func outOfMemory(op string, err *error) {
 	panic(r)
 }
 
+// hostAugment returns the augmentation as a function of the host batch:
+// Augmenter's Augment method, else Augment (nil when neither is set).
+func (t *Trainer) hostAugment() func(x []float32, rng *rand.Rand) {
+	if t.Augmenter != nil {
+		return t.Augmenter.Augment
+	}
+	return t.Augment
+}
+
 // step trains the model on one batch: forward, loss, backward and an
 // optimizer step. It returns the model's output and the batch's mean loss,
 // both on the device.
@@ -310,8 +347,17 @@ func (t *Trainer) checkFit(train Dataset, epochs int, eval *Dataset) error {
 	if err := t.checkData("training set", train, true); err != nil {
 		return err
 	}
-	if t.Augment != nil && train.Tokens != nil {
+	if t.Augment != nil && t.Augmenter != nil {
+		return errors.New("nn: Fit: both Augment and Augmenter are set; set one")
+	}
+	if t.hostAugment() != nil && train.Tokens != nil {
 		return errors.New("nn: Fit: Augment transforms float samples; the training set holds Tokens")
+	}
+	if s, ok := t.Augmenter.(ShiftAugmenter); ok {
+		if shape, _ := s.ShiftShape(); len(shape) != 3 || shapeLen(shape) != shapeLen(train.XShape) {
+			return fmt.Errorf("nn: Fit: Augmenter shifts samples of shape %v; want [C H W] with the %d values of the training set's XShape %v",
+				shape, shapeLen(train.XShape), train.XShape)
+		}
 	}
 	if eval != nil {
 		if err := t.checkData("evaluation set", *eval, true); err != nil {

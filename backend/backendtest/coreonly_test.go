@@ -17,7 +17,7 @@ type coreOnly struct{ backend.Backend }
 func TestLacks(t *testing.T) {
 	b := coreOnly{cpu.New()}
 	defer b.Close()
-	want := []string{"backend.Viewer", "backend.Math", "backend.Reducer", "backend.Indexer", "backend.BatchMatMuler", "backend.Allocator", "backend.Recurrent"}
+	want := []string{"backend.Viewer", "backend.Math", "backend.Reducer", "backend.Indexer", "backend.BatchMatMuler", "backend.Allocator", "backend.Recurrent", "backend.Shifter"}
 	if got := backend.Lacks(b); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Lacks(core only) = %v, want %v", got, want)
 	}
@@ -58,6 +58,7 @@ func TestUnimplementedOps(t *testing.T) {
 	expectUnimplemented(t, "Reduce", "backend.Reducer", func() { backend.Reduce(b, backend.ReduceSum, x, 0, y, 0) })
 	expectUnimplemented(t, "BatchMatMul", "backend.BatchMatMuler", func() { backend.BatchMatMul(b, false, false, 1, x, x, 0, y) })
 	expectUnimplemented(t, "TryAlloc", "backend.Allocator", func() { backend.TryAlloc(b, 2) })
+	expectUnimplemented(t, "ShiftImages", "backend.Shifter", func() { backend.ShiftImages(b, x, x, y, 0) })
 	expectUnimplemented(t, "BiasGradAdd with beta ≠ 0", "backend.Reducer", func() { backend.BiasGradAdd(b, x, 1, b.Alloc(3)) })
 }
 

@@ -89,12 +89,13 @@
 //     added (2u of it for ActivateBackwardAdd).
 //
 // Optional op groups (backend.Viewer, backend.Indexer,
-// backend.BatchMatMuler, backend.Allocator) have families of their own
-// ("Views", "CopyRegion", "Gather", "ScatterAdd", "OneHot",
-// "CountCorrectLabels", "BatchMatMul", "TryAlloc"); on a backend that
-// lacks the group, the family is skipped with a message naming it. Views,
-// CopyRegion, Gather, OneHot and CountCorrectLabels move data and must be
-// exact, CopyRegion's accumulation the float32 sum; views used as inputs
+// backend.BatchMatMuler, backend.Allocator, backend.Shifter) have families
+// of their own ("Views", "CopyRegion", "Gather", "ScatterAdd", "OneHot",
+// "CountCorrectLabels", "BatchMatMul", "TryAlloc", "ShiftImages"); on a
+// backend that lacks the group, the family is skipped with a message
+// naming it (ShiftImages still checks its fallback on a backend with
+// Viewer and Indexer). Views, CopyRegion, Gather, OneHot,
+// CountCorrectLabels and ShiftImages move data and must be exact, CopyRegion's accumulation the float32 sum; views used as inputs
 // and outputs of core ops get those ops' tolerances, and the elements of
 // the base outside the view must stay NaN. ScatterAdd must equal, bit for
 // bit, the float32 sum of the table row and the source rows in the order

@@ -72,6 +72,7 @@ var families = []family{
 	{"CountCorrectLabels", checkCountCorrectLabels},
 	{"BatchMatMul", checkBatchMatMul},
 	{"TryAlloc", checkTryAlloc},
+	{"ShiftImages", checkShiftImages},
 }
 
 // Run runs the conformance suite: one subtest per op family, each on a new

@@ -51,6 +51,7 @@ var (
 	_ backend.BatchMatMuler = (*Backend)(nil)
 	_ backend.Allocator     = (*Backend)(nil)
 	_ backend.Recurrent     = (*Backend)(nil)
+	_ backend.Shifter       = (*Backend)(nil)
 )
 
 // idxErrBytes is the size of the index-error words: the op's code, the

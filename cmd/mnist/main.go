@@ -246,10 +246,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := &nn.Trainer{Model: model, Loss: loss, Optimizer: opt, BatchSize: c.batch, EvalBatchSize: max(c.batch, evalBatch), Seed: c.seed, BaseLR: baseLR(c)}
 	tr.Schedule, _ = parseSchedule(c.schedule, c.lrDecay, c.epochs)
 	if c.shift > 0 {
-		// Blank (black) pixels after normalisation fill what a shift uncovers.
-		if tr.Augment, err = nn.RandomShift(train.XShape, c.shift, -mnist.Mean/mnist.Std); err != nil {
+		// Blank (black) pixels after normalisation fill what a shift
+		// uncovers. As an Augmenter, a Shift runs on the device when the
+		// training set is kept there.
+		shift, err := nn.NewShift(train.XShape, c.shift, -mnist.Mean/mnist.Std)
+		if err != nil {
 			return err
 		}
+		tr.Augmenter = shift
 	}
 	switch {
 	case c.findLR:

@@ -1,5 +1,6 @@
-// kernel_test runs the kernels of elementwise.cu, reduce.cu, index.cu and
-// rnn.cu that the optional op groups use on the CPU, through cuda_shim.h, and
+// kernel_test runs the kernels of elementwise.cu, reduce.cu, index.cu,
+// rnn.cu and geometry.cu's shift_images that the optional op groups use
+// on the CPU, through cuda_shim.h, and
 // checks them against references: a check of the kernels' logic (index
 // arithmetic, block and warp cooperation, NaN rules, determinism of
 // ScatterAdd) on machines without a GPU. It does not check the GPU's own
@@ -12,6 +13,7 @@
 #include "../reduce.cu"
 #include "../index.cu"
 #include "../rnn.cu"
+#include "../geometry.cu"
 
 static int fails = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { fails++; if (fails < 30) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } } while (0)
@@ -395,10 +397,38 @@ void test_lstm_cell() {
 	CHECK(cn[1] != cn[1] && hn[1] != hn[1] && cn[0] == cn[0] && hn[0] == hn[0], "lstm_cell NaN: %g %g", cn[1], hn[1]);
 }
 
+// test_shift checks shift_images against a per-element reference in 64-bit
+// integers: offsets zero, negative, beyond the image and at the int32
+// extremes, C > 1, a NaN input moved unchanged, through the 32-bit path on
+// several blocks and the 64-bit element index.
+void test_shift() {
+	const int N = 9, C = 3, H = 5, W = 7;
+	int sh[N][2] = {{0, 0}, {1, 2}, {-2, 3}, {4, -6}, {5, 0}, {0, -7}, {-9, 11}, {INT32_MIN, 1}, {2, INT32_MAX}};
+	auto x = rnd(N * C * H * W);
+	x[3 * C * H * W + 2 * W + 1] = NAN; // image 3, channel 0, row 2, col 1: lands on row 6 — out of frame
+	x[1 * C * H * W + H * W + 3 * W + 2] = NAN; // image 1, channel 1, row 3, col 2: lands on row 4, col 4
+	const float fill = -0.4242f;
+	auto ref = [&](long long e) {
+		long long img = e / (C * H * W), r = e / W % H, col = e % W, plane = e / (H * W);
+		long long sr = r - (long long)sh[img][0], sc = col - (long long)sh[img][1];
+		return sr >= 0 && sr < H && sc >= 0 && sc < W ? x[(plane * H + sr) * W + sc] : fill;
+	};
+	std::vector<float> y(N * C * H * W, NAN), y2(N * C * H * W, NAN);
+	launch(2, [&] { shift_images(x.data(), &sh[0][0], y.data(), N * C, C, H, W, fill); });
+	for (long long e = 0; e < N * C * H * W; e++) shift_at<long long>(e, x.data(), &sh[0][0], y2.data(), C, H, W, fill);
+	int kept = 0;
+	for (int e = 0; e < N * C * H * W; e++) {
+		CHECK(same(y[e], ref(e)) && same(y2[e], ref(e)), "shift_images y[%d] = %g (i64 %g), want %g", e, y[e], y2[e], ref(e));
+		kept += y[e] != fill;
+	}
+	CHECK(y[1 * C * H * W + H * W + 4 * W + 4] != y[1 * C * H * W + H * W + 4 * W + 4], "shift_images NaN moved");
+	CHECK(kept > 150, "shift_images kept only %d values", kept); // 204 in frame
+}
+
 int main(int argc, char **argv)
 {
 	void (*tests[])() = {test_binary, test_unary_affine_clamp, test_copy_region, test_reduce,
-			     test_argmax, test_index, test_grad_beta, test_gru_cell, test_lstm_cell};
+			     test_argmax, test_index, test_grad_beta, test_gru_cell, test_lstm_cell, test_shift};
 	if (argc > 1)
 		tests[atoi(argv[1])]();
 	else
