@@ -7,7 +7,7 @@ import "github.com/myelin-go/myelin/backend"
 // (backend.Math, backend.Reducer) on conv2's output [n, 64, 24, 24], on
 // fc1's output [n, 128] and its bias row [128]; a region copy, a batch
 // gathered from the 60,000 training images and its adjoint (backend.Viewer,
-// backend.Indexer); and n products of conv2's per-image shape
+// backend.Indexer); the batch's images shifted (backend.Shifter); and n products of conv2's per-image shape
 // (backend.BatchMatMuler).
 func mathOps(b backend.Backend, n int) []opBench {
 	x := []int{n, 64, 24, 24}
@@ -64,7 +64,8 @@ func mathOps(b backend.Backend, n int) []opBench {
 			},
 		})
 	}
-	if ix, ok := b.(backend.Indexer); ok {
+	ix, hasIndexer := b.(backend.Indexer)
+	if hasIndexer {
 		const images = 60000
 		img := []int{images, 1, 28, 28}
 		batchIdx := func(t *tensors) backend.Tensor {
@@ -94,6 +95,25 @@ func mathOps(b backend.Backend, n int) []opBench {
 					return func() { backend.ScatterAdd(t.b, src, idx, table) }
 				},
 			})
+	}
+	if sh, ok := b.(backend.Shifter); ok && hasIndexer {
+		// A batch of images shifted by up to 2 pixels each way, as
+		// cmd/mnist's random shifts do on the device.
+		ops = append(ops, opBench{
+			name: "data ShiftImages batch", shape: dims(n, 1, 28, 28) + " by " + dims(n, 2),
+			bytes: 8*float64(n*784) + 8*float64(n),
+			setup: func(t *tensors) func() {
+				offsets := ix.AllocInt32(n, 2)
+				t.all = append(t.all, offsets)
+				v := make([]int32, 2*n)
+				for i := range v {
+					v[i] = int32(t.rng.Intn(5) - 2)
+				}
+				ix.UploadInt32(offsets, v)
+				x, y := t.uniform(n, 1, 28, 28), t.alloc(n, 1, 28, 28)
+				return func() { sh.ShiftImages(x, offsets, y, -0.42) }
+			},
+		})
 	}
 	if _, ok := b.(backend.BatchMatMuler); ok {
 		// conv2's product for each image: W [64, 288] · col [288, 576].
