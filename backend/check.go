@@ -251,3 +251,52 @@ func (c Check) ShiftImages(op string, x, shifts, y Shape) (n, ch, h, w int) {
 	}
 	return x[0], x[1], x[2], x[3]
 }
+
+// GRUCell checks a GRUCell call (Recurrent): h and hNew are [N, H] (read
+// as matrices: rows and columns), gx and gh are [N, 3H], bhh has 3H
+// elements. It returns N and H.
+func (c Check) GRUCell(op string, gx, gh, bhh, h, hNew Shape) (n, hidden int) {
+	n, hidden = c.cell(op, 3, []string{"h", "gx", "gh"}, h, gx, gh)
+	c.SameShape(op, []string{"h", "hNew"}, h, hNew)
+	if bhh.Len() != 3*hidden {
+		panic(fmt.Sprintf("%s: %s: bhh has shape %v, want %d elements for h %v", c, op, bhh, 3*hidden, h))
+	}
+	return n, hidden
+}
+
+// GRUCellBackward checks a GRUCellBackward call: h, dhNew and dh are
+// [N, H], gx, gh, dgx and dgh [N, 3H]. It returns N and H.
+func (c Check) GRUCellBackward(op string, gx, gh, h, dhNew, dgx, dgh, dh Shape) (n, hidden int) {
+	n, hidden = c.cell(op, 3, []string{"h", "gx", "gh", "dgx", "dgh"}, h, gx, gh, dgx, dgh)
+	c.SameShape(op, []string{"h", "dhNew", "dh"}, h, dhNew, dh)
+	return n, hidden
+}
+
+// LSTMCell checks an LSTMCell call: cs (the cell state c), cNew and hNew
+// are [N, H], gates is [N, 4H]. It returns N and H.
+func (c Check) LSTMCell(op string, gates, cs, cNew, hNew Shape) (n, hidden int) {
+	n, hidden = c.cell(op, 4, []string{"c", "gates"}, cs, gates)
+	c.SameShape(op, []string{"c", "cNew", "hNew"}, cs, cNew, hNew)
+	return n, hidden
+}
+
+// LSTMCellBackward checks an LSTMCellBackward call: cs, cNew, dhNew and dc
+// are [N, H], gates and dgates [N, 4H]. It returns N and H.
+func (c Check) LSTMCellBackward(op string, gates, cs, cNew, dhNew, dc, dgates Shape) (n, hidden int) {
+	n, hidden = c.cell(op, 4, []string{"c", "gates", "dgates"}, cs, gates, dgates)
+	c.SameShape(op, []string{"c", "cNew", "dhNew", "dc"}, cs, cNew, dhNew, dc)
+	return n, hidden
+}
+
+// cell returns the rows N and columns H of a recurrent cell's state, after
+// checking that every shape in gates is [N, g·H] read as a matrix; names
+// name state, then gates.
+func (c Check) cell(op string, g int, names []string, state Shape, gates ...Shape) (n, hidden int) {
+	n, hidden = state.Rows(), state.Cols()
+	for i, s := range gates {
+		if s.Rows() != n || s.Cols() != g*hidden {
+			panic(fmt.Sprintf("%s: %s: %s has shape %v, want [%d %d] for %s %v", c, op, names[i+1], s, n, g*hidden, names[0], state))
+		}
+	}
+	return n, hidden
+}

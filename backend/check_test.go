@@ -22,6 +22,7 @@ func panicMessage(f func()) (msg string) {
 func TestCheckMessages(t *testing.T) {
 	const c = backend.Check("dev")
 	g := backend.PoolGeom{N: 1, C: 1, H: 4, W: 4, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	s := func(dims ...int) backend.Shape { return dims }
 	for _, tc := range []struct {
 		f    func()
 		want string
@@ -41,6 +42,23 @@ func TestCheckMessages(t *testing.T) {
 		{func() {
 			c.ShiftImages("ShiftImages", backend.Shape{2, 1, 3, 3}, backend.Shape{4}, backend.Shape{2, 1, 3, 3})
 		}, "dev: ShiftImages: shifts has shape [4], want [2, 2] (dy, dx) for x [2 1 3 3]"},
+		{func() { c.GRUCell("GRUCell", s(2, 9), s(2, 8), s(9), s(2, 3), s(2, 3)) }, "dev: GRUCell: gh has shape [2 8], want [2 9] for h [2 3]"},
+		{func() { c.GRUCell("GRUCell", s(2, 9), s(2, 9), s(6), s(2, 3), s(2, 3)) }, "dev: GRUCell: bhh has shape [6], want 9 elements for h [2 3]"},
+		{func() { c.GRUCell("GRUCell", s(2, 9), s(2, 9), s(9), s(2, 3), s(3, 2)) }, "dev: GRUCell: hNew has shape [3 2], want the shape [2 3] of h"},
+		{func() {
+			c.GRUCellBackward("GRUCellBackward", s(2, 9), s(2, 9), s(2, 3), s(2, 3), s(2, 9), s(3, 9), s(2, 3))
+		}, "dev: GRUCellBackward: dgh has shape [3 9], want [2 9] for h [2 3]"},
+		{func() {
+			c.GRUCellBackward("GRUCellBackward", s(2, 9), s(2, 9), s(2, 3), s(2, 3), s(2, 9), s(2, 9), s(2, 4))
+		}, "dev: GRUCellBackward: dh has shape [2 4], want the shape [2 3] of h"},
+		{func() { c.LSTMCell("LSTMCell", s(2, 9), s(2, 3), s(2, 3), s(2, 3)) }, "dev: LSTMCell: gates has shape [2 9], want [2 12] for c [2 3]"},
+		{func() { c.LSTMCell("LSTMCell", s(2, 12), s(2, 3), s(2, 3), s(6)) }, "dev: LSTMCell: hNew has shape [6], want the shape [2 3] of c"},
+		{func() {
+			c.LSTMCellBackward("LSTMCellBackward", s(2, 12), s(2, 3), s(2, 3), s(2, 3), s(2, 3), s(2, 11))
+		}, "dev: LSTMCellBackward: dgates has shape [2 11], want [2 12] for c [2 3]"},
+		{func() {
+			c.LSTMCellBackward("LSTMCellBackward", s(2, 12), s(2, 3), s(2, 3), s(1, 3), s(2, 3), s(2, 12))
+		}, "dev: LSTMCellBackward: dhNew has shape [1 3], want the shape [2 3] of c"},
 	} {
 		if got := panicMessage(tc.f); got != tc.want {
 			t.Errorf("panic message %q, want %q", got, tc.want)
@@ -51,6 +69,12 @@ func TestCheckMessages(t *testing.T) {
 	}
 	if n, ch, h, w := c.ShiftImages("ShiftImages", backend.Shape{4, 3, 5, 7}, backend.Shape{4, 2}, backend.Shape{4, 3, 5, 7}); n != 4 || ch != 3 || h != 5 || w != 7 {
 		t.Errorf("ShiftImages dims = %d, %d, %d, %d, want 4, 3, 5, 7", n, ch, h, w)
+	}
+	if n, h := c.GRUCell("GRUCell", s(4, 15), s(4, 15), s(15), s(4, 5), s(4, 5)); n != 4 || h != 5 {
+		t.Errorf("GRUCell dims = %d, %d, want 4, 5", n, h)
+	}
+	if n, h := c.LSTMCellBackward("LSTMCellBackward", s(3, 8), s(3, 2), s(3, 2), s(3, 2), s(3, 2), s(3, 8)); n != 3 || h != 2 {
+		t.Errorf("LSTMCellBackward dims = %d, %d, want 3, 2", n, h)
 	}
 	if n, ch, sp := c.Channels("BiasGrad", "dy", backend.Shape{4, 3, 2, 5}, backend.Shape{3}); n != 4 || ch != 3 || sp != 10 {
 		t.Errorf("Channels = %d, %d, %d, want 4, 3, 10", n, ch, sp)

@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"fmt"
-
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/vec"
@@ -135,25 +133,11 @@ func (b *Backend) runCell(t *rnnTask, n int) {
 	rnnTasks.Put(t)
 }
 
-// cellShapes panics with the op's name unless state [N, H] has N ≥ 1 rows
-// and each gate tensor is [N, G·H]; names name the tensors, state first.
-func cellShapes(op string, g int, names []string, state *tensor, gates ...*tensor) {
-	for i, t := range gates {
-		if t.rows != state.rows || t.cols != g*state.cols {
-			panic(fmt.Sprintf("cpu: %s: %s has shape %v, want [%d %d] for %s %v", op, names[i+1], t.shape, state.rows, g*state.cols, names[0], state.shape))
-		}
-	}
-}
-
 // GRUCell implements backend.Recurrent: one fused pass per row.
 func (b *Backend) GRUCell(gx, gh, bhh, h, hNew backend.Tensor) {
 	const op = "GRUCell"
 	tgx, tgh, tb, th, thn := b.tensor(op, gx), b.tensor(op, gh), b.tensor(op, bhh), b.tensor(op, h), b.tensor(op, hNew)
-	cellShapes(op, 3, []string{"h", "gx", "gh"}, th, tgx, tgh)
-	check.SameShape(op, []string{"h", "hNew"}, th.shape, thn.shape)
-	if len(tb.data) != 3*th.cols {
-		panic(fmt.Sprintf("cpu: %s: bhh has shape %v, want %d elements for h %v", op, tb.shape, 3*th.cols, th.shape))
-	}
+	check.GRUCell(op, tgx.shape, tgh.shape, tb.shape, th.shape, thn.shape)
 	t := rnnTasks.Get()
 	*t = rnnTask{op: gruForward, h: th.cols, gx: tgx.data, gh: tgh.data, bias: tb.data, hPrev: th.data, hNew: thn.data}
 	b.runCell(t, th.rows)
@@ -164,8 +148,7 @@ func (b *Backend) GRUCellBackward(gx, gh, h, dhNew, dgx, dgh, dh backend.Tensor)
 	const op = "GRUCellBackward"
 	tgx, tgh, th := b.tensor(op, gx), b.tensor(op, gh), b.tensor(op, h)
 	tdhn, tdgx, tdgh, tdh := b.tensor(op, dhNew), b.tensor(op, dgx), b.tensor(op, dgh), b.tensor(op, dh)
-	cellShapes(op, 3, []string{"h", "gx", "gh", "dgx", "dgh"}, th, tgx, tgh, tdgx, tdgh)
-	check.SameShape(op, []string{"h", "dhNew", "dh"}, th.shape, tdhn.shape, tdh.shape)
+	check.GRUCellBackward(op, tgx.shape, tgh.shape, th.shape, tdhn.shape, tdgx.shape, tdgh.shape, tdh.shape)
 	t := rnnTasks.Get()
 	*t = rnnTask{op: gruBackward, h: th.cols, gx: tgx.data, gh: tgh.data, hPrev: th.data,
 		dhNew: tdhn.data, dgx: tdgx.data, dgh: tdgh.data, dh: tdh.data}
@@ -176,8 +159,7 @@ func (b *Backend) GRUCellBackward(gx, gh, h, dhNew, dgx, dgh, dh backend.Tensor)
 func (b *Backend) LSTMCell(gates, c, cNew, hNew backend.Tensor) {
 	const op = "LSTMCell"
 	ta, tc, tcn, thn := b.tensor(op, gates), b.tensor(op, c), b.tensor(op, cNew), b.tensor(op, hNew)
-	cellShapes(op, 4, []string{"c", "gates"}, tc, ta)
-	check.SameShape(op, []string{"c", "cNew", "hNew"}, tc.shape, tcn.shape, thn.shape)
+	check.LSTMCell(op, ta.shape, tc.shape, tcn.shape, thn.shape)
 	t := rnnTasks.Get()
 	*t = rnnTask{op: lstmForward, h: tc.cols, gx: ta.data, c: tc.data, cNew: tcn.data, hNew: thn.data}
 	b.runCell(t, tc.rows)
@@ -188,8 +170,7 @@ func (b *Backend) LSTMCellBackward(gates, c, cNew, dhNew, dc, dgates backend.Ten
 	const op = "LSTMCellBackward"
 	ta, tc, tcn := b.tensor(op, gates), b.tensor(op, c), b.tensor(op, cNew)
 	tdhn, tdc, tda := b.tensor(op, dhNew), b.tensor(op, dc), b.tensor(op, dgates)
-	cellShapes(op, 4, []string{"c", "gates", "dgates"}, tc, ta, tda)
-	check.SameShape(op, []string{"c", "cNew", "dhNew", "dc"}, tc.shape, tcn.shape, tdhn.shape, tdc.shape)
+	check.LSTMCellBackward(op, ta.shape, tc.shape, tcn.shape, tdhn.shape, tdc.shape, tda.shape)
 	t := rnnTasks.Get()
 	*t = rnnTask{op: lstmBackward, h: tc.cols, gx: ta.data, dgx: tda.data, c: tc.data, cNew: tcn.data,
 		dhNew: tdhn.data, dc: tdc.data}

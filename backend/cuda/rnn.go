@@ -10,18 +10,11 @@ import (
 	"github.com/myelin-go/myelin/kernels"
 )
 
-// cellShapes panics with the op's name unless every gate tensor is
-// [N, g·H] for the state [N, H] and H fits the kernels' int; names name
-// state, then the gate tensors.
-func cellShapes(op string, g int, names []string, state *tensor, gates ...*tensor) {
-	n, h := state.shape.Rows(), state.shape.Cols()
-	for i, t := range gates {
-		if t.shape.Rows() != n || t.shape.Cols() != g*h {
-			panic(fmt.Sprintf("cuda: %s: %s has shape %v, want [%d %d] for %s %v", op, names[i+1], t.shape, n, g*h, names[0], state.shape))
-		}
-	}
-	if h > math.MaxInt32 {
-		panic(fmt.Sprintf("cuda: %s: hidden size %d of %s %v too large", op, h, names[0], state.shape))
+// hiddenFits panics with the op's name unless the hidden size H fits the
+// kernels' int.
+func hiddenFits(op string, hidden int) {
+	if hidden > math.MaxInt32 {
+		panic(fmt.Sprintf("cuda: %s: hidden size %d too large for the kernels", op, hidden))
 	}
 }
 
@@ -45,12 +38,8 @@ func cellDisjoint(op string, outs int, names []string, ts ...*tensor) {
 func (b *Backend) GRUCell(gx, gh, bhh, h, hNew backend.Tensor) {
 	const op = "GRUCell"
 	tgx, tgh, tb, th, thn := b.tensor(op, gx), b.tensor(op, gh), b.tensor(op, bhh), b.tensor(op, h), b.tensor(op, hNew)
-	cellShapes(op, 3, []string{"h", "gx", "gh"}, th, tgx, tgh)
-	check.SameShape(op, []string{"h", "hNew"}, th.shape, thn.shape)
-	H := th.shape.Cols()
-	if tb.len() != 3*H {
-		panic(fmt.Sprintf("cuda: %s: bhh has shape %v, want %d elements for h %v", op, tb.shape, 3*H, th.shape))
-	}
+	_, H := check.GRUCell(op, tgx.shape, tgh.shape, tb.shape, th.shape, thn.shape)
+	hiddenFits(op, H)
 	// gx and gh are outputs too (the gates are left in them).
 	cellDisjoint(op, 3, []string{"hNew", "gx", "gh", "bhh", "h"}, thn, tgx, tgh, tb, th)
 	n := th.len()
@@ -63,12 +52,12 @@ func (b *Backend) GRUCellBackward(gx, gh, h, dhNew, dgx, dgh, dh backend.Tensor)
 	const op = "GRUCellBackward"
 	tgx, tgh, th := b.tensor(op, gx), b.tensor(op, gh), b.tensor(op, h)
 	tdhn, tdgx, tdgh, tdh := b.tensor(op, dhNew), b.tensor(op, dgx), b.tensor(op, dgh), b.tensor(op, dh)
-	cellShapes(op, 3, []string{"h", "gx", "gh", "dgx", "dgh"}, th, tgx, tgh, tdgx, tdgh)
-	check.SameShape(op, []string{"h", "dhNew", "dh"}, th.shape, tdhn.shape, tdh.shape)
+	_, H := check.GRUCellBackward(op, tgx.shape, tgh.shape, th.shape, tdhn.shape, tdgx.shape, tdgh.shape, tdh.shape)
+	hiddenFits(op, H)
 	cellDisjoint(op, 3, []string{"dgx", "dgh", "dh", "gx", "gh", "h", "dhNew"}, tdgx, tdgh, tdh, tgx, tgh, th, tdhn)
 	n := th.len()
 	b.launch(op, kernels.GRUCellBackward, b.grid(n),
-		new(args).ptr(tgx).ptr(tgh).ptr(th).ptr(tdhn).ptr(tdgx).ptr(tdgh).ptr(tdh).i64(n).i32(th.shape.Cols()))
+		new(args).ptr(tgx).ptr(tgh).ptr(th).ptr(tdhn).ptr(tdgx).ptr(tdgh).ptr(tdh).i64(n).i32(H))
 }
 
 // LSTMCell implements backend.Recurrent (torch.nn.LSTM's step, gate order
@@ -76,12 +65,12 @@ func (b *Backend) GRUCellBackward(gx, gh, h, dhNew, dgx, dgh, dh backend.Tensor)
 func (b *Backend) LSTMCell(gates, c, cNew, hNew backend.Tensor) {
 	const op = "LSTMCell"
 	ta, tc, tcn, thn := b.tensor(op, gates), b.tensor(op, c), b.tensor(op, cNew), b.tensor(op, hNew)
-	cellShapes(op, 4, []string{"c", "gates"}, tc, ta)
-	check.SameShape(op, []string{"c", "cNew", "hNew"}, tc.shape, tcn.shape, thn.shape)
+	_, H := check.LSTMCell(op, ta.shape, tc.shape, tcn.shape, thn.shape)
+	hiddenFits(op, H)
 	// gates is an output too (the activated gates are left in it).
 	cellDisjoint(op, 3, []string{"cNew", "hNew", "gates", "c"}, tcn, thn, ta, tc)
 	n := tc.len()
-	b.launch(op, kernels.LSTMCell, b.grid(n), new(args).ptr(ta).ptr(tc).ptr(tcn).ptr(thn).i64(n).i32(tc.shape.Cols()))
+	b.launch(op, kernels.LSTMCell, b.grid(n), new(args).ptr(ta).ptr(tc).ptr(tcn).ptr(thn).i64(n).i32(H))
 }
 
 // LSTMCellBackward implements backend.Recurrent as one kernel, one thread
@@ -90,10 +79,10 @@ func (b *Backend) LSTMCellBackward(gates, c, cNew, dhNew, dc, dgates backend.Ten
 	const op = "LSTMCellBackward"
 	ta, tc, tcn := b.tensor(op, gates), b.tensor(op, c), b.tensor(op, cNew)
 	tdhn, tdc, tda := b.tensor(op, dhNew), b.tensor(op, dc), b.tensor(op, dgates)
-	cellShapes(op, 4, []string{"c", "gates", "dgates"}, tc, ta, tda)
-	check.SameShape(op, []string{"c", "cNew", "dhNew", "dc"}, tc.shape, tcn.shape, tdhn.shape, tdc.shape)
+	_, H := check.LSTMCellBackward(op, ta.shape, tc.shape, tcn.shape, tdhn.shape, tdc.shape, tda.shape)
+	hiddenFits(op, H)
 	cellDisjoint(op, 2, []string{"dgates", "dc", "gates", "c", "cNew", "dhNew"}, tda, tdc, ta, tc, tcn, tdhn)
 	n := tc.len()
 	b.launch(op, kernels.LSTMCellBackward, b.grid(n),
-		new(args).ptr(ta).ptr(tc).ptr(tcn).ptr(tdhn).ptr(tdc).ptr(tda).i64(n).i32(tc.shape.Cols()))
+		new(args).ptr(ta).ptr(tc).ptr(tcn).ptr(tdhn).ptr(tdc).ptr(tda).i64(n).i32(H))
 }
