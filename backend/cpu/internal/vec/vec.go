@@ -71,6 +71,7 @@ type Kernels struct {
 	binary        [numBinOps]func(dst, a, b []float32)
 	scalar        [numScalarOps]func(dst, x []float32, s float32)
 	unary         [numUnOps]func(dst, x []float32)
+	unaryNT       [numUnOps]func(dst, x []float32) // the NT twins of unary, nil in the Generic table
 	clamp         func(dst, x []float32, lo, hi float32)
 	addWideRows   func(acc []float64, x []float32, ld, rows int)
 	maxRow        func(x []float32) float32

@@ -882,6 +882,150 @@ DATA c42b20000<>+56(SB)/4, $0x42b20000
 DATA c42b20000<>+60(SB)/4, $0x42b20000
 GLOBL c42b20000<>(SB), RODATA|NOPTR, $64
 
+// func expNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·expNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	MOVQ         CX, BX
+	NEGQ         BX
+	ANDQ         $0x0000003f, BX
+	SHRQ         $0x02, BX
+	CMPQ         BX, DX
+	CMOVQGT      DX, BX
+	CMPQ         BX, $0x00000000
+	JE           aligned_expNTAVX512
+	LEAQ         tailmask16<>+0(SB), SI
+	KMOVW        (SI)(BX*2), K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS      cc2d00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      c42b20000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       c3fb8aa3b<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFNMADD231PS c3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS cb95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      c3ab43e11<>+0(SB), Z2
+	VFMADD213PS  c3c091dc7<>+0(SB), Z0, Z2
+	VFMADD213PS  c3d2aadac<>+0(SB), Z0, Z2
+	VFMADD213PS  c3e2aaa47<>+0(SB), Z0, Z2
+	VFMADD213PS  c3efffffc<>+0(SB), Z0, Z2
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z2
+	VADDPS       c3f800000<>+0(SB), Z2, Z2
+	VSCALEFPS    Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (CX)
+	LEAQ         (AX)(BX*4), AX
+	LEAQ         (CX)(BX*4), CX
+	SUBQ         BX, DX
+
+aligned_expNTAVX512:
+block_expNTAVX512:
+	CMPQ         DX, $0x00000020
+	JL           block_done_expNTAVX512
+	VMOVUPS      (AX), Z0
+	VMOVUPS      cc2d00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      c42b20000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       c3fb8aa3b<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFNMADD231PS c3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS cb95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      c3ab43e11<>+0(SB), Z2
+	VFMADD213PS  c3c091dc7<>+0(SB), Z0, Z2
+	VFMADD213PS  c3d2aadac<>+0(SB), Z0, Z2
+	VFMADD213PS  c3e2aaa47<>+0(SB), Z0, Z2
+	VFMADD213PS  c3efffffc<>+0(SB), Z0, Z2
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z2
+	VADDPS       c3f800000<>+0(SB), Z2, Z2
+	VSCALEFPS    Z1, Z2, Z2
+	VMOVNTPS     Z2, (CX)
+	VMOVUPS      64(AX), Z0
+	VMOVUPS      cc2d00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      c42b20000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       c3fb8aa3b<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFNMADD231PS c3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS cb95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      c3ab43e11<>+0(SB), Z2
+	VFMADD213PS  c3c091dc7<>+0(SB), Z0, Z2
+	VFMADD213PS  c3d2aadac<>+0(SB), Z0, Z2
+	VFMADD213PS  c3e2aaa47<>+0(SB), Z0, Z2
+	VFMADD213PS  c3efffffc<>+0(SB), Z0, Z2
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z2
+	VADDPS       c3f800000<>+0(SB), Z2, Z2
+	VSCALEFPS    Z1, Z2, Z2
+	VMOVNTPS     Z2, 64(CX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          block_expNTAVX512
+
+block_done_expNTAVX512:
+single_expNTAVX512:
+	CMPQ         DX, $0x00000010
+	JL           single_done_expNTAVX512
+	VMOVUPS      (AX), Z0
+	VMOVUPS      cc2d00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      c42b20000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       c3fb8aa3b<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFNMADD231PS c3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS cb95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      c3ab43e11<>+0(SB), Z2
+	VFMADD213PS  c3c091dc7<>+0(SB), Z0, Z2
+	VFMADD213PS  c3d2aadac<>+0(SB), Z0, Z2
+	VFMADD213PS  c3e2aaa47<>+0(SB), Z0, Z2
+	VFMADD213PS  c3efffffc<>+0(SB), Z0, Z2
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z2
+	VADDPS       c3f800000<>+0(SB), Z2, Z2
+	VSCALEFPS    Z1, Z2, Z2
+	VMOVNTPS     Z2, (CX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          single_expNTAVX512
+
+single_done_expNTAVX512:
+	CMPQ         DX, $0x00000000
+	JE           end_expNTAVX512
+	LEAQ         tailmask16<>+0(SB), BX
+	KMOVW        (BX)(DX*2), K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VMOVUPS      cc2d00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      c42b20000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       c3fb8aa3b<>+0(SB), Z0, Z1
+	VRNDSCALEPS  $0x00, Z1, Z1
+	VFNMADD231PS c3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS cb95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      c3ab43e11<>+0(SB), Z2
+	VFMADD213PS  c3c091dc7<>+0(SB), Z0, Z2
+	VFMADD213PS  c3d2aadac<>+0(SB), Z0, Z2
+	VFMADD213PS  c3e2aaa47<>+0(SB), Z0, Z2
+	VFMADD213PS  c3efffffc<>+0(SB), Z0, Z2
+	VMULPS       Z0, Z0, Z3
+	VFMADD213PS  Z0, Z3, Z2
+	VADDPS       c3f800000<>+0(SB), Z2, Z2
+	VSCALEFPS    Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (CX)
+
+end_expNTAVX512:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX512(dst []float32, x []float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
@@ -5244,6 +5388,230 @@ DATA c7fc00000<>+56(SB)/4, $0x7fc00000
 DATA c7fc00000<>+60(SB)/4, $0x7fc00000
 GLOBL c7fc00000<>(SB), RODATA|NOPTR, $64
 
+// func logNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV, MMX+
+TEXT ·logNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ        x_base+24(FP), AX
+	MOVQ        dst_base+0(FP), CX
+	MOVQ        dst_len+8(FP), DX
+	MOVQ        CX, BX
+	NEGQ        BX
+	ANDQ        $0x0000003f, BX
+	SHRQ        $0x02, BX
+	CMPQ        BX, DX
+	CMOVQGT     DX, BX
+	CMPQ        BX, $0x00000000
+	JE          aligned_logNTAVX512
+	LEAQ        tailmask16<>+0(SB), SI
+	KMOVW       (SI)(BX*2), K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K2
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K2, Z2
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K2, Z3
+	VPADDD      c004afb0d<>+0(SB), Z2, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z3, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z27
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z27
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z27
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z27
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z27
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z27
+	VADDPS      Z27, Z27, Z27
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z27
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z27
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K2
+	VBLENDMPS   cff800000<>+0(SB), Z27, K2, Z4
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K2
+	VBLENDMPS   c7f800000<>+0(SB), Z4, K2, Z5
+	VCMPPS      $0x19, Z1, Z0, K2
+	VBLENDMPS   c7fc00000<>+0(SB), Z5, K2, Z6
+	VMOVUPS     Z6, K1, (CX)
+	LEAQ        (AX)(BX*4), AX
+	LEAQ        (CX)(BX*4), CX
+	SUBQ        BX, DX
+
+aligned_logNTAVX512:
+block_logNTAVX512:
+	CMPQ        DX, $0x00000020
+	JL          block_done_logNTAVX512
+	VMOVUPS     (AX), Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K1
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K1, Z7
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K1, Z8
+	VPADDD      c004afb0d<>+0(SB), Z7, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z8, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z4
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z4
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z4
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z4
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z4
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z4
+	VADDPS      Z4, Z4, Z4
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z4
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z4
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   cff800000<>+0(SB), Z4, K1, Z9
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K1
+	VBLENDMPS   c7f800000<>+0(SB), Z9, K1, Z10
+	VCMPPS      $0x19, Z1, Z0, K1
+	VBLENDMPS   c7fc00000<>+0(SB), Z10, K1, Z11
+	VMOVNTPS    Z11, (CX)
+	VMOVUPS     64(AX), Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K1
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K1, Z12
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K1, Z13
+	VPADDD      c004afb0d<>+0(SB), Z12, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z13, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z4
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z4
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z4
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z4
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z4
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z4
+	VADDPS      Z4, Z4, Z4
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z4
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z4
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   cff800000<>+0(SB), Z4, K1, Z14
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K1
+	VBLENDMPS   c7f800000<>+0(SB), Z14, K1, Z15
+	VCMPPS      $0x19, Z1, Z0, K1
+	VBLENDMPS   c7fc00000<>+0(SB), Z15, K1, Z16
+	VMOVNTPS    Z16, 64(CX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         block_logNTAVX512
+
+block_done_logNTAVX512:
+single_logNTAVX512:
+	CMPQ        DX, $0x00000010
+	JL          single_done_logNTAVX512
+	VMOVUPS     (AX), Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K1
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K1, Z17
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K1, Z18
+	VPADDD      c004afb0d<>+0(SB), Z17, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z18, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z4
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z4
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z4
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z4
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z4
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z4
+	VADDPS      Z4, Z4, Z4
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z4
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z4
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   cff800000<>+0(SB), Z4, K1, Z19
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K1
+	VBLENDMPS   c7f800000<>+0(SB), Z19, K1, Z20
+	VCMPPS      $0x19, Z1, Z0, K1
+	VBLENDMPS   c7fc00000<>+0(SB), Z20, K1, Z21
+	VMOVNTPS    Z21, (CX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         single_logNTAVX512
+
+single_done_logNTAVX512:
+	CMPQ        DX, $0x00000000
+	JE          end_logNTAVX512
+	LEAQ        tailmask16<>+0(SB), BX
+	KMOVW       (BX)(DX*2), K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VCMPPS      $0x11, c00800000<>+0(SB), Z0, K2
+	VMULPS      c4b000000<>+0(SB), Z0, Z1
+	VBLENDMPS   Z1, Z0, K2, Z22
+	VXORPS      Z1, Z1, Z1
+	VBLENDMPS   c41b80000<>+0(SB), Z1, K2, Z23
+	VPADDD      c004afb0d<>+0(SB), Z22, Z1
+	VPSRLD      $0x17, Z1, Z2
+	VPSUBD      c0000007f<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z23, Z2, Z2
+	VANDPS      c007fffff<>+0(SB), Z1, Z1
+	VPADDD      c3f3504f3<>+0(SB), Z1, Z1
+	VSUBPS      c3f800000<>+0(SB), Z1, Z1
+	VADDPS      c40000000<>+0(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      Z1, Z1, Z3
+	VMOVUPS     c3df8bb76<>+0(SB), Z4
+	VFMADD213PS c3ddb7230<>+0(SB), Z3, Z4
+	VFMADD213PS c3e128473<>+0(SB), Z3, Z4
+	VFMADD213PS c3e4ccb56<>+0(SB), Z3, Z4
+	VFMADD213PS c3eaaaaac<>+0(SB), Z3, Z4
+	VMULPS      Z3, Z1, Z3
+	VFMADD213PS Z1, Z3, Z4
+	VADDPS      Z4, Z4, Z4
+	VFMADD231PS cb95e8083<>+0(SB), Z2, Z4
+	VFMADD231PS c3f318000<>+0(SB), Z2, Z4
+	VXORPS      Z1, Z1, Z1
+	VCMPPS      $0x00, Z1, Z0, K2
+	VBLENDMPS   cff800000<>+0(SB), Z4, K2, Z24
+	VCMPPS      $0x00, c7f800000<>+0(SB), Z0, K2
+	VBLENDMPS   c7f800000<>+0(SB), Z24, K2, Z25
+	VCMPPS      $0x19, Z1, Z0, K2
+	VBLENDMPS   c7fc00000<>+0(SB), Z25, K2, Z26
+	VMOVUPS     Z26, K1, (CX)
+
+end_logNTAVX512:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func sqrtAVX512(dst []float32, x []float32)
 // Requires: AVX, AVX512F
 TEXT ·sqrtAVX512(SB), NOSPLIT, $0-48
@@ -5293,6 +5661,76 @@ single_done_sqrtAVX512:
 	VMOVUPS   Z0, K1, (CX)
 
 end_sqrtAVX512:
+	VZEROUPPER
+	RET
+
+// func sqrtNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·sqrtNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ      x_base+24(FP), AX
+	MOVQ      dst_base+0(FP), CX
+	MOVQ      dst_len+8(FP), DX
+	MOVQ      CX, BX
+	NEGQ      BX
+	ANDQ      $0x0000003f, BX
+	SHRQ      $0x02, BX
+	CMPQ      BX, DX
+	CMOVQGT   DX, BX
+	CMPQ      BX, $0x00000000
+	JE        aligned_sqrtNTAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VSQRTPS   Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+	LEAQ      (AX)(BX*4), AX
+	LEAQ      (CX)(BX*4), CX
+	SUBQ      BX, DX
+
+aligned_sqrtNTAVX512:
+block_sqrtNTAVX512:
+	CMPQ     DX, $0x00000040
+	JL       block_done_sqrtNTAVX512
+	VMOVUPS  (AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVNTPS Z0, (CX)
+	VMOVUPS  64(AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVNTPS Z0, 64(CX)
+	VMOVUPS  128(AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVNTPS Z0, 128(CX)
+	VMOVUPS  192(AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVNTPS Z0, 192(CX)
+	ADDQ     $0x00000100, AX
+	ADDQ     $0x00000100, CX
+	SUBQ     $0x00000040, DX
+	JMP      block_sqrtNTAVX512
+
+block_done_sqrtNTAVX512:
+single_sqrtNTAVX512:
+	CMPQ     DX, $0x00000010
+	JL       single_done_sqrtNTAVX512
+	VMOVUPS  (AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVNTPS Z0, (CX)
+	ADDQ     $0x00000040, AX
+	ADDQ     $0x00000040, CX
+	SUBQ     $0x00000010, DX
+	JMP      single_sqrtNTAVX512
+
+single_done_sqrtNTAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_sqrtNTAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VSQRTPS   Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_sqrtNTAVX512:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -5360,6 +5798,90 @@ end_rsqrtAVX512:
 	VZEROUPPER
 	RET
 
+// func rsqrtNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·rsqrtNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ      x_base+24(FP), AX
+	MOVQ      dst_base+0(FP), CX
+	MOVQ      dst_len+8(FP), DX
+	MOVQ      CX, BX
+	NEGQ      BX
+	ANDQ      $0x0000003f, BX
+	SHRQ      $0x02, BX
+	CMPQ      BX, DX
+	CMOVQGT   DX, BX
+	CMPQ      BX, $0x00000000
+	JE        aligned_rsqrtNTAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VSQRTPS   Z0, Z0
+	VMOVUPS   c3f800000<>+0(SB), Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+	LEAQ      (AX)(BX*4), AX
+	LEAQ      (CX)(BX*4), CX
+	SUBQ      BX, DX
+
+aligned_rsqrtNTAVX512:
+block_rsqrtNTAVX512:
+	CMPQ     DX, $0x00000040
+	JL       block_done_rsqrtNTAVX512
+	VMOVUPS  (AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, (CX)
+	VMOVUPS  64(AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, 64(CX)
+	VMOVUPS  128(AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, 128(CX)
+	VMOVUPS  192(AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, 192(CX)
+	ADDQ     $0x00000100, AX
+	ADDQ     $0x00000100, CX
+	SUBQ     $0x00000040, DX
+	JMP      block_rsqrtNTAVX512
+
+block_done_rsqrtNTAVX512:
+single_rsqrtNTAVX512:
+	CMPQ     DX, $0x00000010
+	JL       single_done_rsqrtNTAVX512
+	VMOVUPS  (AX), Z0
+	VSQRTPS  Z0, Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, (CX)
+	ADDQ     $0x00000040, AX
+	ADDQ     $0x00000040, CX
+	SUBQ     $0x00000010, DX
+	JMP      single_rsqrtNTAVX512
+
+single_done_rsqrtNTAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_rsqrtNTAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VSQRTPS   Z0, Z0
+	VMOVUPS   c3f800000<>+0(SB), Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_rsqrtNTAVX512:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func absAVX512(dst []float32, x []float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·absAVX512(SB), NOSPLIT, $0-48
@@ -5409,6 +5931,76 @@ single_done_absAVX512:
 	VMOVUPS   Z0, K1, (CX)
 
 end_absAVX512:
+	VZEROUPPER
+	RET
+
+// func absNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV, MMX+
+TEXT ·absNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ      x_base+24(FP), AX
+	MOVQ      dst_base+0(FP), CX
+	MOVQ      dst_len+8(FP), DX
+	MOVQ      CX, BX
+	NEGQ      BX
+	ANDQ      $0x0000003f, BX
+	SHRQ      $0x02, BX
+	CMPQ      BX, DX
+	CMOVQGT   DX, BX
+	CMPQ      BX, $0x00000000
+	JE        aligned_absNTAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VANDPS    c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+	LEAQ      (AX)(BX*4), AX
+	LEAQ      (CX)(BX*4), CX
+	SUBQ      BX, DX
+
+aligned_absNTAVX512:
+block_absNTAVX512:
+	CMPQ     DX, $0x00000040
+	JL       block_done_absNTAVX512
+	VMOVUPS  (AX), Z0
+	VANDPS   c7fffffff<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, (CX)
+	VMOVUPS  64(AX), Z0
+	VANDPS   c7fffffff<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, 64(CX)
+	VMOVUPS  128(AX), Z0
+	VANDPS   c7fffffff<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, 128(CX)
+	VMOVUPS  192(AX), Z0
+	VANDPS   c7fffffff<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, 192(CX)
+	ADDQ     $0x00000100, AX
+	ADDQ     $0x00000100, CX
+	SUBQ     $0x00000040, DX
+	JMP      block_absNTAVX512
+
+block_done_absNTAVX512:
+single_absNTAVX512:
+	CMPQ     DX, $0x00000010
+	JL       single_done_absNTAVX512
+	VMOVUPS  (AX), Z0
+	VANDPS   c7fffffff<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, (CX)
+	ADDQ     $0x00000040, AX
+	ADDQ     $0x00000040, CX
+	SUBQ     $0x00000010, DX
+	JMP      single_absNTAVX512
+
+single_done_absNTAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_absNTAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VANDPS    c7fffffff<>+0(SB), Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_absNTAVX512:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -5464,6 +6056,76 @@ end_negAVX512:
 	VZEROUPPER
 	RET
 
+// func negNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV, MMX+
+TEXT ·negNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ      x_base+24(FP), AX
+	MOVQ      dst_base+0(FP), CX
+	MOVQ      dst_len+8(FP), DX
+	MOVQ      CX, BX
+	NEGQ      BX
+	ANDQ      $0x0000003f, BX
+	SHRQ      $0x02, BX
+	CMPQ      BX, DX
+	CMOVQGT   DX, BX
+	CMPQ      BX, $0x00000000
+	JE        aligned_negNTAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VXORPS    c80000000<>+0(SB), Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+	LEAQ      (AX)(BX*4), AX
+	LEAQ      (CX)(BX*4), CX
+	SUBQ      BX, DX
+
+aligned_negNTAVX512:
+block_negNTAVX512:
+	CMPQ     DX, $0x00000040
+	JL       block_done_negNTAVX512
+	VMOVUPS  (AX), Z0
+	VXORPS   c80000000<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, (CX)
+	VMOVUPS  64(AX), Z0
+	VXORPS   c80000000<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, 64(CX)
+	VMOVUPS  128(AX), Z0
+	VXORPS   c80000000<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, 128(CX)
+	VMOVUPS  192(AX), Z0
+	VXORPS   c80000000<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, 192(CX)
+	ADDQ     $0x00000100, AX
+	ADDQ     $0x00000100, CX
+	SUBQ     $0x00000040, DX
+	JMP      block_negNTAVX512
+
+block_done_negNTAVX512:
+single_negNTAVX512:
+	CMPQ     DX, $0x00000010
+	JL       single_done_negNTAVX512
+	VMOVUPS  (AX), Z0
+	VXORPS   c80000000<>+0(SB), Z0, Z0
+	VMOVNTPS Z0, (CX)
+	ADDQ     $0x00000040, AX
+	ADDQ     $0x00000040, CX
+	SUBQ     $0x00000010, DX
+	JMP      single_negNTAVX512
+
+single_done_negNTAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_negNTAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VXORPS    c80000000<>+0(SB), Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_negNTAVX512:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func squareAVX512(dst []float32, x []float32)
 // Requires: AVX, AVX512F
 TEXT ·squareAVX512(SB), NOSPLIT, $0-48
@@ -5513,6 +6175,76 @@ single_done_squareAVX512:
 	VMOVUPS   Z0, K1, (CX)
 
 end_squareAVX512:
+	VZEROUPPER
+	RET
+
+// func squareNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·squareNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ      x_base+24(FP), AX
+	MOVQ      dst_base+0(FP), CX
+	MOVQ      dst_len+8(FP), DX
+	MOVQ      CX, BX
+	NEGQ      BX
+	ANDQ      $0x0000003f, BX
+	SHRQ      $0x02, BX
+	CMPQ      BX, DX
+	CMOVQGT   DX, BX
+	CMPQ      BX, $0x00000000
+	JE        aligned_squareNTAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMULPS    Z0, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+	LEAQ      (AX)(BX*4), AX
+	LEAQ      (CX)(BX*4), CX
+	SUBQ      BX, DX
+
+aligned_squareNTAVX512:
+block_squareNTAVX512:
+	CMPQ     DX, $0x00000040
+	JL       block_done_squareNTAVX512
+	VMOVUPS  (AX), Z0
+	VMULPS   Z0, Z0, Z0
+	VMOVNTPS Z0, (CX)
+	VMOVUPS  64(AX), Z0
+	VMULPS   Z0, Z0, Z0
+	VMOVNTPS Z0, 64(CX)
+	VMOVUPS  128(AX), Z0
+	VMULPS   Z0, Z0, Z0
+	VMOVNTPS Z0, 128(CX)
+	VMOVUPS  192(AX), Z0
+	VMULPS   Z0, Z0, Z0
+	VMOVNTPS Z0, 192(CX)
+	ADDQ     $0x00000100, AX
+	ADDQ     $0x00000100, CX
+	SUBQ     $0x00000040, DX
+	JMP      block_squareNTAVX512
+
+block_done_squareNTAVX512:
+single_squareNTAVX512:
+	CMPQ     DX, $0x00000010
+	JL       single_done_squareNTAVX512
+	VMOVUPS  (AX), Z0
+	VMULPS   Z0, Z0, Z0
+	VMOVNTPS Z0, (CX)
+	ADDQ     $0x00000040, AX
+	ADDQ     $0x00000040, CX
+	SUBQ     $0x00000010, DX
+	JMP      single_squareNTAVX512
+
+single_done_squareNTAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_squareNTAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMULPS    Z0, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_squareNTAVX512:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -5571,6 +6303,83 @@ single_done_recipAVX512:
 	VMOVUPS   Z0, K1, (CX)
 
 end_recipAVX512:
+	VZEROUPPER
+	RET
+
+// func recipNTAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·recipNTAVX512(SB), NOSPLIT, $0-48
+	MOVQ      x_base+24(FP), AX
+	MOVQ      dst_base+0(FP), CX
+	MOVQ      dst_len+8(FP), DX
+	MOVQ      CX, BX
+	NEGQ      BX
+	ANDQ      $0x0000003f, BX
+	SHRQ      $0x02, BX
+	CMPQ      BX, DX
+	CMOVQGT   DX, BX
+	CMPQ      BX, $0x00000000
+	JE        aligned_recipNTAVX512
+	LEAQ      tailmask16<>+0(SB), SI
+	KMOVW     (SI)(BX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS   c3f800000<>+0(SB), Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+	LEAQ      (AX)(BX*4), AX
+	LEAQ      (CX)(BX*4), CX
+	SUBQ      BX, DX
+
+aligned_recipNTAVX512:
+block_recipNTAVX512:
+	CMPQ     DX, $0x00000040
+	JL       block_done_recipNTAVX512
+	VMOVUPS  (AX), Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, (CX)
+	VMOVUPS  64(AX), Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, 64(CX)
+	VMOVUPS  128(AX), Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, 128(CX)
+	VMOVUPS  192(AX), Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, 192(CX)
+	ADDQ     $0x00000100, AX
+	ADDQ     $0x00000100, CX
+	SUBQ     $0x00000040, DX
+	JMP      block_recipNTAVX512
+
+block_done_recipNTAVX512:
+single_recipNTAVX512:
+	CMPQ     DX, $0x00000010
+	JL       single_done_recipNTAVX512
+	VMOVUPS  (AX), Z0
+	VMOVUPS  c3f800000<>+0(SB), Z1
+	VDIVPS   Z0, Z1, Z0
+	VMOVNTPS Z0, (CX)
+	ADDQ     $0x00000040, AX
+	ADDQ     $0x00000040, CX
+	SUBQ     $0x00000010, DX
+	JMP      single_recipNTAVX512
+
+single_done_recipNTAVX512:
+	CMPQ      DX, $0x00000000
+	JE        end_recipNTAVX512
+	LEAQ      tailmask16<>+0(SB), BX
+	KMOVW     (BX)(DX*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS   c3f800000<>+0(SB), Z1
+	VDIVPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+end_recipNTAVX512:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -7093,6 +7902,131 @@ block_done_expAVX2:
 	VMASKMOVPS   Y3, Y0, (CX)
 
 end_expAVX2:
+	VZEROUPPER
+	RET
+
+// func expNTAVX2(dst []float32, x []float32)
+// Requires: AVX, AVX2, CMOV, FMA3, MMX+
+TEXT ·expNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ         x_base+24(FP), AX
+	MOVQ         dst_base+0(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	MOVQ         CX, BX
+	NEGQ         BX
+	ANDQ         $0x0000001f, BX
+	SHRQ         $0x02, BX
+	CMPQ         BX, DX
+	CMOVQGT      DX, BX
+	CMPQ         BX, $0x00000000
+	JE           aligned_expNTAVX2
+	LEAQ         tailmask8<>+0(SB), SI
+	MOVQ         $0x00000008, DI
+	SUBQ         BX, DI
+	VMOVUPS      (SI)(DI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMOVUPS      cc2d00000<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      c42b20000<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       c3fb8aa3b<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS c3f318000<>+0(SB), Y2, Y1
+	VFNMADD231PS cb95e8083<>+0(SB), Y2, Y1
+	VMOVUPS      c3ab43e11<>+0(SB), Y3
+	VFMADD213PS  c3c091dc7<>+0(SB), Y1, Y3
+	VFMADD213PS  c3d2aadac<>+0(SB), Y1, Y3
+	VFMADD213PS  c3e2aaa47<>+0(SB), Y1, Y3
+	VFMADD213PS  c3efffffc<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VADDPS       c3f800000<>+0(SB), Y3, Y3
+	VCVTPS2DQ    Y2, Y1
+	VPSRAD       $0x01, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       c0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VPADDD       c0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (CX)
+	LEAQ         (AX)(BX*4), AX
+	LEAQ         (CX)(BX*4), CX
+	SUBQ         BX, DX
+
+aligned_expNTAVX2:
+block_expNTAVX2:
+	CMPQ         DX, $0x00000008
+	JL           block_done_expNTAVX2
+	VMOVUPS      (AX), Y0
+	VMOVUPS      cc2d00000<>+0(SB), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMOVUPS      c42b20000<>+0(SB), Y1
+	VMINPS       Y0, Y1, Y0
+	VMULPS       c3fb8aa3b<>+0(SB), Y0, Y1
+	VROUNDPS     $0x00, Y1, Y1
+	VFNMADD231PS c3f318000<>+0(SB), Y1, Y0
+	VFNMADD231PS cb95e8083<>+0(SB), Y1, Y0
+	VMOVUPS      c3ab43e11<>+0(SB), Y2
+	VFMADD213PS  c3c091dc7<>+0(SB), Y0, Y2
+	VFMADD213PS  c3d2aadac<>+0(SB), Y0, Y2
+	VFMADD213PS  c3e2aaa47<>+0(SB), Y0, Y2
+	VFMADD213PS  c3efffffc<>+0(SB), Y0, Y2
+	VMULPS       Y0, Y0, Y3
+	VFMADD213PS  Y0, Y3, Y2
+	VADDPS       c3f800000<>+0(SB), Y2, Y2
+	VCVTPS2DQ    Y1, Y0
+	VPSRAD       $0x01, Y0, Y1
+	VPSUBD       Y1, Y0, Y0
+	VPADDD       c0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y2, Y2
+	VPADDD       c0000007f<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (CX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          block_expNTAVX2
+
+block_done_expNTAVX2:
+	CMPQ         DX, $0x00000000
+	JE           end_expNTAVX2
+	LEAQ         tailmask8<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVUPS      (BX)(SI*4), Y0
+	VMASKMOVPS   (AX), Y0, Y1
+	VMOVUPS      cc2d00000<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      c42b20000<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMULPS       c3fb8aa3b<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS c3f318000<>+0(SB), Y2, Y1
+	VFNMADD231PS cb95e8083<>+0(SB), Y2, Y1
+	VMOVUPS      c3ab43e11<>+0(SB), Y3
+	VFMADD213PS  c3c091dc7<>+0(SB), Y1, Y3
+	VFMADD213PS  c3d2aadac<>+0(SB), Y1, Y3
+	VFMADD213PS  c3e2aaa47<>+0(SB), Y1, Y3
+	VFMADD213PS  c3efffffc<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VADDPS       c3f800000<>+0(SB), Y3, Y3
+	VCVTPS2DQ    Y2, Y1
+	VPSRAD       $0x01, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       c0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VPADDD       c0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (CX)
+
+end_expNTAVX2:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -10419,6 +11353,155 @@ end_logAVX2:
 	VZEROUPPER
 	RET
 
+// func logNTAVX2(dst []float32, x []float32)
+// Requires: AVX, AVX2, CMOV, FMA3, MMX+
+TEXT ·logNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ        x_base+24(FP), AX
+	MOVQ        dst_base+0(FP), CX
+	MOVQ        dst_len+8(FP), DX
+	MOVQ        CX, BX
+	NEGQ        BX
+	ANDQ        $0x0000001f, BX
+	SHRQ        $0x02, BX
+	CMPQ        BX, DX
+	CMOVQGT     DX, BX
+	CMPQ        BX, $0x00000000
+	JE          aligned_logNTAVX2
+	LEAQ        tailmask8<>+0(SB), SI
+	MOVQ        $0x00000008, DI
+	SUBQ        BX, DI
+	VMOVUPS     (SI)(DI*4), Y0
+	VMASKMOVPS  (AX), Y0, Y1
+	VCMPPS      $0x11, c00800000<>+0(SB), Y1, Y2
+	VMULPS      c4b000000<>+0(SB), Y1, Y3
+	VBLENDVPS   Y2, Y3, Y1, Y3
+	VXORPS      Y4, Y4, Y4
+	VBLENDVPS   Y2, c41b80000<>+0(SB), Y4, Y2
+	VPADDD      c004afb0d<>+0(SB), Y3, Y3
+	VPSRLD      $0x17, Y3, Y4
+	VPSUBD      c0000007f<>+0(SB), Y4, Y4
+	VCVTDQ2PS   Y4, Y4
+	VSUBPS      Y2, Y4, Y4
+	VANDPS      c007fffff<>+0(SB), Y3, Y2
+	VPADDD      c3f3504f3<>+0(SB), Y2, Y2
+	VSUBPS      c3f800000<>+0(SB), Y2, Y2
+	VADDPS      c40000000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y2, Y2
+	VMULPS      Y2, Y2, Y3
+	VMOVUPS     c3df8bb76<>+0(SB), Y5
+	VFMADD213PS c3ddb7230<>+0(SB), Y3, Y5
+	VFMADD213PS c3e128473<>+0(SB), Y3, Y5
+	VFMADD213PS c3e4ccb56<>+0(SB), Y3, Y5
+	VFMADD213PS c3eaaaaac<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y2, Y3
+	VFMADD213PS Y2, Y3, Y5
+	VADDPS      Y5, Y5, Y5
+	VFMADD231PS cb95e8083<>+0(SB), Y4, Y5
+	VFMADD231PS c3f318000<>+0(SB), Y4, Y5
+	VXORPS      Y2, Y2, Y2
+	VCMPPS      $0x00, Y2, Y1, Y3
+	VBLENDVPS   Y3, cff800000<>+0(SB), Y5, Y3
+	VCMPPS      $0x00, c7f800000<>+0(SB), Y1, Y4
+	VBLENDVPS   Y4, c7f800000<>+0(SB), Y3, Y3
+	VCMPPS      $0x19, Y2, Y1, Y1
+	VBLENDVPS   Y1, c7fc00000<>+0(SB), Y3, Y1
+	VMASKMOVPS  Y1, Y0, (CX)
+	LEAQ        (AX)(BX*4), AX
+	LEAQ        (CX)(BX*4), CX
+	SUBQ        BX, DX
+
+aligned_logNTAVX2:
+block_logNTAVX2:
+	CMPQ        DX, $0x00000008
+	JL          block_done_logNTAVX2
+	VMOVUPS     (AX), Y0
+	VCMPPS      $0x11, c00800000<>+0(SB), Y0, Y1
+	VMULPS      c4b000000<>+0(SB), Y0, Y2
+	VBLENDVPS   Y1, Y2, Y0, Y2
+	VXORPS      Y3, Y3, Y3
+	VBLENDVPS   Y1, c41b80000<>+0(SB), Y3, Y1
+	VPADDD      c004afb0d<>+0(SB), Y2, Y2
+	VPSRLD      $0x17, Y2, Y3
+	VPSUBD      c0000007f<>+0(SB), Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VSUBPS      Y1, Y3, Y3
+	VANDPS      c007fffff<>+0(SB), Y2, Y1
+	VPADDD      c3f3504f3<>+0(SB), Y1, Y1
+	VSUBPS      c3f800000<>+0(SB), Y1, Y1
+	VADDPS      c40000000<>+0(SB), Y1, Y2
+	VDIVPS      Y2, Y1, Y1
+	VMULPS      Y1, Y1, Y2
+	VMOVUPS     c3df8bb76<>+0(SB), Y4
+	VFMADD213PS c3ddb7230<>+0(SB), Y2, Y4
+	VFMADD213PS c3e128473<>+0(SB), Y2, Y4
+	VFMADD213PS c3e4ccb56<>+0(SB), Y2, Y4
+	VFMADD213PS c3eaaaaac<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y1, Y2
+	VFMADD213PS Y1, Y2, Y4
+	VADDPS      Y4, Y4, Y4
+	VFMADD231PS cb95e8083<>+0(SB), Y3, Y4
+	VFMADD231PS c3f318000<>+0(SB), Y3, Y4
+	VXORPS      Y1, Y1, Y1
+	VCMPPS      $0x00, Y1, Y0, Y2
+	VBLENDVPS   Y2, cff800000<>+0(SB), Y4, Y2
+	VCMPPS      $0x00, c7f800000<>+0(SB), Y0, Y3
+	VBLENDVPS   Y3, c7f800000<>+0(SB), Y2, Y2
+	VCMPPS      $0x19, Y1, Y0, Y0
+	VBLENDVPS   Y0, c7fc00000<>+0(SB), Y2, Y0
+	VMOVNTPS    Y0, (CX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         block_logNTAVX2
+
+block_done_logNTAVX2:
+	CMPQ        DX, $0x00000000
+	JE          end_logNTAVX2
+	LEAQ        tailmask8<>+0(SB), BX
+	MOVQ        $0x00000008, SI
+	SUBQ        DX, SI
+	VMOVUPS     (BX)(SI*4), Y0
+	VMASKMOVPS  (AX), Y0, Y1
+	VCMPPS      $0x11, c00800000<>+0(SB), Y1, Y2
+	VMULPS      c4b000000<>+0(SB), Y1, Y3
+	VBLENDVPS   Y2, Y3, Y1, Y3
+	VXORPS      Y4, Y4, Y4
+	VBLENDVPS   Y2, c41b80000<>+0(SB), Y4, Y2
+	VPADDD      c004afb0d<>+0(SB), Y3, Y3
+	VPSRLD      $0x17, Y3, Y4
+	VPSUBD      c0000007f<>+0(SB), Y4, Y4
+	VCVTDQ2PS   Y4, Y4
+	VSUBPS      Y2, Y4, Y4
+	VANDPS      c007fffff<>+0(SB), Y3, Y2
+	VPADDD      c3f3504f3<>+0(SB), Y2, Y2
+	VSUBPS      c3f800000<>+0(SB), Y2, Y2
+	VADDPS      c40000000<>+0(SB), Y2, Y3
+	VDIVPS      Y3, Y2, Y2
+	VMULPS      Y2, Y2, Y3
+	VMOVUPS     c3df8bb76<>+0(SB), Y5
+	VFMADD213PS c3ddb7230<>+0(SB), Y3, Y5
+	VFMADD213PS c3e128473<>+0(SB), Y3, Y5
+	VFMADD213PS c3e4ccb56<>+0(SB), Y3, Y5
+	VFMADD213PS c3eaaaaac<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y2, Y3
+	VFMADD213PS Y2, Y3, Y5
+	VADDPS      Y5, Y5, Y5
+	VFMADD231PS cb95e8083<>+0(SB), Y4, Y5
+	VFMADD231PS c3f318000<>+0(SB), Y4, Y5
+	VXORPS      Y2, Y2, Y2
+	VCMPPS      $0x00, Y2, Y1, Y3
+	VBLENDVPS   Y3, cff800000<>+0(SB), Y5, Y3
+	VCMPPS      $0x00, c7f800000<>+0(SB), Y1, Y4
+	VBLENDVPS   Y4, c7f800000<>+0(SB), Y3, Y3
+	VCMPPS      $0x19, Y2, Y1, Y1
+	VBLENDVPS   Y1, c7fc00000<>+0(SB), Y3, Y1
+	VMASKMOVPS  Y1, Y0, (CX)
+
+end_logNTAVX2:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func sqrtAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·sqrtAVX2(SB), NOSPLIT, $0-48
@@ -10470,6 +11553,80 @@ single_done_sqrtAVX2:
 	VMASKMOVPS Y1, Y0, (CX)
 
 end_sqrtAVX2:
+	VZEROUPPER
+	RET
+
+// func sqrtNTAVX2(dst []float32, x []float32)
+// Requires: AVX, CMOV, MMX+
+TEXT ·sqrtNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ       x_base+24(FP), AX
+	MOVQ       dst_base+0(FP), CX
+	MOVQ       dst_len+8(FP), DX
+	MOVQ       CX, BX
+	NEGQ       BX
+	ANDQ       $0x0000001f, BX
+	SHRQ       $0x02, BX
+	CMPQ       BX, DX
+	CMOVQGT    DX, BX
+	CMPQ       BX, $0x00000000
+	JE         aligned_sqrtNTAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VSQRTPS    Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	SUBQ       BX, DX
+
+aligned_sqrtNTAVX2:
+block_sqrtNTAVX2:
+	CMPQ     DX, $0x00000020
+	JL       block_done_sqrtNTAVX2
+	VMOVUPS  (AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVNTPS Y0, (CX)
+	VMOVUPS  32(AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVNTPS Y0, 32(CX)
+	VMOVUPS  64(AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVNTPS Y0, 64(CX)
+	VMOVUPS  96(AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVNTPS Y0, 96(CX)
+	ADDQ     $0x00000080, AX
+	ADDQ     $0x00000080, CX
+	SUBQ     $0x00000020, DX
+	JMP      block_sqrtNTAVX2
+
+block_done_sqrtNTAVX2:
+single_sqrtNTAVX2:
+	CMPQ     DX, $0x00000008
+	JL       single_done_sqrtNTAVX2
+	VMOVUPS  (AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVNTPS Y0, (CX)
+	ADDQ     $0x00000020, AX
+	ADDQ     $0x00000020, CX
+	SUBQ     $0x00000008, DX
+	JMP      single_sqrtNTAVX2
+
+single_done_sqrtNTAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_sqrtNTAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VSQRTPS    Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_sqrtNTAVX2:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -10539,6 +11696,94 @@ end_rsqrtAVX2:
 	VZEROUPPER
 	RET
 
+// func rsqrtNTAVX2(dst []float32, x []float32)
+// Requires: AVX, CMOV, MMX+
+TEXT ·rsqrtNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ       x_base+24(FP), AX
+	MOVQ       dst_base+0(FP), CX
+	MOVQ       dst_len+8(FP), DX
+	MOVQ       CX, BX
+	NEGQ       BX
+	ANDQ       $0x0000001f, BX
+	SHRQ       $0x02, BX
+	CMPQ       BX, DX
+	CMOVQGT    DX, BX
+	CMPQ       BX, $0x00000000
+	JE         aligned_rsqrtNTAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VSQRTPS    Y1, Y1
+	VMOVUPS    c3f800000<>+0(SB), Y2
+	VDIVPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	SUBQ       BX, DX
+
+aligned_rsqrtNTAVX2:
+block_rsqrtNTAVX2:
+	CMPQ     DX, $0x00000020
+	JL       block_done_rsqrtNTAVX2
+	VMOVUPS  (AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, (CX)
+	VMOVUPS  32(AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, 32(CX)
+	VMOVUPS  64(AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, 64(CX)
+	VMOVUPS  96(AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, 96(CX)
+	ADDQ     $0x00000080, AX
+	ADDQ     $0x00000080, CX
+	SUBQ     $0x00000020, DX
+	JMP      block_rsqrtNTAVX2
+
+block_done_rsqrtNTAVX2:
+single_rsqrtNTAVX2:
+	CMPQ     DX, $0x00000008
+	JL       single_done_rsqrtNTAVX2
+	VMOVUPS  (AX), Y0
+	VSQRTPS  Y0, Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, (CX)
+	ADDQ     $0x00000020, AX
+	ADDQ     $0x00000020, CX
+	SUBQ     $0x00000008, DX
+	JMP      single_rsqrtNTAVX2
+
+single_done_rsqrtNTAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_rsqrtNTAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VSQRTPS    Y1, Y1
+	VMOVUPS    c3f800000<>+0(SB), Y2
+	VDIVPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_rsqrtNTAVX2:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func absAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·absAVX2(SB), NOSPLIT, $0-48
@@ -10590,6 +11835,80 @@ single_done_absAVX2:
 	VMASKMOVPS Y1, Y0, (CX)
 
 end_absAVX2:
+	VZEROUPPER
+	RET
+
+// func absNTAVX2(dst []float32, x []float32)
+// Requires: AVX, CMOV, MMX+
+TEXT ·absNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ       x_base+24(FP), AX
+	MOVQ       dst_base+0(FP), CX
+	MOVQ       dst_len+8(FP), DX
+	MOVQ       CX, BX
+	NEGQ       BX
+	ANDQ       $0x0000001f, BX
+	SHRQ       $0x02, BX
+	CMPQ       BX, DX
+	CMOVQGT    DX, BX
+	CMPQ       BX, $0x00000000
+	JE         aligned_absNTAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VANDPS     c7fffffff<>+0(SB), Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	SUBQ       BX, DX
+
+aligned_absNTAVX2:
+block_absNTAVX2:
+	CMPQ     DX, $0x00000020
+	JL       block_done_absNTAVX2
+	VMOVUPS  (AX), Y0
+	VANDPS   c7fffffff<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, (CX)
+	VMOVUPS  32(AX), Y0
+	VANDPS   c7fffffff<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, 32(CX)
+	VMOVUPS  64(AX), Y0
+	VANDPS   c7fffffff<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, 64(CX)
+	VMOVUPS  96(AX), Y0
+	VANDPS   c7fffffff<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, 96(CX)
+	ADDQ     $0x00000080, AX
+	ADDQ     $0x00000080, CX
+	SUBQ     $0x00000020, DX
+	JMP      block_absNTAVX2
+
+block_done_absNTAVX2:
+single_absNTAVX2:
+	CMPQ     DX, $0x00000008
+	JL       single_done_absNTAVX2
+	VMOVUPS  (AX), Y0
+	VANDPS   c7fffffff<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, (CX)
+	ADDQ     $0x00000020, AX
+	ADDQ     $0x00000020, CX
+	SUBQ     $0x00000008, DX
+	JMP      single_absNTAVX2
+
+single_done_absNTAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_absNTAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VANDPS     c7fffffff<>+0(SB), Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_absNTAVX2:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -10647,6 +11966,80 @@ end_negAVX2:
 	VZEROUPPER
 	RET
 
+// func negNTAVX2(dst []float32, x []float32)
+// Requires: AVX, CMOV, MMX+
+TEXT ·negNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ       x_base+24(FP), AX
+	MOVQ       dst_base+0(FP), CX
+	MOVQ       dst_len+8(FP), DX
+	MOVQ       CX, BX
+	NEGQ       BX
+	ANDQ       $0x0000001f, BX
+	SHRQ       $0x02, BX
+	CMPQ       BX, DX
+	CMOVQGT    DX, BX
+	CMPQ       BX, $0x00000000
+	JE         aligned_negNTAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VXORPS     c80000000<>+0(SB), Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	SUBQ       BX, DX
+
+aligned_negNTAVX2:
+block_negNTAVX2:
+	CMPQ     DX, $0x00000020
+	JL       block_done_negNTAVX2
+	VMOVUPS  (AX), Y0
+	VXORPS   c80000000<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, (CX)
+	VMOVUPS  32(AX), Y0
+	VXORPS   c80000000<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, 32(CX)
+	VMOVUPS  64(AX), Y0
+	VXORPS   c80000000<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, 64(CX)
+	VMOVUPS  96(AX), Y0
+	VXORPS   c80000000<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, 96(CX)
+	ADDQ     $0x00000080, AX
+	ADDQ     $0x00000080, CX
+	SUBQ     $0x00000020, DX
+	JMP      block_negNTAVX2
+
+block_done_negNTAVX2:
+single_negNTAVX2:
+	CMPQ     DX, $0x00000008
+	JL       single_done_negNTAVX2
+	VMOVUPS  (AX), Y0
+	VXORPS   c80000000<>+0(SB), Y0, Y0
+	VMOVNTPS Y0, (CX)
+	ADDQ     $0x00000020, AX
+	ADDQ     $0x00000020, CX
+	SUBQ     $0x00000008, DX
+	JMP      single_negNTAVX2
+
+single_done_negNTAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_negNTAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VXORPS     c80000000<>+0(SB), Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_negNTAVX2:
+	SFENCE
+	VZEROUPPER
+	RET
+
 // func squareAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·squareAVX2(SB), NOSPLIT, $0-48
@@ -10698,6 +12091,80 @@ single_done_squareAVX2:
 	VMASKMOVPS Y1, Y0, (CX)
 
 end_squareAVX2:
+	VZEROUPPER
+	RET
+
+// func squareNTAVX2(dst []float32, x []float32)
+// Requires: AVX, CMOV, MMX+
+TEXT ·squareNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ       x_base+24(FP), AX
+	MOVQ       dst_base+0(FP), CX
+	MOVQ       dst_len+8(FP), DX
+	MOVQ       CX, BX
+	NEGQ       BX
+	ANDQ       $0x0000001f, BX
+	SHRQ       $0x02, BX
+	CMPQ       BX, DX
+	CMOVQGT    DX, BX
+	CMPQ       BX, $0x00000000
+	JE         aligned_squareNTAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMULPS     Y1, Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	SUBQ       BX, DX
+
+aligned_squareNTAVX2:
+block_squareNTAVX2:
+	CMPQ     DX, $0x00000020
+	JL       block_done_squareNTAVX2
+	VMOVUPS  (AX), Y0
+	VMULPS   Y0, Y0, Y0
+	VMOVNTPS Y0, (CX)
+	VMOVUPS  32(AX), Y0
+	VMULPS   Y0, Y0, Y0
+	VMOVNTPS Y0, 32(CX)
+	VMOVUPS  64(AX), Y0
+	VMULPS   Y0, Y0, Y0
+	VMOVNTPS Y0, 64(CX)
+	VMOVUPS  96(AX), Y0
+	VMULPS   Y0, Y0, Y0
+	VMOVNTPS Y0, 96(CX)
+	ADDQ     $0x00000080, AX
+	ADDQ     $0x00000080, CX
+	SUBQ     $0x00000020, DX
+	JMP      block_squareNTAVX2
+
+block_done_squareNTAVX2:
+single_squareNTAVX2:
+	CMPQ     DX, $0x00000008
+	JL       single_done_squareNTAVX2
+	VMOVUPS  (AX), Y0
+	VMULPS   Y0, Y0, Y0
+	VMOVNTPS Y0, (CX)
+	ADDQ     $0x00000020, AX
+	ADDQ     $0x00000020, CX
+	SUBQ     $0x00000008, DX
+	JMP      single_squareNTAVX2
+
+single_done_squareNTAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_squareNTAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMULPS     Y1, Y1, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_squareNTAVX2:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -10758,6 +12225,87 @@ single_done_recipAVX2:
 	VMASKMOVPS Y1, Y0, (CX)
 
 end_recipAVX2:
+	VZEROUPPER
+	RET
+
+// func recipNTAVX2(dst []float32, x []float32)
+// Requires: AVX, CMOV, MMX+
+TEXT ·recipNTAVX2(SB), NOSPLIT, $0-48
+	MOVQ       x_base+24(FP), AX
+	MOVQ       dst_base+0(FP), CX
+	MOVQ       dst_len+8(FP), DX
+	MOVQ       CX, BX
+	NEGQ       BX
+	ANDQ       $0x0000001f, BX
+	SHRQ       $0x02, BX
+	CMPQ       BX, DX
+	CMOVQGT    DX, BX
+	CMPQ       BX, $0x00000000
+	JE         aligned_recipNTAVX2
+	LEAQ       tailmask8<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMOVUPS    c3f800000<>+0(SB), Y2
+	VDIVPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+	LEAQ       (AX)(BX*4), AX
+	LEAQ       (CX)(BX*4), CX
+	SUBQ       BX, DX
+
+aligned_recipNTAVX2:
+block_recipNTAVX2:
+	CMPQ     DX, $0x00000020
+	JL       block_done_recipNTAVX2
+	VMOVUPS  (AX), Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, (CX)
+	VMOVUPS  32(AX), Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, 32(CX)
+	VMOVUPS  64(AX), Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, 64(CX)
+	VMOVUPS  96(AX), Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, 96(CX)
+	ADDQ     $0x00000080, AX
+	ADDQ     $0x00000080, CX
+	SUBQ     $0x00000020, DX
+	JMP      block_recipNTAVX2
+
+block_done_recipNTAVX2:
+single_recipNTAVX2:
+	CMPQ     DX, $0x00000008
+	JL       single_done_recipNTAVX2
+	VMOVUPS  (AX), Y0
+	VMOVUPS  c3f800000<>+0(SB), Y1
+	VDIVPS   Y0, Y1, Y0
+	VMOVNTPS Y0, (CX)
+	ADDQ     $0x00000020, AX
+	ADDQ     $0x00000020, CX
+	SUBQ     $0x00000008, DX
+	JMP      single_recipNTAVX2
+
+single_done_recipNTAVX2:
+	CMPQ       DX, $0x00000000
+	JE         end_recipNTAVX2
+	LEAQ       tailmask8<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y0
+	VMASKMOVPS (AX), Y0, Y1
+	VMOVUPS    c3f800000<>+0(SB), Y2
+	VDIVPS     Y1, Y2, Y1
+	VMASKMOVPS Y1, Y0, (CX)
+
+end_recipNTAVX2:
+	SFENCE
 	VZEROUPPER
 	RET
 

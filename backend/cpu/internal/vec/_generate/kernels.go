@@ -104,6 +104,7 @@ var kernels = []*kernel{
 	},
 	{
 		name: "exp", sig: "dst, x []float32", reads: []string{"x"}, writes: []string{"dst"}, unroll: unrollMath,
+		nt: true,
 		doc: []string{
 			"exp sets dst[i] = e^x[i]: x is clamped to [−104, 89], split as",
 			"k·ln2 + r with |r| ≤ ln2/2, and e^r = 1 + r + r²·P(r) (expPoly) is",

@@ -162,6 +162,7 @@ func init() {
 		kernels = append(kernels, &kernel{
 			name: o.name, sig: "dst, x []float32", reads: []string{"x"}, writes: []string{"dst"}, unroll: o.unroll,
 			doc: o.doc,
+			nt:  true,
 			body: func(l *level, in []reg.VecVirtual) ([]reg.VecVirtual, reg.VecVirtual) {
 				return one(o.body(l, in[0])), nil
 			},
