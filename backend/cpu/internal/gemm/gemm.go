@@ -55,6 +55,40 @@ const directLD = 512
 // negative, a leading dimension is less than its row's width, or a slice
 // is too short for its matrix.
 func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var w Workspace
+	w.Sgemm(l, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	w.Release()
+}
+
+// Workspace keeps the packing buffers of Sgemm calls made one after the
+// other on one goroutine, such as the products of a batch. Sgemm alone
+// takes buffers from a shared list and returns them after each call: two
+// goroutines calling it by turns swap buffers, each time filling lines
+// that the other core's cache holds. The zero value is ready to use; a
+// Workspace must not be used by two goroutines at once.
+type Workspace struct {
+	ws *workspace
+}
+
+// get returns w's buffers, taking them from the shared list on first use.
+func (w *Workspace) get() *workspace {
+	if w.ws == nil {
+		w.ws = workspaces.Get()
+	}
+	return w.ws
+}
+
+// Release returns w's buffers to the shared list; w stays usable.
+func (w *Workspace) Release() {
+	if w.ws != nil {
+		workspaces.Put(w.ws)
+		w.ws = nil
+	}
+}
+
+// Sgemm is the package's Sgemm computed with w's buffers: the same result,
+// the same panics.
+func (w *Workspace) Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if l > isa.Best() {
 		panic(fmt.Sprintf("gemm: Sgemm: kernel level %v is not available here (best %v)", l, isa.Best()))
 	}
@@ -92,8 +126,7 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 		kn.gemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	ws := workspaces.Get()
-	defer workspaces.Put(ws)
+	ws := w.get()
 	if n > kn.nr/2 {
 		kn.gemm(ws, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc)
 		return
