@@ -27,7 +27,9 @@ func checkIndices(op string, idx []int32, v int, table *tensor) {
 // type of table (float32 or int32), has N·D elements: [N, D], or e.g.
 // [N, T, D] for idx [N, T]. It panics, naming the index and the table's
 // shape, if an index is outside [0, V); out is then unchanged. Large
-// outputs are copied by several goroutines, a row at a time.
+// outputs are copied by several goroutines, a row at a time (float32 rows
+// by the level's GatherRows kernel, which prefetches rows a few indices
+// ahead).
 func (b *Backend) Gather(table, idx, out backend.Tensor) {
 	tt, ti, to := b.anyTensor("Gather", table), b.int32Tensor("Gather", idx), b.anyTensor("Gather", out)
 	v, d, n := tt.rows, tt.cols, len(ti.ints)
@@ -37,14 +39,16 @@ func (b *Backend) Gather(table, idx, out backend.Tensor) {
 	}
 	checkIndices("Gather", ti.ints, v, tt)
 	t := gatherTasks.Get()
-	*t = gatherTask{idx: ti.ints, d: d, table: tt.data, out: to.data, tableI: tt.ints, outI: to.ints}
+	*t = gatherTask{k: vec.For(b.level), idx: ti.ints, d: d, table: tt.data, out: to.data, tableI: tt.ints, outI: to.ints}
 	parallelDo(n, max(1, elemGrain/d), t)
 	*t = gatherTask{}
 	gatherTasks.Put(t)
 }
 
-// gatherTask copies rows of a Gather.
+// gatherTask copies rows of a Gather: float32 rows with the level's
+// GatherRows kernel, int32 rows one copy at a time.
 type gatherTask struct {
+	k            *vec.Kernels
 	idx          []int32
 	d            int
 	table, out   []float32
@@ -56,10 +60,7 @@ var gatherTasks freelist.List[gatherTask]
 func (t *gatherTask) run(_, lo, hi int) {
 	d := t.d
 	if t.out != nil {
-		for i := lo; i < hi; i++ {
-			r := int(t.idx[i]) * d
-			copy(t.out[i*d:(i+1)*d], t.table[r:r+d])
-		}
+		t.k.GatherRows(t.out[lo*d:hi*d], t.table, t.idx[lo:hi], d)
 		return
 	}
 	for i := lo; i < hi; i++ {

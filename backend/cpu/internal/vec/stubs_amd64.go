@@ -331,6 +331,13 @@ func maxRowAVX512(x []float32) float32
 // axis maxima, which read each m vector once per call.
 func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
 
+// gatherRowsAVX512 copies row idx[i] of table to row i of dst, rows of d
+// floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d. It
+// prefetches the first and last cache line of the row 16
+// positions ahead before each copy. d must be positive and the indices
+// in range: the caller checks them.
+func gatherRowsAVX512(dst []float32, table []float32, idx []int32, d int)
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -657,3 +664,10 @@ func maxRowAVX2(x []float32) float32
 // every i < len(m), NaN where any of them is NaN (m's NaN first): the
 // axis maxima, which read each m vector once per call.
 func maxRowsAVX2(m []float32, x []float32, ld int, rows int)
+
+// gatherRowsAVX2 copies row idx[i] of table to row i of dst, rows of d
+// floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d. It
+// prefetches the first and last cache line of the row 16
+// positions ahead before each copy. d must be positive and the indices
+// in range: the caller checks them.
+func gatherRowsAVX2(dst []float32, table []float32, idx []int32, d int)

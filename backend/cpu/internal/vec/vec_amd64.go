@@ -50,6 +50,7 @@ var avx2 = Kernels{
 	maxPool2Grad:  maxPool2GradAVX2,
 	copyRows:      copyRowsAVX2,
 	addRows:       addRowsAVX2,
+	gatherRows:    gatherRowsAVX2,
 	binary:        [numBinOps]func(dst, a, b []float32){addAVX2, subAVX2, mulAVX2, divAVX2, maxAVX2, minAVX2},
 	scalar: [numScalarOps]func(dst, x []float32, s float32){
 		addScalarAVX2, subScalarAVX2, rsubScalarAVX2, mulScalarAVX2,
@@ -104,6 +105,7 @@ var avx512 = Kernels{
 	maxPool2Grad:  maxPool2GradAVX512,
 	copyRows:      copyRowsAVX512,
 	addRows:       addRowsAVX512,
+	gatherRows:    gatherRowsAVX512,
 	binary:        [numBinOps]func(dst, a, b []float32){addAVX512, subAVX512, mulAVX512, divAVX512, maxAVX512, minAVX512},
 	scalar: [numScalarOps]func(dst, x []float32, s float32){
 		addScalarAVX512, subScalarAVX512, rsubScalarAVX512, mulScalarAVX512,

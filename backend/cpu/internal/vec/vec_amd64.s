@@ -7323,6 +7323,63 @@ end_maxRowsAVX512:
 	VZEROUPPER
 	RET
 
+// func gatherRowsAVX512(dst []float32, table []float32, idx []int32, d int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), AX
+	MOVQ table_base+24(FP), CX
+	MOVQ idx_base+48(FP), DX
+	MOVQ idx_len+56(FP), BX
+	MOVQ d+72(FP), SI
+	SHLQ $0x02, SI
+	XORQ DI, DI
+
+row_gatherRowsAVX512:
+	CMPQ       DI, BX
+	JGE        end_gatherRowsAVX512
+	LEAQ       16(DI), R8
+	CMPQ       R8, BX
+	JGE        copy_gatherRowsAVX512
+	MOVLQSX    (DX)(R8*4), R8
+	IMULQ      SI, R8
+	ADDQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 -4(R8)(SI*1)
+
+copy_gatherRowsAVX512:
+	MOVLQSX (DX)(DI*4), R8
+	IMULQ   SI, R8
+	ADDQ    CX, R8
+	MOVQ    SI, R9
+	SHRQ    $0x02, R9
+
+vec_gatherRowsAVX512:
+	CMPQ    R9, $0x00000010
+	JL      tail_gatherRowsAVX512
+	VMOVUPS (R8), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, R9
+	JMP     vec_gatherRowsAVX512
+
+tail_gatherRowsAVX512:
+	CMPQ      R9, $0x00000000
+	JE        next_gatherRowsAVX512
+	LEAQ      tailmask16<>+0(SB), R10
+	KMOVW     (R10)(R9*2), K1
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS   Z0, K1, (AX)
+	LEAQ      (AX)(R9*4), AX
+
+next_gatherRowsAVX512:
+	INCQ DI
+	JMP  row_gatherRowsAVX512
+
+end_gatherRowsAVX512:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 // Requires: AVX
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
@@ -13114,5 +13171,64 @@ tail_rows_maxRowsAVX2:
 	VMASKMOVPS Y1, Y0, (AX)
 
 end_maxRowsAVX2:
+	VZEROUPPER
+	RET
+
+// func gatherRowsAVX2(dst []float32, table []float32, idx []int32, d int)
+// Requires: AVX, MMX+
+TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), AX
+	MOVQ table_base+24(FP), CX
+	MOVQ idx_base+48(FP), DX
+	MOVQ idx_len+56(FP), BX
+	MOVQ d+72(FP), SI
+	SHLQ $0x02, SI
+	XORQ DI, DI
+
+row_gatherRowsAVX2:
+	CMPQ       DI, BX
+	JGE        end_gatherRowsAVX2
+	LEAQ       16(DI), R8
+	CMPQ       R8, BX
+	JGE        copy_gatherRowsAVX2
+	MOVLQSX    (DX)(R8*4), R8
+	IMULQ      SI, R8
+	ADDQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 -4(R8)(SI*1)
+
+copy_gatherRowsAVX2:
+	MOVLQSX (DX)(DI*4), R8
+	IMULQ   SI, R8
+	ADDQ    CX, R8
+	MOVQ    SI, R9
+	SHRQ    $0x02, R9
+
+vec_gatherRowsAVX2:
+	CMPQ    R9, $0x00000008
+	JL      tail_gatherRowsAVX2
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x00000008, R9
+	JMP     vec_gatherRowsAVX2
+
+tail_gatherRowsAVX2:
+	CMPQ       R9, $0x00000000
+	JE         next_gatherRowsAVX2
+	LEAQ       tailmask8<>+0(SB), R10
+	MOVQ       $0x00000008, R11
+	SUBQ       R9, R11
+	VMOVUPS    (R10)(R11*4), Y0
+	VMASKMOVPS (R8), Y0, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+	LEAQ       (AX)(R9*4), AX
+
+next_gatherRowsAVX2:
+	INCQ DI
+	JMP  row_gatherRowsAVX2
+
+end_gatherRowsAVX2:
 	VZEROUPPER
 	RET

@@ -30,6 +30,7 @@ func main() {
 		emitAddWideRows(l)
 		emitMaxRow(l)
 		emitMaxRows(l)
+		emitGather(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
