@@ -161,8 +161,8 @@ func init() {
 		o := o
 		kernels = append(kernels, &kernel{
 			name: o.name, sig: "dst, x []float32", reads: []string{"x"}, writes: []string{"dst"}, unroll: o.unroll,
-			doc: o.doc,
-			nt:  true,
+			doc: o.doc, nt: true,
+			noHoist: o.name == "log", // too few registers left for its constants
 			body: func(l *level, in []reg.VecVirtual) ([]reg.VecVirtual, reg.VecVirtual) {
 				return one(o.body(l, in[0])), nil
 			},
