@@ -28,7 +28,7 @@ func checkIndices(op string, idx []int32, v int, table *tensor) {
 // [N, T, D] for idx [N, T]. It panics, naming the index and the table's
 // shape, if an index is outside [0, V); out is then unchanged. Large
 // outputs are copied by several goroutines, a row at a time (float32 rows
-// by the level's GatherRows kernel, which prefetches rows a few indices
+// by the level's GatherRows kernel, which prefetches rows 64 indices
 // ahead).
 func (b *Backend) Gather(table, idx, out backend.Tensor) {
 	tt, ti, to := b.anyTensor("Gather", table), b.int32Tensor("Gather", idx), b.anyTensor("Gather", out)

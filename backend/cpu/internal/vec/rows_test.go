@@ -155,7 +155,7 @@ func TestRowsPanics(t *testing.T) {
 
 // TestGatherRows checks GatherRows at every level against a plain copy of
 // the rows, bit for bit (NaN payloads included), for row widths around the
-// vector widths, index counts around gatherAhead (16) so that the rows
+// vector widths, index counts around gatherAhead (64) so that the rows
 // without a prefetch are covered, repeated indices, a table and dst at odd
 // offsets, and sentinels around dst that must survive; and that it panics
 // on an index out of range, a short dst and a width of 0.
@@ -164,7 +164,7 @@ func TestGatherRows(t *testing.T) {
 	for _, l := range isa.Supported() {
 		k := For(l)
 		for _, d := range []int{1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 100} {
-			for _, n := range []int{0, 1, 5, 15, 16, 17, 40} {
+			for _, n := range []int{0, 1, 5, 17, 63, 64, 65, 130} {
 				v := 1 + r.IntN(50)
 				tbuf := make([]float32, 3+v*d)
 				for i := range tbuf {

@@ -333,7 +333,7 @@ func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
 
 // gatherRowsAVX512 copies row idx[i] of table to row i of dst, rows of d
 // floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d. It
-// prefetches the first and last cache line of the row 16
+// prefetches the first and last cache line of the row 64
 // positions ahead before each copy. d must be positive and the indices
 // in range: the caller checks them.
 func gatherRowsAVX512(dst []float32, table []float32, idx []int32, d int)
@@ -667,7 +667,7 @@ func maxRowsAVX2(m []float32, x []float32, ld int, rows int)
 
 // gatherRowsAVX2 copies row idx[i] of table to row i of dst, rows of d
 // floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d. It
-// prefetches the first and last cache line of the row 16
+// prefetches the first and last cache line of the row 64
 // positions ahead before each copy. d must be positive and the indices
 // in range: the caller checks them.
 func gatherRowsAVX2(dst []float32, table []float32, idx []int32, d int)

@@ -393,8 +393,8 @@ func (k *Kernels) AddRows(dst, src []float32, b RowBlocks) {
 
 // GatherRows copies row idx[i] of table, a matrix of rows of d floats, to
 // row i of dst: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx) and j < d
-// (the rows of an embedding lookup). The assembly levels prefetch a row a
-// few positions ahead of the one they copy, which keeps more of the
+// (the rows of an embedding lookup). The assembly levels prefetch the row
+// 64 positions ahead of the one they copy, which keeps more of the
 // random reads of a large table in flight. It panics if d is not positive,
 // dst is shorter than len(idx)·d, or an index is outside [0, len(table)/d).
 func (k *Kernels) GatherRows(dst, table []float32, idx []int32, d int) {

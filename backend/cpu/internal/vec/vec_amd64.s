@@ -7779,7 +7779,7 @@ TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-80
 row_gatherRowsAVX512:
 	CMPQ       DI, BX
 	JGE        end_gatherRowsAVX512
-	LEAQ       16(DI), R8
+	LEAQ       64(DI), R8
 	CMPQ       R8, BX
 	JGE        copy_gatherRowsAVX512
 	MOVLQSX    (DX)(R8*4), R8
@@ -13630,7 +13630,7 @@ TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-80
 row_gatherRowsAVX2:
 	CMPQ       DI, BX
 	JGE        end_gatherRowsAVX2
-	LEAQ       16(DI), R8
+	LEAQ       64(DI), R8
 	CMPQ       R8, BX
 	JGE        copy_gatherRowsAVX2
 	MOVLQSX    (DX)(R8*4), R8

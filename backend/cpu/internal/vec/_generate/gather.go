@@ -12,7 +12,7 @@ import (
 // prefetches: rows read at random from a large table each wait on memory,
 // and the prefetches keep that many reads in flight beyond those of the
 // copies themselves.
-const gatherAhead = 16
+const gatherAhead = 64
 
 var gatherRowsDoc = []string{
 	"gatherRows copies row idx[i] of table to row i of dst, rows of d",
