@@ -12,8 +12,8 @@ import (
 // itself, bit for bit: at every length of lengths, with dst at each of the
 // 16 offsets of a float32 in a cache line (so that the aligning head has
 // every length, and is cut short by n) and x at another, dst poisoned with
-// NaN and bordered by sentinels that must survive; inputs mix normal draws
-// and specials.
+// NaN and bordered by sentinels that must survive, and in place; inputs mix
+// normal draws and specials.
 func TestUnaryNT(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 9))
 	for _, l := range isa.Supported() {
@@ -47,6 +47,14 @@ func TestUnaryNT(t *testing.T) {
 						}
 					}
 					checkGuards(t, "NT twin", buf, off, n)
+					// In place, dst = x.
+					copy(got, x)
+					nt(got, got)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%v op %d n=%d offset %d in place: element %d: NT twin %v, kernel %v", l, op, n, off, i, got[i], want[i])
+						}
+					}
 				}
 			}
 		}
