@@ -316,7 +316,7 @@ var kernels = []*kernel{
 	},
 	{
 		name: "sigmoidXent", sig: "g, z, t []float32, scale float32", reads: []string{"z", "t"}, writes: []string{"g"}, sum: true, unroll: unrollMath,
-		noHoist: true, // too few registers left for its constants
+		hoist: 8, // too few registers left for all its constants
 		doc: []string{
 			"sigmoidXent is binary cross-entropy on logits: with e = e^−|z[i]| from",
 			"exp it sets g[i] = (σ(z[i]) − t[i])·scale, σ(z) = 1/(1+e) for z ≥ 0",

@@ -24,9 +24,10 @@ type kernel struct {
 	// body computes the writes (and the term, when sum is set) from the
 	// reads. It may overwrite the read registers.
 	body func(l *level, in []reg.VecVirtual) (out []reg.VecVirtual, term reg.VecVirtual)
-	// noHoist keeps the kernel's constants in memory on AVX-512 too: it
-	// needs more registers than are left for them.
-	noHoist bool
+	// hoist is the most constants the kernel keeps in registers on
+	// AVX-512 (see emitLoop), 0 for all of them: fewer where the body
+	// needs more registers than are left for them all.
+	hoist int
 	// nt asks for a second function, name + "NT" + suffix, for outputs
 	// too large to stay in cache: the same computation with its single
 	// write stored by non-temporal stores (see emit).
@@ -100,9 +101,12 @@ func (k *kernel) emitLoop(l *level, nt bool) {
 	// memory operands would load each constant again for every vector,
 	// loads that compete with those of the data (a streaming Exp runs
 	// twice as fast without them).
-	hoist := l.avx512 && !k.noHoist
+	hoist := l.avx512
 	if hoist {
-		hoisted, hoistOrder = map[uint32]reg.VecVirtual{}, nil
+		hoisted, hoistOrder, hoistMax = map[uint32]reg.VecVirtual{}, nil, k.hoist
+		if hoistMax == 0 {
+			hoistMax = 32
+		}
 		JMP(LabelRef("preload_" + name))
 		Label("start_" + name)
 	}

@@ -121,10 +121,11 @@ func c(v float32) Op {
 
 // hoisted holds, while a kernel keeps its constants in registers (see
 // kernel.emitLoop), the register of each constant it used, in the order
-// of hoistOrder.
+// of hoistOrder: the first hoistMax it uses.
 var (
 	hoisted    map[uint32]reg.VecVirtual
 	hoistOrder []uint32
+	hoistMax   int // the most constants hoisted; the others stay in memory
 )
 
 // cbits is c for a lane given by its bits.
@@ -132,6 +133,9 @@ func cbits(b uint32) Op {
 	if hoisted != nil {
 		r, ok := hoisted[b]
 		if !ok {
+			if len(hoistOrder) == hoistMax {
+				return cmem(b)
+			}
 			r = ZMM()
 			hoisted[b] = r
 			hoistOrder = append(hoistOrder, b)
