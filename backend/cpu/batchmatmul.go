@@ -68,12 +68,16 @@ type bmmTask struct {
 var bmmTasks freelist.List[bmmTask]
 
 func (t *bmmTask) run(_, _, _ int) {
+	// One workspace for all the products this goroutine claims: its
+	// packing buffers stay in this core's cache.
+	var w gemm.Workspace
+	defer w.Release()
 	for {
 		i := int(atomic.AddInt64(&t.next, 1) - 1)
 		if i >= t.batch {
 			return
 		}
-		gemm.Sgemm(t.level, t.transA, t.transB, t.m, t.n, t.k, t.alpha,
+		w.Sgemm(t.level, t.transA, t.transB, t.m, t.n, t.k, t.alpha,
 			t.a[i*t.sa:(i+1)*t.sa], t.lda, t.b[i*t.sb:(i+1)*t.sb], t.ldb, t.beta, t.c[i*t.sc:(i+1)*t.sc], t.n)
 	}
 }

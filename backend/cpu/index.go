@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
@@ -27,7 +28,8 @@ func checkIndices(op string, idx []int32, v int, table *tensor) {
 // type of table (float32 or int32), has N·D elements: [N, D], or e.g.
 // [N, T, D] for idx [N, T]. It panics, naming the index and the table's
 // shape, if an index is outside [0, V); out is then unchanged. Large
-// outputs are copied by several goroutines, a row at a time.
+// outputs are copied by several goroutines, a row at a time (by the
+// level's GatherRows kernel, which prefetches rows 64 indices ahead).
 func (b *Backend) Gather(table, idx, out backend.Tensor) {
 	tt, ti, to := b.anyTensor("Gather", table), b.int32Tensor("Gather", idx), b.anyTensor("Gather", out)
 	v, d, n := tt.rows, tt.cols, len(ti.ints)
@@ -37,14 +39,16 @@ func (b *Backend) Gather(table, idx, out backend.Tensor) {
 	}
 	checkIndices("Gather", ti.ints, v, tt)
 	t := gatherTasks.Get()
-	*t = gatherTask{idx: ti.ints, d: d, table: tt.data, out: to.data, tableI: tt.ints, outI: to.ints}
+	*t = gatherTask{k: vec.For(b.level), idx: ti.ints, d: d, table: tt.data, out: to.data, tableI: tt.ints, outI: to.ints}
 	parallelDo(n, max(1, elemGrain/d), t)
 	*t = gatherTask{}
 	gatherTasks.Put(t)
 }
 
-// gatherTask copies rows of a Gather.
+// gatherTask copies the rows of a Gather with the level's GatherRows
+// kernel, int32 rows as float32 bits.
 type gatherTask struct {
+	k            *vec.Kernels
 	idx          []int32
 	d            int
 	table, out   []float32
@@ -56,16 +60,16 @@ var gatherTasks freelist.List[gatherTask]
 func (t *gatherTask) run(_, lo, hi int) {
 	d := t.d
 	if t.out != nil {
-		for i := lo; i < hi; i++ {
-			r := int(t.idx[i]) * d
-			copy(t.out[i*d:(i+1)*d], t.table[r:r+d])
-		}
+		t.k.GatherRows(t.out[lo*d:hi*d], t.table, t.idx[lo:hi], d)
 		return
 	}
-	for i := lo; i < hi; i++ {
-		r := int(t.idx[i]) * d
-		copy(t.outI[i*d:(i+1)*d], t.tableI[r:r+d])
-	}
+	t.k.GatherRows(int32Bits(t.outI[lo*d:hi*d]), int32Bits(t.tableI), t.idx[lo:hi], d)
+}
+
+// int32Bits returns x's memory as float32: GatherRows only moves the bits
+// of its elements, so it copies int32 rows exactly.
+func int32Bits(x []int32) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
 // scatterPiece is the fewest columns a goroutine of ScatterAdd takes when

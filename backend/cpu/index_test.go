@@ -116,3 +116,39 @@ func TestIndexOpsSameBitsAnyGOMAXPROCS(t *testing.T) {
 		b.Close()
 	}
 }
+
+// TestGatherInt32Bits gathers int32 rows whose bits include float32 NaNs
+// and negative numbers (which Gather moves through its float32 kernel),
+// with rows of 1, 5 and 16 elements (the wider ones split between
+// goroutines), and checks every element against the table.
+func TestGatherInt32Bits(t *testing.T) {
+	b := cpu.New()
+	defer b.Close()
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, d := range []int{1, 5, 16} {
+		const v, n = 1000, 40000
+		table := make([]int32, v*d)
+		for i := range table {
+			table[i] = int32(r.Uint32())
+		}
+		table[0], table[len(table)-1] = -1, 0x7fc00001 // a NaN's bits, a signalling NaN's
+		idx := make([]int32, n)
+		for i := range idx {
+			idx[i] = int32(r.IntN(v))
+		}
+		idx[0], idx[n-1] = 0, v-1
+		tt, ti, out := b.AllocInt32(v, d), b.AllocInt32(n), b.AllocInt32(n, d)
+		b.UploadInt32(tt, table)
+		b.UploadInt32(ti, idx)
+		b.Gather(tt, ti, out)
+		got := make([]int32, n*d)
+		b.DownloadInt32(got, out)
+		for i, x := range idx {
+			for j := range d {
+				if got[i*d+j] != table[int(x)*d+j] {
+					t.Fatalf("d=%d: out[%d, %d] = %#x, want table[%d, %d] = %#x", d, i, j, got[i*d+j], x, j, table[int(x)*d+j])
+				}
+			}
+		}
+	}
+}

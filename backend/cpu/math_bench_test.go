@@ -42,9 +42,10 @@ func benchVsCopy(bm *testing.B, n, bytes int, op func()) {
 // (2²⁴ elements) on one thread at the best kernel level, beside Go's copy
 // of 64 MB: Binary on equal shapes (a, b read, c written), against a [D]
 // row, a [C, 1, 1] per-channel tensor and a one-element tensor, Affine,
-// Unary Exp (x read, y written), and Reduce sums and maxima along the
-// leading and the last axis of [4096, 4096] (x read). The targets are a ratio of 0.7 for
-// the elementwise ops and 0.5 for the reductions.
+// Unary Exp and Log (of |x|; x read, y written), and Reduce sums and
+// maxima along the leading and the last axis of [4096, 4096] (x read).
+// The targets are a ratio of 0.7 for the elementwise ops and 0.5 for the
+// reductions.
 func BenchmarkMathVsCopy(bm *testing.B) {
 	const n = 1 << 24
 	b := cpu.New()
@@ -55,6 +56,8 @@ func BenchmarkMathVsCopy(bm *testing.B) {
 	z4 := b.Alloc(64, 64, 64, 64)
 	row, ch, one := uploadRandom(b, r, 4096), uploadRandom(b, r, 64, 1, 1), uploadRandom(b, r, 1)
 	red := b.Alloc(4096)
+	xp := b.Alloc(4096, 4096)
+	b.Unary(backend.OpAbs, x, xp)
 	for _, c := range []struct {
 		name  string
 		bytes int
@@ -66,6 +69,7 @@ func BenchmarkMathVsCopy(bm *testing.B) {
 		{"Binary_scalar", 8 * n, func() { b.Binary(backend.OpDiv, x, one, z) }},
 		{"Affine", 8 * n, func() { b.Affine(1.5, -0.5, x, z) }},
 		{"Unary_Exp", 8 * n, func() { b.Unary(backend.OpExp, x, z) }},
+		{"Unary_Log", 8 * n, func() { b.Unary(backend.OpLog, xp, z) }},
 		{"Reduce_axis0", 4 * n, func() { b.Reduce(backend.ReduceSum, x, 0, red, 0) }},
 		{"Reduce_lastaxis", 4 * n, func() { b.Reduce(backend.ReduceSum, x, 1, red, 0) }},
 		{"Reduce_max_axis0", 4 * n, func() { b.Reduce(backend.ReduceMax, x, 0, red, 0) }},

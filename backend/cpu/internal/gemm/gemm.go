@@ -11,8 +11,9 @@
 // whole tiles (see Tile), which leaves every element of C computed by the
 // same sequence of operations whatever the split. Narrow products with a
 // transposed B and short k skip packing: their elements are dot products
-// of rows of A and B, computed four by four; products with a short k and
-// an untransposed B read both operands in place, four rows of C at a time.
+// of rows of A and B, computed four by four; products with a short k read
+// both operands in place (a transposed B after transposing it into a
+// buffer), rowsTile rows of C at a time.
 package gemm
 
 import (
@@ -44,10 +45,10 @@ const directLD = 512
 // most half the tile's columns and k at most dotsMaxK, a dot product of a
 // row of A with a row of B summed in vector lanes (see dotsGeneric); it is
 // computed the same way for any m, and for any n above half the tile's
-// columns. Where the level has a rows kernel, B is not transposed, n is
-// above half the tile's columns, k at most rowsMaxK and k·n at most
-// rowsMaxB, A and B are read in place without packing (see rowsGeneric),
-// with the same result.
+// columns. Where the level has a rows kernel, n is above half the tile's
+// columns, k at most rowsMaxK and k·n at most rowsMaxB, A and op(B) are
+// read in place without packing (see rowsGeneric; a transposed B is first
+// transposed into a buffer), with the same result.
 //
 // Sgemm runs the micro-kernel of level l, or of the highest level below it
 // that this build has, on the calling goroutine, and allocates nothing in
@@ -55,6 +56,40 @@ const directLD = 512
 // negative, a leading dimension is less than its row's width, or a slice
 // is too short for its matrix.
 func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var w Workspace
+	w.Sgemm(l, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	w.Release()
+}
+
+// Workspace keeps the packing buffers of Sgemm calls made one after the
+// other on one goroutine, such as the products of a batch. Sgemm alone
+// takes buffers from a shared list and returns them after each call: two
+// goroutines calling it by turns swap buffers, each time filling lines
+// that the other core's cache holds. The zero value is ready to use; a
+// Workspace must not be used by two goroutines at once.
+type Workspace struct {
+	ws *workspace
+}
+
+// get returns w's buffers, taking them from the shared list on first use.
+func (w *Workspace) get() *workspace {
+	if w.ws == nil {
+		w.ws = workspaces.Get()
+	}
+	return w.ws
+}
+
+// Release returns w's buffers to the shared list; w stays usable.
+func (w *Workspace) Release() {
+	if w.ws != nil {
+		workspaces.Put(w.ws)
+		w.ws = nil
+	}
+}
+
+// Sgemm is the package's Sgemm computed with w's buffers: the same result,
+// the same panics.
+func (w *Workspace) Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if l > isa.Best() {
 		panic(fmt.Sprintf("gemm: Sgemm: kernel level %v is not available here (best %v)", l, isa.Best()))
 	}
@@ -86,14 +121,21 @@ func Sgemm(l isa.Level, transA, transB bool, m, n, k int, alpha float32, a []flo
 		kn.gemmDots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if kn.rows != nil && !transB && n > kn.nr/2 && k <= rowsMaxK && k*n <= rowsMaxB {
-		// A short k: the micro-kernels' sums, read in place. The choice
-		// does not depend on m, and the result not on the choice.
-		kn.gemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if kn.rows != nil && n > kn.nr/2 && k <= rowsMaxK && k*n <= rowsMaxB {
+		// A short k: the micro-kernels' sums, read in place, a transposed
+		// B after one transpose into a k×n buffer (packing B costs as
+		// much, and A is not packed). The choice does not depend on m,
+		// and the result not on the choice.
+		if !transB {
+			kn.gemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
+		bt := w.get().bt.grow(k * n)
+		kn.transpose(n, k, 1, b, ldb, bt, n)
+		kn.gemmRows(transA, m, n, k, alpha, a, lda, bt, n, beta, c, ldc)
 		return
 	}
-	ws := workspaces.Get()
-	defer workspaces.Put(ws)
+	ws := w.get()
 	if n > kn.nr/2 {
 		kn.gemm(ws, transA, transB, m, n, k, alpha, a, lda, nil, b, ldb, beta, c, ldc)
 		return
@@ -217,9 +259,9 @@ func balance(n, max, unit int) int {
 func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
 
 // workspace holds the buffers of one Sgemm call: packed panels of A and
-// strips of B, and Cᵀ for a narrow C.
+// strips of B, Cᵀ for a narrow C, and the transposed B of the rows path.
 type workspace struct {
-	packA, packB, narrow buffer
+	packA, packB, narrow, bt buffer
 }
 
 // workspaces recycles workspaces, so that Sgemm allocates nothing in

@@ -9,8 +9,8 @@ type rowsFunc func(k, n int, alpha float32, a []float32, sai, sap int, b []float
 // (reading B once for them).
 const rowsTile = 5
 
-// rowsMaxK is the longest k for which Sgemm reads A and an untransposed B
-// in place through a rows kernel: with short k, packing and the setup of
+// rowsMaxK is the longest k for which Sgemm reads A and op(B) in place
+// through a rows kernel: with short k, packing and the setup of
 // each micro-kernel call cost as much as the multiply-adds. It is below
 // every kernel's kc, so the micro-kernels sum such a k in one block.
 const rowsMaxK = 64

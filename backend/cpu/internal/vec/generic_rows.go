@@ -25,3 +25,15 @@ func addRowsGeneric(dst, src []float32, blocks, rows, width, ld, db, sb int) {
 		}
 	}
 }
+
+// gatherRowsGeneric copies row idx[i] of table to row i of dst, rows of d
+// floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d (the
+// assembly twins also prefetch the row 64 positions ahead before each
+// copy). d must be positive and the indices in range: the caller checks
+// them.
+func gatherRowsGeneric(dst, table []float32, idx []int32, d int) {
+	for i, x := range idx {
+		r := int(x) * d
+		copy(dst[i*d:(i+1)*d], table[r:r+d])
+	}
+}

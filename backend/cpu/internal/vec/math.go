@@ -76,9 +76,21 @@ func (k *Kernels) ScalarBinary(op BinOp, dst []float32, s float32, x []float32) 
 	k.scalar[scalarLeft[op]](dst, x, s)
 }
 
-// Unary sets dst[i] = op(x[i]) for i < len(dst).
+// ntMin is the fewest elements (16 MB) that Unary writes with the NT
+// twins of the assembly kernels: an output that large leaves the caches
+// before it is read again anyway, and non-temporal stores save reading
+// each of its cache lines before it is overwritten.
+const ntMin = 1 << 22
+
+// Unary sets dst[i] = op(x[i]) for i < len(dst). An assembly level stores
+// a dst of at least ntMin elements with non-temporal stores; the values
+// are the same.
 func (k *Kernels) Unary(op UnOp, dst, x []float32) {
 	check("Unary", len(dst), len(x))
+	if f := k.unaryNT[op]; f != nil && len(dst) >= ntMin {
+		f(dst, x)
+		return
+	}
 	k.unary[op](dst, x)
 }
 

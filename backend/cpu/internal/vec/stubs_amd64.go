@@ -38,6 +38,15 @@ func eluGradAVX512(dx []float32, x []float32, y []float32, dy []float32, alpha f
 // above 88.72, 0 below −103.97, subnormals in between, NaN for NaN.
 func expAVX512(dst []float32, x []float32)
 
+// expNTAVX512 is the NT twin of expAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func expNTAVX512(dst []float32, x []float32)
+
 // sigmoidAVX512 sets dst[i] = 1/(1 + e^−x[i]) with exp's e^x: relative error
 // at most 4·10⁻⁷; it saturates to 1 above 17 and underflows to 0 below
 // −88.7 (absolute error below 10⁻³⁸), NaN for NaN.
@@ -195,24 +204,87 @@ func minScalarAVX512(dst []float32, x []float32, s float32)
 // below 0 and for NaN.
 func logAVX512(dst []float32, x []float32)
 
+// logNTAVX512 is the NT twin of logAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func logNTAVX512(dst []float32, x []float32)
+
 // sqrtAVX512 sets dst[i] = √x[i], correctly rounded; NaN below −0.
 func sqrtAVX512(dst []float32, x []float32)
+
+// sqrtNTAVX512 is the NT twin of sqrtAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func sqrtNTAVX512(dst []float32, x []float32)
 
 // rsqrtAVX512 sets dst[i] = 1/√x[i], the square root and the quotient each
 // correctly rounded.
 func rsqrtAVX512(dst []float32, x []float32)
 
+// rsqrtNTAVX512 is the NT twin of rsqrtAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func rsqrtNTAVX512(dst []float32, x []float32)
+
 // absAVX512 sets dst[i] = |x[i]| (the sign bit cleared).
 func absAVX512(dst []float32, x []float32)
+
+// absNTAVX512 is the NT twin of absAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func absNTAVX512(dst []float32, x []float32)
 
 // negAVX512 sets dst[i] = −x[i] (the sign bit flipped).
 func negAVX512(dst []float32, x []float32)
 
+// negNTAVX512 is the NT twin of negAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func negNTAVX512(dst []float32, x []float32)
+
 // squareAVX512 sets dst[i] = x[i]².
 func squareAVX512(dst []float32, x []float32)
 
+// squareNTAVX512 is the NT twin of squareAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func squareNTAVX512(dst []float32, x []float32)
+
 // recipAVX512 sets dst[i] = 1/x[i], correctly rounded.
 func recipAVX512(dst []float32, x []float32)
+
+// recipNTAVX512 is the NT twin of recipAVX512.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func recipNTAVX512(dst []float32, x []float32)
 
 // clampAVX512 sets dst[i] = min(max(x[i], lo), hi), a NaN in x kept
 // (torch.clamp); hi where lo > hi.
@@ -259,6 +331,13 @@ func maxRowAVX512(x []float32) float32
 // axis maxima, which read each m vector once per call.
 func maxRowsAVX512(m []float32, x []float32, ld int, rows int)
 
+// gatherRowsAVX512 copies row idx[i] of table to row i of dst, rows of d
+// floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d. It
+// prefetches the first and last cache line of the row 64
+// positions ahead before each copy. d must be positive and the indices
+// in range: the caller checks them.
+func gatherRowsAVX512(dst []float32, table []float32, idx []int32, d int)
+
 // reluAVX2 sets dst[i] = max(x[i], 0): 0 where x[i] < 0, x[i] otherwise (so
 // −0 and NaN pass through).
 func reluAVX2(dst []float32, x []float32)
@@ -292,6 +371,15 @@ func eluGradAVX2(dx []float32, x []float32, y []float32, dy []float32, alpha flo
 // scaled by 2^k. Relative error at most 2·10⁻⁷ for normal results; +Inf
 // above 88.72, 0 below −103.97, subnormals in between, NaN for NaN.
 func expAVX2(dst []float32, x []float32)
+
+// expNTAVX2 is the NT twin of expAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func expNTAVX2(dst []float32, x []float32)
 
 // sigmoidAVX2 sets dst[i] = 1/(1 + e^−x[i]) with exp's e^x: relative error
 // at most 4·10⁻⁷; it saturates to 1 above 17 and underflows to 0 below
@@ -450,24 +538,87 @@ func minScalarAVX2(dst []float32, x []float32, s float32)
 // below 0 and for NaN.
 func logAVX2(dst []float32, x []float32)
 
+// logNTAVX2 is the NT twin of logAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func logNTAVX2(dst []float32, x []float32)
+
 // sqrtAVX2 sets dst[i] = √x[i], correctly rounded; NaN below −0.
 func sqrtAVX2(dst []float32, x []float32)
+
+// sqrtNTAVX2 is the NT twin of sqrtAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func sqrtNTAVX2(dst []float32, x []float32)
 
 // rsqrtAVX2 sets dst[i] = 1/√x[i], the square root and the quotient each
 // correctly rounded.
 func rsqrtAVX2(dst []float32, x []float32)
 
+// rsqrtNTAVX2 is the NT twin of rsqrtAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func rsqrtNTAVX2(dst []float32, x []float32)
+
 // absAVX2 sets dst[i] = |x[i]| (the sign bit cleared).
 func absAVX2(dst []float32, x []float32)
+
+// absNTAVX2 is the NT twin of absAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func absNTAVX2(dst []float32, x []float32)
 
 // negAVX2 sets dst[i] = −x[i] (the sign bit flipped).
 func negAVX2(dst []float32, x []float32)
 
+// negNTAVX2 is the NT twin of negAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func negNTAVX2(dst []float32, x []float32)
+
 // squareAVX2 sets dst[i] = x[i]².
 func squareAVX2(dst []float32, x []float32)
 
+// squareNTAVX2 is the NT twin of squareAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func squareNTAVX2(dst []float32, x []float32)
+
 // recipAVX2 sets dst[i] = 1/x[i], correctly rounded.
 func recipAVX2(dst []float32, x []float32)
+
+// recipNTAVX2 is the NT twin of recipAVX2.
+// It computes the same values, but stores them with non-temporal stores,
+// which write whole cache lines to memory without reading them first and
+// leave them out of the caches: for outputs larger than the caches that
+// are not read again at once. The elements before dst's first address
+// aligned to 64 bytes (32 for AVX2) and the last partial vector are
+// stored as usual; an SFENCE orders the stores before it returns.
+func recipNTAVX2(dst []float32, x []float32)
 
 // clampAVX2 sets dst[i] = min(max(x[i], lo), hi), a NaN in x kept
 // (torch.clamp); hi where lo > hi.
@@ -513,3 +664,10 @@ func maxRowAVX2(x []float32) float32
 // every i < len(m), NaN where any of them is NaN (m's NaN first): the
 // axis maxima, which read each m vector once per call.
 func maxRowsAVX2(m []float32, x []float32, ld int, rows int)
+
+// gatherRowsAVX2 copies row idx[i] of table to row i of dst, rows of d
+// floats: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx), j < d. It
+// prefetches the first and last cache line of the row 64
+// positions ahead before each copy. d must be positive and the indices
+// in range: the caller checks them.
+func gatherRowsAVX2(dst []float32, table []float32, idx []int32, d int)

@@ -43,6 +43,7 @@ var generic = Kernels{
 	maxPool2Grad:  maxPool2GradGeneric,
 	copyRows:      copyRowsGeneric,
 	addRows:       addRowsGeneric,
+	gatherRows:    gatherRowsGeneric,
 	binary:        [numBinOps]func(dst, a, b []float32){addGeneric, subGeneric, mulGeneric, divGeneric, maxGeneric, minGeneric},
 	scalar: [numScalarOps]func(dst, x []float32, s float32){
 		addScalarGeneric, subScalarGeneric, rsubScalarGeneric, mulScalarGeneric,

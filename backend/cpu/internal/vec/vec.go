@@ -68,9 +68,11 @@ type Kernels struct {
 	maxPool2Grad  func(dx, dy, arg []float32, w, oh, ow int) bool
 	copyRows      func(dst, src []float32, blocks, rows, width, ld, db, sb int)
 	addRows       func(dst, src []float32, blocks, rows, width, ld, db, sb int)
+	gatherRows    func(dst, table []float32, idx []int32, d int)
 	binary        [numBinOps]func(dst, a, b []float32)
 	scalar        [numScalarOps]func(dst, x []float32, s float32)
 	unary         [numUnOps]func(dst, x []float32)
+	unaryNT       [numUnOps]func(dst, x []float32) // the NT twins of unary, nil in the Generic table
 	clamp         func(dst, x []float32, lo, hi float32)
 	addWideRows   func(acc []float64, x []float32, ld, rows int)
 	maxRow        func(x []float32) float32
@@ -387,4 +389,24 @@ func (k *Kernels) AddRows(dst, src []float32, b RowBlocks) {
 	if !b.empty() {
 		k.addRows(dst, src, b.Blocks, b.Rows, b.Width, b.LD, b.Strided, b.Packed)
 	}
+}
+
+// GatherRows copies row idx[i] of table, a matrix of rows of d floats, to
+// row i of dst: dst[i·d+j] = table[idx[i]·d+j] for i < len(idx) and j < d
+// (the rows of an embedding lookup). The assembly levels prefetch the row
+// 64 positions ahead of the one they copy, which keeps more of the
+// random reads of a large table in flight. It panics if d is not positive,
+// dst is shorter than len(idx)·d, or an index is outside [0, len(table)/d).
+func (k *Kernels) GatherRows(dst, table []float32, idx []int32, d int) {
+	if d <= 0 {
+		panic(fmt.Sprintf("vec: GatherRows: rows of %d floats", d))
+	}
+	check("GatherRows", len(idx)*d, len(dst))
+	v := len(table) / d
+	for i, x := range idx {
+		if x < 0 || int(x) >= v {
+			panic(fmt.Sprintf("vec: GatherRows: index %d at position %d is outside [0, %d)", x, i, v))
+		}
+	}
+	k.gatherRows(dst, table, idx, d)
 }

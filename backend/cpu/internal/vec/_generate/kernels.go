@@ -104,6 +104,7 @@ var kernels = []*kernel{
 	},
 	{
 		name: "exp", sig: "dst, x []float32", reads: []string{"x"}, writes: []string{"dst"}, unroll: unrollMath,
+		nt: true,
 		doc: []string{
 			"exp sets dst[i] = e^x[i]: x is clamped to [−104, 89], split as",
 			"k·ln2 + r with |r| ≤ ln2/2, and e^r = 1 + r + r²·P(r) (expPoly) is",
@@ -315,6 +316,7 @@ var kernels = []*kernel{
 	},
 	{
 		name: "sigmoidXent", sig: "g, z, t []float32, scale float32", reads: []string{"z", "t"}, writes: []string{"g"}, sum: true, unroll: unrollMath,
+		hoist: 8, // too few registers left for all its constants
 		doc: []string{
 			"sigmoidXent is binary cross-entropy on logits: with e = e^−|z[i]| from",
 			"exp it sets g[i] = (σ(z[i]) − t[i])·scale, σ(z) = 1/(1+e) for z ≥ 0",

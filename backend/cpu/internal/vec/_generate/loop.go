@@ -24,19 +24,59 @@ type kernel struct {
 	// body computes the writes (and the term, when sum is set) from the
 	// reads. It may overwrite the read registers.
 	body func(l *level, in []reg.VecVirtual) (out []reg.VecVirtual, term reg.VecVirtual)
+	// hoist is the most constants the kernel keeps in registers on
+	// AVX-512 (see emitLoop), 0 for all of them: fewer where the body
+	// needs more registers than are left for them all.
+	hoist int
+	// nt asks for a second function, name + "NT" + suffix, for outputs
+	// too large to stay in cache: the same computation with its single
+	// write stored by non-temporal stores (see emit).
+	nt bool
 }
 
-// emit writes the kernel's function for level l: an unrolled main loop, a
-// loop over single vectors and a masked tail, so that it handles any
-// length.
+// emit writes the kernel's function for level l, and its NT twin when
+// k.nt is set.
 func (k *kernel) emit(l *level) {
+	k.emitLoop(l, false)
+	if k.nt {
+		k.emitLoop(l, true)
+	}
+}
+
+// ntDoc is the doc comment of the NT twins after their first line.
+var ntDoc = []string{
+	"It computes the same values, but stores them with non-temporal stores,",
+	"which write whole cache lines to memory without reading them first and",
+	"leave them out of the caches: for outputs larger than the caches that",
+	"are not read again at once. The elements before dst's first address",
+	"aligned to 64 bytes (32 for AVX2) and the last partial vector are",
+	"stored as usual; an SFENCE orders the stores before it returns.",
+}
+
+// emitLoop writes the kernel's function for level l: an unrolled main
+// loop, a loop over single vectors and a masked tail, so that it handles
+// any length. With nt, the function is the NT twin: a masked head first
+// stores the elements up to dst's next cache line (64 bytes, 32 for AVX2,
+// whose non-temporal stores need only their own width of alignment), then
+// the loops store aligned vectors with VMOVNTPS, the tail as usual, and
+// an SFENCE ends it.
+func (k *kernel) emitLoop(l *level, nt bool) {
 	name := k.name + l.suffix
+	if nt {
+		if k.sum || len(k.writes) != 1 {
+			panic("kernel " + k.name + ": an NT twin needs a single write and no sum")
+		}
+		name = k.name + "NT" + l.suffix
+	}
 	sig := "func(" + k.sig + ")"
 	if k.sum {
 		sig += " float64"
 	}
 	TEXT(name, NOSPLIT, sig)
 	doc := append([]string{name + strings.TrimPrefix(k.doc[0], k.name)}, k.doc[1:]...)
+	if nt {
+		doc = append([]string{name + " is the NT twin of " + k.name + l.suffix + "."}, ntDoc...)
+	}
 	Doc(doc...)
 	l.s = map[string]reg.VecVirtual{}
 	if l.avx512 {
@@ -56,6 +96,20 @@ func (k *kernel) emit(l *level) {
 	}
 	n := GP64()
 	Load(Param(strings.Fields(strings.Split(k.sig, ",")[0])[0]).Len(), n)
+	// On AVX-512, the constants live in registers, loaded once by a block
+	// after the body that the prologue jumps to and that jumps back:
+	// memory operands would load each constant again for every vector,
+	// loads that compete with those of the data (a streaming Exp runs
+	// twice as fast without them).
+	hoist := l.avx512
+	if hoist {
+		hoisted, hoistOrder, hoistMax = map[uint32]reg.VecVirtual{}, nil, k.hoist
+		if hoistMax == 0 {
+			hoistMax = 32
+		}
+		JMP(LabelRef("preload_" + name))
+		Label("start_" + name)
+	}
 
 	u := k.unroll[l.suffix]
 	var acc [][2]reg.VecVirtual
@@ -68,7 +122,9 @@ func (k *kernel) emit(l *level) {
 			}
 		}
 	}
-	step := func(vectors int, m mask) {
+	// step computes vectors vectors at the pointers, only the lanes of m
+	// when it is not nil, storing with VMOVNTPS when ntStore is set.
+	step := func(vectors int, m mask, ntStore bool) {
 		for j := range vectors {
 			in := make([]reg.VecVirtual, len(k.reads))
 			for i, s := range k.reads {
@@ -77,7 +133,11 @@ func (k *kernel) emit(l *level) {
 			}
 			out, term := k.body(l, in)
 			for i, s := range k.writes {
-				l.store(out[i], Mem{Base: ptr[s], Disp: j * l.bytes()}, m)
+				if ntStore {
+					VMOVNTPS(out[i], Mem{Base: ptr[s], Disp: j * l.bytes()})
+				} else {
+					l.store(out[i], Mem{Base: ptr[s], Disp: j * l.bytes()}, m)
+				}
 			}
 			if k.sum {
 				if m != nil {
@@ -97,10 +157,32 @@ func (k *kernel) emit(l *level) {
 		Label(label + "_" + name)
 		CMPQ(n, U32(vectors*l.lanes))
 		JL(LabelRef(label + "_done_" + name))
-		step(vectors, nil)
+		step(vectors, nil, nt)
 		advance(vectors)
 		JMP(LabelRef(label + "_" + name))
 		Label(label + "_done_" + name)
+	}
+	if nt {
+		// h = min(n, the elements before dst's next aligned address).
+		align := 64
+		if !l.avx512 {
+			align = 32
+		}
+		h := GP64()
+		MOVQ(ptr[k.writes[0]], h)
+		NEGQ(h)
+		ANDQ(U32(align-1), h)
+		SHRQ(U8(2), h)
+		CMPQ(h, n)
+		CMOVQGT(n, h)
+		CMPQ(h, U32(0))
+		JE(LabelRef("aligned_" + name))
+		step(1, l.tailMask(h), false)
+		for _, s := range order {
+			LEAQ(Mem{Base: ptr[s], Index: h, Scale: 4}, ptr[s])
+		}
+		SUBQ(h, n)
+		Label("aligned_" + name)
 	}
 	loop("block", u)
 	if u > 1 {
@@ -108,13 +190,24 @@ func (k *kernel) emit(l *level) {
 	}
 	CMPQ(n, U32(0))
 	JE(LabelRef("end_" + name))
-	step(1, l.tailMask(n))
+	step(1, l.tailMask(n), false)
 	Label("end_" + name)
 	if k.sum {
 		Store(l.reduce(acc), ReturnIndex(0))
 	}
+	if nt {
+		SFENCE()
+	}
 	VZEROUPPER()
 	RET()
+	if hoist {
+		Label("preload_" + name)
+		for _, b := range hoistOrder {
+			VMOVUPS(cmem(b), hoisted[b])
+		}
+		hoisted, hoistOrder = nil, nil
+		JMP(LabelRef("start_" + name))
+	}
 }
 
 // tailMasks holds, for the AVX-512 tail, the opmask of the first n lanes

@@ -30,6 +30,7 @@ func main() {
 		emitAddWideRows(l)
 		emitMaxRow(l)
 		emitMaxRows(l)
+		emitGather(l)
 	}
 	Generate()
 	if err := writePoly(*polyOut); err != nil {
@@ -112,13 +113,40 @@ func (l *level) bytes() int { return 4 * l.lanes }
 var consts = map[uint32]Mem{}
 
 // c returns a memory operand holding v in every lane of a 512-bit vector
-// (the AVX2 kernels read its first 256 bits).
-func c(v float32) Mem {
+// (the AVX2 kernels read its first 256 bits), or, while hoisted is not
+// nil, a register that holds it.
+func c(v float32) Op {
 	return cbits(math.Float32bits(v))
 }
 
+// hoisted holds, while a kernel keeps its constants in registers (see
+// kernel.emitLoop), the register of each constant it used, in the order
+// of hoistOrder: the first hoistMax it uses.
+var (
+	hoisted    map[uint32]reg.VecVirtual
+	hoistOrder []uint32
+	hoistMax   int // the most constants hoisted; the others stay in memory
+)
+
 // cbits is c for a lane given by its bits.
-func cbits(b uint32) Mem {
+func cbits(b uint32) Op {
+	if hoisted != nil {
+		r, ok := hoisted[b]
+		if !ok {
+			if len(hoistOrder) == hoistMax {
+				return cmem(b)
+			}
+			r = ZMM()
+			hoisted[b] = r
+			hoistOrder = append(hoistOrder, b)
+		}
+		return r
+	}
+	return cmem(b)
+}
+
+// cmem is the memory operand of cbits.
+func cmem(b uint32) Mem {
 	if m, ok := consts[b]; ok {
 		return m
 	}
