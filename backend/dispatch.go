@@ -208,4 +208,5 @@ var optionalGroups = []struct {
 	{"BatchMatMuler", func(b Backend) bool { _, ok := b.(BatchMatMuler); return ok }},
 	{"Allocator", func(b Backend) bool { _, ok := b.(Allocator); return ok }},
 	{"Recurrent", func(b Backend) bool { _, ok := b.(Recurrent); return ok }},
+	{"ConvPooler", func(b Backend) bool { _, ok := b.(ConvPooler); return ok }},
 }
