@@ -36,7 +36,10 @@ type ConvPooler interface {
 	// With relu, the gradient passes where y > 0 (as ActivateBackward's
 	// ReLU); it then flows to the element argmax names and through the
 	// convolution as Conv2DBackwardFilter and Conv2DBackwardData have it.
-	ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db Tensor, cg ConvGeom, pg PoolGeom, relu bool)
+	// With reluX, x is the output of a ReLU and dx the gradient with
+	// respect to that ReLU's input instead: ∂L/∂x where x > 0, and 0
+	// elsewhere (the ReLU's backward pass, fused).
+	ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db Tensor, cg ConvGeom, pg PoolGeom, relu, reluX bool)
 }
 
 // CheckConvPoolGeom returns an error unless the pooling geometry pg pools
@@ -75,11 +78,11 @@ func ConvPool(b Backend, x, w, bias, y, argmax Tensor, cg ConvGeom, pg PoolGeom,
 
 // ConvPoolBackward calls b's ConvPooler.ConvPoolBackward, or composes it
 // from core ops: ActivateBackward (with relu) into a scratch tensor,
-// BiasGrad, MaxPoolBackward into another, Conv2DBackwardFilter and
-// Conv2DBackwardData.
-func ConvPoolBackward(b Backend, x, w, y, argmax, dy, dx, dw, db Tensor, cg ConvGeom, pg PoolGeom, relu bool) {
+// BiasGrad, MaxPoolBackward into another, Conv2DBackwardFilter,
+// Conv2DBackwardData and (with reluX) ActivateBackward in place.
+func ConvPoolBackward(b Backend, x, w, y, argmax, dy, dx, dw, db Tensor, cg ConvGeom, pg PoolGeom, relu, reluX bool) {
 	if c, ok := b.(ConvPooler); ok {
-		c.ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db, cg, pg, relu)
+		c.ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db, cg, pg, relu, reluX)
 		return
 	}
 	f := w.Shape()[0]
@@ -101,5 +104,8 @@ func ConvPoolBackward(b Backend, x, w, y, argmax, dy, dx, dw, db Tensor, cg Conv
 	b.Conv2DBackwardFilter(x, dconv, dw, cg)
 	if dx != nil {
 		b.Conv2DBackwardData(dconv, w, dx, cg)
+		if reluX {
+			b.ActivateBackward(Activation{Kind: ReLU}, x, x, dx, dx)
+		}
 	}
 }

@@ -73,6 +73,9 @@ func (c *chain) backward(dy backend.Tensor) backend.Tensor {
 		if cp := c.poolEnd[i]; cp != nil {
 			dy = cp.backward(dy, true)
 			i -= cp.span - 1 // the unit's other layers ran too
+			if cp.reluX {
+				i-- // and the ReLU before it
+			}
 			continue
 		}
 		dy = c.layers[i].Backward(dy)
@@ -90,6 +93,9 @@ func (c *chain) backwardParams(dy backend.Tensor) {
 		case cp != nil && i-cp.span+1 >= first:
 			dy = cp.backward(dy, i-cp.span+1 > first)
 			i -= cp.span - 1 // the unit's other layers ran too
+			if cp.reluX {
+				i-- // and the ReLU before it
+			}
 		case i > first:
 			dy = c.layers[i].Backward(dy)
 		default:

@@ -17,6 +17,10 @@ type convPool struct {
 	pool *MaxPool2D
 	relu bool // a ReLU layer before or after the pool belongs to the unit
 	span int  // layers of the chain the unit stands for: 2, or 3 with the ReLU
+	// reluX: the layer before the Conv2D is a ReLU whose backward pass the
+	// unit's runs (backend.ConvPoolBackward's reluX), so that the chain
+	// skips it there.
+	reluX bool
 	// x is the input and n the batch size of the last forward.
 	x  backend.Tensor
 	n  int
@@ -56,7 +60,8 @@ func (cp *convPool) forward(x backend.Tensor) backend.Tensor {
 
 // backward takes dy, the gradient of the output of the last forward,
 // writes the convolution's parameter gradients and returns the gradient
-// of its input when withDx is set (else nil).
+// of its input when withDx is set (else nil): with reluX, of the input of
+// the ReLU before the unit.
 func (cp *convPool) backward(dy backend.Tensor, withDx bool) backend.Tensor {
 	c, p := cp.conv, cp.pool
 	if cp.x == nil {
@@ -77,6 +82,6 @@ func (cp *convPool) backward(dy backend.Tensor, withDx bool) backend.Tensor {
 	}
 	cg, pg := c.geom, pb.geom
 	cg.N = cp.n
-	backend.ConvPoolBackward(b, cp.x, c.weight.Value, pb.y, pb.argmax, dy, dx, c.weight.Grad, db, cg, pg, cp.relu)
+	backend.ConvPoolBackward(b, cp.x, c.weight.Value, pb.y, pb.argmax, dy, dx, c.weight.Grad, db, cg, pg, cp.relu, cp.reluX)
 	return dx
 }

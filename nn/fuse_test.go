@@ -52,8 +52,8 @@ func (c *fusingCounter) ConvPool(x, w, bias, y, argmax backend.Tensor, cg backen
 	c.cpu.ConvPool(x, w, bias, y, argmax, cg, pg, relu)
 }
 
-func (c *fusingCounter) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu bool) {
-	c.cpu.ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db, cg, pg, relu)
+func (c *fusingCounter) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu, reluX bool) {
+	c.cpu.ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db, cg, pg, relu, reluX)
 }
 
 // TestConvBiasAfterPool checks that a Conv2D followed by a MaxPool2D, on
@@ -116,11 +116,10 @@ func params2grads(b backend.Backend, m *nn.Sequential) []float32 {
 
 // TestConvPoolFused checks that on a backend.ConvPooler, Conv2D →
 // MaxPool2D with a ReLU before the pool, after it or neither (then a Tanh
-// follows) run as one ConvPool each, and give the outputs of the same
-// layers kept apart by an Identity after each Conv2D, and their parameter
-// and input gradients up to the order of the sums, for a batch of 133
-// through three such units, the first of which skips its input gradient
-// in Backward.
+// follows) run as one ConvPool each, the first after a Conv2D and a ReLU
+// whose backward pass it runs, and give the outputs of the same layers
+// kept apart by an Identity after each fused Conv2D, and their parameter
+// and input gradients up to the order of the sums, for a batch of 133.
 func TestConvPoolFused(t *testing.T) {
 	const n = 133
 	in := []int{2, 14, 13}
@@ -128,11 +127,12 @@ func TestConvPoolFused(t *testing.T) {
 	defer b.Close()
 	build := func(apart bool) (*fusingCounter, *nn.Sequential, backend.Tensor, backend.Tensor) {
 		c := newFusingCounter(b)
-		layers := []nn.Layer{&nn.Conv2D{Filters: 5, KH: 3, KW: 3}, nn.ReLU(), &nn.MaxPool2D{Size: 2},
-			&nn.Conv2D{Filters: 4, KH: 2, KW: 2, Pad: 1}, &nn.MaxPool2D{Size: 3, Stride: 2}, nn.ReLU(),
-			&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1}, &nn.MaxPool2D{Size: 2}, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 3}}
+		layers := []nn.Layer{&nn.Conv2D{Filters: 5, KH: 3, KW: 3}, nn.ReLU(),
+			&nn.Conv2D{Filters: 4, KH: 2, KW: 2, Pad: 1}, nn.ReLU(), &nn.MaxPool2D{Size: 2},
+			&nn.Conv2D{Filters: 3, KH: 3, KW: 3, Pad: 1}, &nn.MaxPool2D{Size: 3, Stride: 2}, nn.ReLU(),
+			&nn.Conv2D{Filters: 3, KH: 1, KW: 1}, &nn.MaxPool2D{Size: 2}, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 3}}
 		if apart {
-			for _, i := range []int{7, 4, 1} {
+			for _, i := range []int{9, 6, 3} {
 				layers = slices.Insert(layers, i, nn.Layer(nn.Identity()))
 			}
 		}
@@ -154,8 +154,8 @@ func TestConvPoolFused(t *testing.T) {
 	if !slices.Equal(fy, ay) {
 		t.Error("outputs differ when the convolutions, pools and ReLUs run fused")
 	}
-	if fc.convPools != 3 || fc.convs != 0 || ac.convPools != 0 || ac.convs != 3 {
-		t.Errorf("ConvPool and Conv2D calls: %d and %d fused, %d and %d apart; want 3 and 0, 0 and 3", fc.convPools, fc.convs, ac.convPools, ac.convs)
+	if fc.convPools != 3 || fc.convs != 1 || ac.convPools != 0 || ac.convs != 4 {
+		t.Errorf("ConvPool and Conv2D calls: %d and %d fused, %d and %d apart; want 3 and 1, 0 and 4", fc.convPools, fc.convs, ac.convPools, ac.convs)
 	}
 	fused.Backward(fdy)
 	apart.Backward(ady)

@@ -54,7 +54,9 @@ func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
 // (Sequential, Residual, a Concat branch) is found, with a ReLU between
 // them or right after the pool or neither. On a backend that implements
 // backend.ConvPooler, it returns the units (convPool) that run each such
-// group of layers as one op, by the Conv2D's index. On any other, it moves
+// group of layers as one op, by the Conv2D's index; a unit after a ReLU
+// layer of its own (not the last of another unit) also runs that ReLU's
+// backward pass (convPool.reluX). On any other backend, it moves
 // the bias of every Conv2D directly followed by a MaxPool2D to after the
 // pooling: the pool adds it to its output and computes its gradient from
 // its own output gradient, a quarter of the elements for 2×2 windows. The
@@ -94,7 +96,9 @@ func fuseConvPools(b backend.Backend, layers []Layer) map[int]*convPool {
 		if cps == nil {
 			cps = map[int]*convPool{}
 		}
-		cps[i] = &convPool{conv: c, pool: p, relu: relu, span: j - i + 1}
+		// The ReLU before the Conv2D, unless it ends the unit before.
+		reluX := i > 0 && isReLU(layers[i-1]) && (cps[i-3] == nil || cps[i-3].span != 3)
+		cps[i] = &convPool{conv: c, pool: p, relu: relu, span: j - i + 1, reluX: reluX}
 		i = j
 	}
 	return cps

@@ -17,7 +17,8 @@ import (
 // its window whose reference value is the window's maximum within the
 // bound. The gradients are compared with the float64 reference routed
 // through the argmax and ReLU mask the backend chose, and by central
-// differences of L = Σ dy∘ConvPool(x, w, b) on the small cases.
+// differences of L = Σ dy∘ConvPool(x, w, b) (of ReLU(x) with reluX) on
+// the small cases.
 
 // convPoolCase is a convolution with F filters, the pooling of its output
 // (with N, C, H and W filled in) and the options.
@@ -179,21 +180,37 @@ func checkConvPoolArgmax(t *testing.T, what string, pg backend.PoolGeom, arg []f
 	}
 }
 
+// reluAll returns max(x, 0) elementwise.
+func reluAll(x []float64) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = math.Max(v, 0)
+	}
+	return y
+}
+
 // checkConvPoolBackward checks backend.ConvPoolBackward's gradients, with
-// and without dx.
+// and without dx, and with dx through a ReLU before the convolution
+// (reluX).
 func checkConvPoolBackward(t *testing.T, b0 backend.Backend) {
 	for _, nb := range convPoolBackends(b0) {
 		t.Run(nb.name, func(t *testing.T) {
 			b := nb.b
 			rng := newRand(32)
 			for i, c := range convPoolCases() {
-				x, w, bias, dy := convPoolInputs(rng, c)
+				xpre, w, bias, dy := convPoolInputs(rng, c)
+				withDx := i%3 != 2
+				reluX := withDx && i%2 == 1
+				// With reluX, x is the output of a ReLU of xpre.
+				x := xpre
+				if reluX {
+					x = narrow(reluAll(wide(xpre)))
+				}
 				pg := c.poolGeom()
 				_, ys := poolShapes(pg)
 				tx, tw, tb := upload(t, b, x, c.conv.xShape()...), upload(t, b, w, c.conv.wShape()...), maybeUpload(t, b, bias, c.conv.f)
 				ty, ta := poisoned(t, b, ys...), poisoned(t, b, ys...)
 				backend.ConvPool(b, tx, tw, tb, ty, ta, c.conv.g, pg, c.relu)
-				withDx := i%3 != 2
 				var tdx, tdb backend.Tensor
 				if withDx {
 					tdx = poisoned(t, b, c.conv.xShape()...)
@@ -202,7 +219,7 @@ func checkConvPoolBackward(t *testing.T, b0 backend.Backend) {
 					tdb = poisoned(t, b, c.conv.f)
 				}
 				tdw := poisoned(t, b, c.conv.wShape()...)
-				backend.ConvPoolBackward(b, tx, tw, ty, ta, upload(t, b, dy, ys...), tdx, tdw, tdb, c.conv.g, pg, c.relu)
+				backend.ConvPoolBackward(b, tx, tw, ty, ta, upload(t, b, dy, ys...), tdx, tdw, tdb, c.conv.g, pg, c.relu, reluX)
 
 				// The reference, routed as the backend chose.
 				y, arg := download(b, ty), download(b, ta)
@@ -218,7 +235,7 @@ func checkConvPoolBackward(t *testing.T, b0 backend.Backend) {
 				}
 				cg := c.conv
 				dconv, dconvMag := maxPoolBackRef(pg, dp, argi), maxPoolBackRef(pg, absAll(dp), argi)
-				what := "ConvPoolBackward " + c.String()
+				what := fmt.Sprintf("ConvPoolBackward %v reluX %t", c, reluX)
 				x64, w64 := wide(x), wide(w)
 				gotW := download(b, tdw)
 				boundW := sumBounds(convFilterRef(cg, absAll(x64), dconvMag), cg.g.N*cg.g.OutH()*cg.g.OutW())
@@ -238,7 +255,15 @@ func checkConvPoolBackward(t *testing.T, b0 backend.Backend) {
 				if withDx {
 					gotX = download(b, tdx)
 					boundX = sumBounds(convDataRef(cg, dconvMag, absAll(w64)), cg.f*cg.g.KH*cg.g.KW)
-					okX = expectClose(t, what+": dx", gotX, convDataRef(cg, dconv, w64), boundX)
+					wantX := convDataRef(cg, dconv, w64)
+					if reluX {
+						for k := range wantX {
+							if !(x[k] > 0) {
+								wantX[k] = 0
+							}
+						}
+					}
+					okX = expectClose(t, what+": dx", gotX, wantX, boundX)
 				}
 				if c.large || !okW || !okX {
 					continue
@@ -249,12 +274,22 @@ func checkConvPoolBackward(t *testing.T, b0 backend.Backend) {
 				}
 				dy64 := wide(dy)
 				lossW := func(w []float64) float64 { y, _ := convPoolRef(c, x64, w, bias64); return dot(dy64, y) }
-				idx := sample(rng, len(w), fdSamples())
-				expectGradient(t, what+": dw", gotW, idx, centralDiff(lossW, wide(w), idx), boundW)
+				if !reluX {
+					// (The zeros of a ReLU's output make ties in the windows,
+					// where the loss has kinks in w.)
+					idx := sample(rng, len(w), fdSamples())
+					expectGradient(t, what+": dw", gotW, idx, centralDiff(lossW, wide(w), idx), boundW)
+				}
 				if withDx {
-					lossX := func(x []float64) float64 { y, _ := convPoolRef(c, x, w64, bias64); return dot(dy64, y) }
+					lossX := func(x []float64) float64 {
+						if reluX {
+							x = reluAll(x)
+						}
+						y, _ := convPoolRef(c, x, w64, bias64)
+						return dot(dy64, y)
+					}
 					idx := sample(rng, len(x), fdSamples())
-					expectGradient(t, what+": dx", gotX, idx, centralDiff(lossX, wide(x), idx), boundX)
+					expectGradient(t, what+": dx", gotX, idx, centralDiff(lossX, wide(xpre), idx), boundX)
 				}
 			}
 		})

@@ -113,7 +113,8 @@ func (t *convPoolTask) run(_, lo, hi int) {
 }
 
 // ConvPoolBackward writes the gradients of ConvPool (see
-// backend.ConvPooler). The batch is cut into chunks of images that depend
+// backend.ConvPooler), with reluX the ReLU's gradient of each image's dx
+// while it is in cache. The batch is cut into chunks of images that depend
 // only on the shapes, as in Conv2DBackwardFilter; for each image of a
 // chunk it routes dy, masked by the ReLU, through the pooling into a
 // buffer of the convolution's output gradient that stays in cache, sums
@@ -121,7 +122,7 @@ func (t *convPoolTask) run(_, lo, hi int) {
 // the chunk's partial sum) and the data gradient on the buffer. The
 // chunks' partial sums are added in chunk order, so the result is the
 // same for any GOMAXPROCS.
-func (b *Backend) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu bool) {
+func (b *Backend) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu, reluX bool) {
 	const op = "ConvPoolBackward"
 	tx, tw, ty, ta, tdy, tdw := b.tensor(op, x), b.tensor(op, w), b.tensor(op, y), b.tensor(op, argmax), b.tensor(op, dy), b.tensor(op, dw)
 	p := b.planConvPool(op, cg, pg, tx, tw, nil, []*tensor{ty, ta, tdy}, "y", "argmax", "dy")
@@ -146,7 +147,7 @@ func (b *Backend) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tenso
 	partials := partialBufs.Get()
 	t := convPoolBackTasks.Get()
 	*t = convPoolBackTask{p: p, x: tx.data, y: ty.data, arg: ta.data, dy: tdy.data, dx: dxd, dw: tdw.data, db: dbd,
-		partials: partials.grow((chunks-1)*wLen + chunks*p.f), perChunk: perChunk, group: p.filterGroup(perChunk), chunks: chunks, relu: relu}
+		partials: partials.grow((chunks-1)*wLen + chunks*p.f), perChunk: perChunk, group: p.filterGroup(perChunk), chunks: chunks, relu: relu, reluX: reluX}
 	var buf *floatBuf
 	if dx != nil {
 		buf = packedBufs.Get()
@@ -190,7 +191,7 @@ type convPoolBackTask struct {
 	partials                  []float32
 	wt                        gemm.PackedA // Wᵀ, packed when dx is wanted
 	perChunk, group, chunks   int
-	relu                      bool
+	relu, reluX               bool
 }
 
 var convPoolBackTasks freelist.List[convPoolBackTask]
@@ -237,7 +238,11 @@ func (t *convPoolBackTask) run(_, lo, hi int) {
 			if t.dx != nil {
 				for q := 0; q < g; q++ {
 					n := n0 + q
-					p.dataImage(&t.wt, dys[q*p.yLen:(q+1)*p.yLen], t.dx[n*p.xLen:(n+1)*p.xLen], sc)
+					dxn := t.dx[n*p.xLen : (n+1)*p.xLen]
+					p.dataImage(&t.wt, dys[q*p.yLen:(q+1)*p.yLen], dxn, sc)
+					if t.reluX {
+						p.k.ReluGrad(dxn, t.x[n*p.xLen:(n+1)*p.xLen], dxn)
+					}
 				}
 			}
 		}
