@@ -143,6 +143,29 @@ func (p *convPlan) outputs(yn []float32, j0, j1 int, buf *floatBuf, gather bool)
 	return out, j1 - j0
 }
 
+// gradBlock returns the columns [j0, j1) of an image's output gradient
+// dyn as the products read them, with their leading dimension: those of
+// grid, the whole gradient gathered on the input's grid (F rows of cols
+// columns), when it is not nil, else those outputs gathers.
+func (p *convPlan) gradBlock(dyn, grid []float32, j0, j1 int, buf *floatBuf) ([]float32, int) {
+	if grid != nil {
+		return grid[j0:], p.cols
+	}
+	return p.outputs(dyn, j0, j1, buf, true)
+}
+
+// gridGrad returns an image's output gradient dyn gathered on the input's
+// grid for a shifted plan, F rows of cols columns with zeros between output
+// rows, in buf; nil for any other plan, whose products read dyn in place.
+func (p *convPlan) gridGrad(dyn []float32, buf *floatBuf) []float32 {
+	if !p.shifted {
+		return nil
+	}
+	grid := buf.grow(p.f * p.cols)
+	p.moveRows(grid, p.cols, dyn, 0, p.cols, true)
+	return grid
+}
+
 // moveRows copies, for every filter, the outputs of the columns [j0, j1)
 // of a shifted plan between grid, F rows of j1−j0 columns of the input's
 // grid ld apart, and yn [F, OH·OW]: to grid, with zeros in the columns
@@ -206,6 +229,7 @@ var (
 // gradient) of the images at hand, and a pooled gradient.
 type convScratch struct {
 	col, out, img, pooled floatBuf
+	grid                  floatBuf   // an image's output gradient on the input's grid
 	sums                  float64Buf // ConvPoolBackward's bias gradient of a chunk
 }
 
@@ -309,14 +333,17 @@ func (t *convDataTask) run(_, lo, hi int) {
 	p := &t.p
 	sc := scratches.Get()
 	for n := lo; n < hi; n++ {
-		p.dataImage(&t.wt, t.dy[n*p.yLen:(n+1)*p.yLen], t.dx[n*p.xLen:(n+1)*p.xLen], sc)
+		p.dataImage(&t.wt, t.dy[n*p.yLen:(n+1)*p.yLen], t.dx[n*p.xLen:(n+1)*p.xLen], nil, sc)
 	}
 	scratches.Put(sc)
 }
 
 // dataImage overwrites dxn, an image's input gradient, with Col2Im(Wᵀ·dyn)
 // for its output gradient dyn, with Wᵀ packed in wt.
-func (p *convPlan) dataImage(wt *gemm.PackedA, dyn, dxn []float32, sc *convScratch) {
+//
+// grid, when not nil, holds dyn already gathered on the input's grid for a
+// shifted plan (see gridGrad), and the products read it in place.
+func (p *convPlan) dataImage(wt *gemm.PackedA, dyn, dxn, grid []float32, sc *convScratch) {
 	if p.direct {
 		gemm.SgemmPacked(wt, false, p.ohw, dyn, p.ohw, 0, dxn, p.ohw)
 		return
@@ -325,7 +352,7 @@ func (p *convPlan) dataImage(wt *gemm.PackedA, dyn, dxn []float32, sc *convScrat
 	for blk := 0; blk < p.blocks; blk++ {
 		j0, j1 := p.span(blk)
 		dcol := sc.col.grow(p.ckk * (j1 - j0))
-		d, ld := p.outputs(dyn, j0, j1, &sc.out, true)
+		d, ld := p.gradBlock(dyn, grid, j0, j1, &sc.out)
 		gemm.SgemmPacked(wt, false, j1-j0, d, ld, 0, dcol, j1-j0)
 		if p.shifted {
 			shiftedAdd(p.k, dcol, dxn, p.g, j0, j1)
@@ -387,7 +414,7 @@ func (t *filterTask) run(_, lo, hi int) {
 		end := min((c+1)*t.perChunk, p.g.N)
 		for n := c * t.perChunk; n < end; n += t.group {
 			g := min(t.group, end-n)
-			p.filterImages(t.x, n, g, t.dy[n*p.yLen:(n+g)*p.yLen], beta, dst, sc)
+			p.filterImages(t.x, n, g, t.dy[n*p.yLen:(n+g)*p.yLen], nil, beta, dst, sc)
 			beta = 1
 		}
 	}
@@ -407,7 +434,10 @@ func (p *convPlan) filterGroup(perChunk int) int {
 // gradient of the g images [n0, n0+g) of x, with dys their output
 // gradients one after another: for one image block by block of its
 // columns, for several as one product (see groupProduct).
-func (p *convPlan) filterImages(x []float32, n0, g int, dys []float32, beta float32, dst []float32, sc *convScratch) {
+//
+// grid, when not nil, holds the one image's gradient already gathered on
+// the input's grid (see gridGrad).
+func (p *convPlan) filterImages(x []float32, n0, g int, dys []float32, grid []float32, beta float32, dst []float32, sc *convScratch) {
 	if g > 1 {
 		p.groupProduct(x, n0, g, dys, beta, dst, sc)
 		return
@@ -416,7 +446,7 @@ func (p *convPlan) filterImages(x []float32, n0, g int, dys []float32, beta floa
 	for blk := 0; blk < p.blocks; blk++ {
 		j0, j1 := p.span(blk)
 		col, ld := p.columns(x, n0, j0, j1, &sc.col)
-		d, ldd := p.outputs(dyn, j0, j1, &sc.out, true)
+		d, ldd := p.gradBlock(dyn, grid, j0, j1, &sc.out)
 		gemm.Sgemm(p.level, false, true, p.f, p.ckk, j1-j0, 1, d, ldd, col, ld, beta, dst, p.ckk)
 		beta = 1
 	}

@@ -233,13 +233,19 @@ func (t *convPoolBackTask) run(_, lo, hi int) {
 					}
 				}
 			}
-			p.filterImages(t.x, n0, g, dys, beta, dst, sc)
+			// A single image's gradient goes on the grid once for both
+			// products (a group's, by groupProduct).
+			var grid []float32
+			if g == 1 {
+				grid = p.gridGrad(dys, &sc.grid)
+			}
+			p.filterImages(t.x, n0, g, dys, grid, beta, dst, sc)
 			beta = 1
 			if t.dx != nil {
 				for q := 0; q < g; q++ {
 					n := n0 + q
 					dxn := t.dx[n*p.xLen : (n+1)*p.xLen]
-					p.dataImage(&t.wt, dys[q*p.yLen:(q+1)*p.yLen], dxn, sc)
+					p.dataImage(&t.wt, dys[q*p.yLen:(q+1)*p.yLen], dxn, grid, sc)
 					if t.reluX {
 						p.k.ReluGrad(dxn, t.x[n*p.xLen:(n+1)*p.xLen], dxn)
 					}
