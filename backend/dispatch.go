@@ -209,4 +209,5 @@ var optionalGroups = []struct {
 	{"Allocator", func(b Backend) bool { _, ok := b.(Allocator); return ok }},
 	{"Recurrent", func(b Backend) bool { _, ok := b.(Recurrent); return ok }},
 	{"Shifter", func(b Backend) bool { _, ok := b.(Shifter); return ok }},
+	{"ConvPooler", func(b Backend) bool { _, ok := b.(ConvPooler); return ok }},
 }

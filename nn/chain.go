@@ -17,9 +17,12 @@ type chain struct {
 	// first is the index of the first layer with parameters (len(layers)
 	// when none has any): backwardParams stops there.
 	first int
-	// pools runs each Conv2D that a MaxPool2D follows together with it in
-	// chunks of images, by the Conv2D's index (see fuseConvPools).
+	// pools runs each Conv2D that a MaxPool2D follows, with a ReLU next to
+	// the pool, as one op, by the Conv2D's index (see fuseConvPools).
 	pools map[int]*convPool
+	// poolEnd maps the index of the last layer of each of pools' units to
+	// the unit, for the backward passes.
+	poolEnd map[int]*convPool
 }
 
 // build builds the layers in order for per-sample input shape in and
@@ -41,6 +44,13 @@ func (c *chain) build(b backend.Backend, in []int, rng *rand.Rand, prefix string
 		shape = out
 	}
 	c.pools = fuseConvPools(b, c.layers)
+	c.poolEnd = nil
+	for i, cp := range c.pools {
+		if c.poolEnd == nil {
+			c.poolEnd = map[int]*convPool{}
+		}
+		c.poolEnd[i+cp.span-1] = cp
+	}
 	return shape, nil
 }
 
@@ -48,32 +58,24 @@ func (c *chain) build(b backend.Backend, in []int, rng *rand.Rand, prefix string
 func (c *chain) forward(x backend.Tensor, train bool) backend.Tensor {
 	for i := 0; i < len(c.layers); i++ {
 		if cp := c.pools[i]; cp != nil {
-			if y, ok := cp.forward(x); ok {
-				x = y
-				i++ // the pool ran too
-				continue
-			}
+			x = cp.forward(x)
+			i += cp.span - 1 // the unit's other layers ran too
+			continue
 		}
 		x = c.layers[i].Forward(x, train)
 	}
 	return x
 }
 
-// activePair returns the convPool of layers i and i+1 when the last
-// forward ran them in chunks, else nil.
-func (c *chain) activePair(i int) *convPool {
-	if cp := c.pools[i]; cp != nil && cp.active {
-		return cp
-	}
-	return nil
-}
-
 // backward propagates dy through every layer and returns ∂L/∂x.
 func (c *chain) backward(dy backend.Tensor) backend.Tensor {
 	for i := len(c.layers) - 1; i >= 0; i-- {
-		if cp := c.activePair(i - 1); cp != nil {
+		if cp := c.poolEnd[i]; cp != nil {
 			dy = cp.backward(dy, true)
-			i-- // the convolution ran too
+			i -= cp.span - 1 // the unit's other layers ran too
+			if cp.reluX {
+				i-- // and the ReLU before it
+			}
 			continue
 		}
 		dy = c.layers[i].Backward(dy)
@@ -87,10 +89,13 @@ func (c *chain) backward(dy backend.Tensor) backend.Tensor {
 func (c *chain) backwardParams(dy backend.Tensor) {
 	first := c.first
 	for i := len(c.layers) - 1; i >= first; i-- {
-		switch cp := c.activePair(i - 1); {
-		case cp != nil && i-1 >= first:
-			dy = cp.backward(dy, i-1 > first)
-			i-- // the convolution ran too
+		switch cp := c.poolEnd[i]; {
+		case cp != nil && i-cp.span+1 >= first:
+			dy = cp.backward(dy, i-cp.span+1 > first)
+			i -= cp.span - 1 // the unit's other layers ran too
+			if cp.reluX {
+				i-- // and the ReLU before it
+			}
 		case i > first:
 			dy = c.layers[i].Backward(dy)
 		default:

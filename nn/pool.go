@@ -51,34 +51,55 @@ func (p *MaxPool2D) Backward(dy backend.Tensor) backend.Tensor {
 }
 
 // fuseConvPools is where a Conv2D followed by a MaxPool2D in a chain
-// (Sequential, Residual, a Concat branch) is found. It moves the bias of
-// every such Conv2D to after the pooling: the pool adds it to its output
-// and computes its gradient from its own output gradient, a quarter of the
-// elements for 2×2 windows. The results are the same: rounding is
-// monotonic, so max_i(x_i) + b = max_i(x_i + b) exactly (a window whose
-// maximum ties only after adding b may route its gradient to another of
-// the tied elements), and each window's gradient goes to exactly one
-// element, so the sums of the bias gradient are the same terms in another
-// order. It returns the chunked runners (convPool) of the pairs, by the
-// Conv2D's index; none on a backend other than the CPU's (see newConvPool).
+// (Sequential, Residual, a Concat branch) is found, with a ReLU between
+// them or right after the pool or neither. On a backend that implements
+// backend.ConvPooler, it returns the units (convPool) that run each such
+// group of layers as one op, by the Conv2D's index; a unit after a ReLU
+// layer of its own (not the last of another unit) also runs that ReLU's
+// backward pass (convPool.reluX). On any other backend, it moves
+// the bias of every Conv2D directly followed by a MaxPool2D to after the
+// pooling: the pool adds it to its output and computes its gradient from
+// its own output gradient, a quarter of the elements for 2×2 windows. The
+// results are the same: rounding is monotonic, so max_i(x_i) + b =
+// max_i(x_i + b) exactly (a window whose maximum ties only after adding b
+// may route its gradient to another of the tied elements), and each
+// window's gradient goes to exactly one element, so the sums of the bias
+// gradient are the same terms in another order.
 func fuseConvPools(b backend.Backend, layers []Layer) map[int]*convPool {
+	_, fused := b.(backend.ConvPooler)
 	var cps map[int]*convPool
 	for i := 0; i+1 < len(layers); i++ {
-		c, ok1 := layers[i].(*Conv2D)
-		p, ok2 := layers[i+1].(*MaxPool2D)
-		if !ok1 || !ok2 {
+		c, ok := layers[i].(*Conv2D)
+		if !ok {
 			continue
 		}
-		if c.bias != nil {
-			c.biasLater = true
-			p.bias = c.bias
-		}
-		if cp := newConvPool(b, c, p); cp != nil {
-			if cps == nil {
-				cps = map[int]*convPool{}
+		j, relu := i+1, false
+		if fused && isReLU(layers[j]) && j+1 < len(layers) {
+			if _, ok := layers[j+1].(*MaxPool2D); ok {
+				j, relu = j+1, true
 			}
-			cps[i] = cp
 		}
+		p, ok := layers[j].(*MaxPool2D)
+		if !ok {
+			continue
+		}
+		if !fused {
+			if c.bias != nil {
+				c.biasLater = true
+				p.bias = c.bias
+			}
+			continue
+		}
+		if !relu && j+1 < len(layers) && isReLU(layers[j+1]) {
+			j, relu = j+1, true
+		}
+		if cps == nil {
+			cps = map[int]*convPool{}
+		}
+		// The ReLU before the Conv2D, unless it ends the unit before.
+		reluX := i > 0 && isReLU(layers[i-1]) && (cps[i-3] == nil || cps[i-3].span != 3)
+		cps[i] = &convPool{conv: c, pool: p, relu: relu, span: j - i + 1, reluX: reluX}
+		i = j
 	}
 	return cps
 }

@@ -26,6 +26,8 @@ var families = []family{
 	{"Conv2DBackwardFilter", checkConv2DBackwardFilter},
 	{"MaxPool", checkMaxPool},
 	{"MaxPoolBackward", checkMaxPoolBackward},
+	{"ConvPool", checkConvPool},
+	{"ConvPoolBackward", checkConvPoolBackward},
 	{"AvgPool", checkAvgPool},
 	{"AvgPoolBackward", checkAvgPoolBackward},
 	{"Activate", checkActivate},

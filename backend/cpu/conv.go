@@ -69,11 +69,17 @@ type convPlan struct {
 // planConv validates the geometry and the shapes of x [N, C, H, W],
 // w [F, C, KH, KW] and y [N, F, OH, OW] (named yName, "y" or "dy") for op.
 func (b *Backend) planConv(op string, g backend.ConvGeom, x *tensor, xName string, w *tensor, y *tensor, yName string) convPlan {
+	p := b.planConvXW(op, g, x, xName, w)
+	backend.CheckGeomShape(check, op, yName, y.shape, g, g.N, p.f, g.OutH(), g.OutW())
+	return p
+}
+
+// planConvXW is planConv without the output's shape check.
+func (b *Backend) planConvXW(op string, g backend.ConvGeom, x *tensor, xName string, w *tensor) convPlan {
 	check.Geom(op, g.Check())
 	p := convPlan{g: g, f: w.shape.Rows(), ckk: g.C * g.KH * g.KW, ohw: g.OutH() * g.OutW(), level: b.level, k: vec.For(b.level)}
 	backend.CheckGeomShape(check, op, xName, x.shape, g, g.N, g.C, g.H, g.W)
 	backend.CheckGeomShape(check, op, "w", w.shape, g, p.f, g.C, g.KH, g.KW)
-	backend.CheckGeomShape(check, op, yName, y.shape, g, g.N, p.f, g.OutH(), g.OutW())
 	p.xLen, p.yLen = g.C*g.H*g.W, p.f*p.ohw
 	unit := g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
 	p.direct = unit && g.KH == 1 && g.KW == 1
@@ -137,6 +143,29 @@ func (p *convPlan) outputs(yn []float32, j0, j1 int, buf *floatBuf, gather bool)
 	return out, j1 - j0
 }
 
+// gradBlock returns the columns [j0, j1) of an image's output gradient
+// dyn as the products read them, with their leading dimension: those of
+// grid, the whole gradient gathered on the input's grid (F rows of cols
+// columns), when it is not nil, else those outputs gathers.
+func (p *convPlan) gradBlock(dyn, grid []float32, j0, j1 int, buf *floatBuf) ([]float32, int) {
+	if grid != nil {
+		return grid[j0:], p.cols
+	}
+	return p.outputs(dyn, j0, j1, buf, true)
+}
+
+// gridGrad returns an image's output gradient dyn gathered on the input's
+// grid for a shifted plan, F rows of cols columns with zeros between output
+// rows, in buf; nil for any other plan, whose products read dyn in place.
+func (p *convPlan) gridGrad(dyn []float32, buf *floatBuf) []float32 {
+	if !p.shifted {
+		return nil
+	}
+	grid := buf.grow(p.f * p.cols)
+	p.moveRows(grid, p.cols, dyn, 0, p.cols, true)
+	return grid
+}
+
 // moveRows copies, for every filter, the outputs of the columns [j0, j1)
 // of a shifted plan between grid, F rows of j1−j0 columns of the input's
 // grid ld apart, and yn [F, OH·OW]: to grid, with zeros in the columns
@@ -195,8 +224,14 @@ var (
 )
 
 // convScratch is a goroutine's scratch space in the convolution ops: a
-// block of the column matrix, and a block of outputs on the input's grid.
-type convScratch struct{ col, out floatBuf }
+// block of the column matrix, and a block of outputs on the input's grid;
+// in ConvPool and ConvPoolBackward also the convolution's output (or its
+// gradient) of the images at hand, and a pooled gradient.
+type convScratch struct {
+	col, out, img, pooled floatBuf
+	grid                  floatBuf   // an image's output gradient on the input's grid
+	sums                  float64Buf // ConvPoolBackward's bias gradient of a chunk
+}
 
 var scratches freelist.List[convScratch]
 
@@ -205,6 +240,18 @@ var scratches freelist.List[convScratch]
 func (f *floatBuf) grow(n int) []float32 {
 	if len(f.s) < n {
 		f.s = make([]float32, n)
+	}
+	return f.s[:n]
+}
+
+// float64Buf is a scratch buffer of float64s.
+type float64Buf struct{ s []float64 }
+
+// grow returns the buffer's first n float64s, reallocating it if it is
+// shorter; its contents are unspecified.
+func (f *float64Buf) grow(n int) []float64 {
+	if len(f.s) < n {
+		f.s = make([]float64, n)
 	}
 	return f.s[:n]
 }
@@ -238,19 +285,23 @@ var convTasks freelist.List[convTask]
 func (t *convTask) run(_, lo, hi int) {
 	p := &t.p
 	sc := scratches.Get()
-	buf, obuf := &sc.col, &sc.out
 	for it := lo; it < hi; it++ {
 		n, blk := it/p.blocks, it%p.blocks
-		j0, j1 := p.span(blk)
-		col, ld := p.columns(t.x, n, j0, j1, buf)
-		yn := t.y[n*p.yLen : (n+1)*p.yLen]
-		out, ldo := p.outputs(yn, j0, j1, obuf, false)
-		gemm.SgemmPacked(&t.w, false, j1-j0, col, ld, 0, out, ldo)
-		if p.shifted {
-			p.moveRows(out, ldo, yn, j0, j1, false)
-		}
+		p.forwardBlock(&t.w, t.x, n, blk, t.y[n*p.yLen:(n+1)*p.yLen], sc)
 	}
 	scratches.Put(sc)
+}
+
+// forwardBlock writes the outputs of block blk of image n of x into yn
+// [F, OH·OW], the image's output, with the filters w packed.
+func (p *convPlan) forwardBlock(w *gemm.PackedA, x []float32, n, blk int, yn []float32, sc *convScratch) {
+	j0, j1 := p.span(blk)
+	col, ld := p.columns(x, n, j0, j1, &sc.col)
+	out, ldo := p.outputs(yn, j0, j1, &sc.out, false)
+	gemm.SgemmPacked(w, false, j1-j0, col, ld, 0, out, ldo)
+	if p.shifted {
+		p.moveRows(out, ldo, yn, j0, j1, false)
+	}
 }
 
 // Conv2DBackwardData computes dx per image as dx[n] = Col2Im(Wᵀ·dy[n]),
@@ -281,28 +332,34 @@ var convDataTasks freelist.List[convDataTask]
 func (t *convDataTask) run(_, lo, hi int) {
 	p := &t.p
 	sc := scratches.Get()
-	buf, obuf := &sc.col, &sc.out
 	for n := lo; n < hi; n++ {
-		dxn := t.dx[n*p.xLen : (n+1)*p.xLen]
-		dyn := t.dy[n*p.yLen : (n+1)*p.yLen]
-		if p.direct {
-			gemm.SgemmPacked(&t.wt, false, p.ohw, dyn, p.ohw, 0, dxn, p.ohw)
-			continue
-		}
-		clear(dxn)
-		for blk := 0; blk < p.blocks; blk++ {
-			j0, j1 := p.span(blk)
-			dcol := buf.grow(p.ckk * (j1 - j0))
-			d, ld := p.outputs(dyn, j0, j1, obuf, true)
-			gemm.SgemmPacked(&t.wt, false, j1-j0, d, ld, 0, dcol, j1-j0)
-			if p.shifted {
-				shiftedAdd(p.k, dcol, dxn, p.g, j0, j1)
-			} else {
-				col2im(p.k, dcol, dxn, p.g, j0, j1)
-			}
-		}
+		p.dataImage(&t.wt, t.dy[n*p.yLen:(n+1)*p.yLen], t.dx[n*p.xLen:(n+1)*p.xLen], nil, sc)
 	}
 	scratches.Put(sc)
+}
+
+// dataImage overwrites dxn, an image's input gradient, with Col2Im(Wᵀ·dyn)
+// for its output gradient dyn, with Wᵀ packed in wt.
+//
+// grid, when not nil, holds dyn already gathered on the input's grid for a
+// shifted plan (see gridGrad), and the products read it in place.
+func (p *convPlan) dataImage(wt *gemm.PackedA, dyn, dxn, grid []float32, sc *convScratch) {
+	if p.direct {
+		gemm.SgemmPacked(wt, false, p.ohw, dyn, p.ohw, 0, dxn, p.ohw)
+		return
+	}
+	clear(dxn)
+	for blk := 0; blk < p.blocks; blk++ {
+		j0, j1 := p.span(blk)
+		dcol := sc.col.grow(p.ckk * (j1 - j0))
+		d, ld := p.gradBlock(dyn, grid, j0, j1, &sc.out)
+		gemm.SgemmPacked(wt, false, j1-j0, d, ld, 0, dcol, j1-j0)
+		if p.shifted {
+			shiftedAdd(p.k, dcol, dxn, p.g, j0, j1)
+		} else {
+			col2im(p.k, dcol, dxn, p.g, j0, j1)
+		}
+	}
 }
 
 // Conv2DBackwardFilter computes dw = Σ_n dy[n]·col[n]ᵀ. The batch is cut
@@ -317,10 +374,7 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 	chunks := min(g.N, maxFilterChunks, max(1, filterPartialBudget/wLen))
 	perChunk := (g.N + chunks - 1) / chunks
 	chunks = (g.N + perChunk - 1) / perChunk
-	group := 1
-	if !p.direct && 2*p.cols <= filterCols {
-		group = min(perChunk, filterCols/p.cols)
-	}
+	group := p.filterGroup(perChunk)
 	partials := partialBufs.Get()
 	t := filterTasks.Get()
 	*t = filterTask{p: p, x: tx.data, dy: tdy.data, dw: tdw.data, partials: partials.grow((chunks - 1) * wLen), perChunk: perChunk, group: group}
@@ -351,7 +405,6 @@ var filterTasks freelist.List[filterTask]
 func (t *filterTask) run(_, lo, hi int) {
 	p, wLen := &t.p, len(t.dw)
 	sc := scratches.Get()
-	buf, obuf := &sc.col, &sc.out
 	for c := lo; c < hi; c++ {
 		dst := t.dw
 		if c > 0 {
@@ -359,40 +412,58 @@ func (t *filterTask) run(_, lo, hi int) {
 		}
 		beta := float32(0)
 		end := min((c+1)*t.perChunk, p.g.N)
-		if t.group > 1 {
-			for n := c * t.perChunk; n < end; n += t.group {
-				t.groupProduct(n, min(t.group, end-n), beta, dst, sc)
-				beta = 1
-			}
-			continue
-		}
-		for n := c * t.perChunk; n < end; n++ {
-			dyn := t.dy[n*p.yLen : (n+1)*p.yLen]
-			for blk := 0; blk < p.blocks; blk++ {
-				j0, j1 := p.span(blk)
-				col, ld := p.columns(t.x, n, j0, j1, buf)
-				d, ldd := p.outputs(dyn, j0, j1, obuf, true)
-				gemm.Sgemm(p.level, false, true, p.f, p.ckk, j1-j0, 1, d, ldd, col, ld, beta, dst, p.ckk)
-				beta = 1
-			}
+		for n := c * t.perChunk; n < end; n += t.group {
+			g := min(t.group, end-n)
+			p.filterImages(t.x, n, g, t.dy[n*p.yLen:(n+g)*p.yLen], nil, beta, dst, sc)
+			beta = 1
 		}
 	}
 	scratches.Put(sc)
 }
 
+// filterGroup returns the number of images whose filter gradients
+// filterImages sums as one product for a chunk of perChunk images.
+func (p *convPlan) filterGroup(perChunk int) int {
+	if !p.direct && 2*p.cols <= filterCols {
+		return min(perChunk, filterCols/p.cols)
+	}
+	return 1
+}
+
+// filterImages adds to dst (or with beta 0 writes to it) the filter
+// gradient of the g images [n0, n0+g) of x, with dys their output
+// gradients one after another: for one image block by block of its
+// columns, for several as one product (see groupProduct).
+//
+// grid, when not nil, holds the one image's gradient already gathered on
+// the input's grid (see gridGrad).
+func (p *convPlan) filterImages(x []float32, n0, g int, dys []float32, grid []float32, beta float32, dst []float32, sc *convScratch) {
+	if g > 1 {
+		p.groupProduct(x, n0, g, dys, beta, dst, sc)
+		return
+	}
+	dyn := dys[:p.yLen]
+	for blk := 0; blk < p.blocks; blk++ {
+		j0, j1 := p.span(blk)
+		col, ld := p.columns(x, n0, j0, j1, &sc.col)
+		d, ldd := p.gradBlock(dyn, grid, j0, j1, &sc.out)
+		gemm.Sgemm(p.level, false, true, p.f, p.ckk, j1-j0, 1, d, ldd, col, ld, beta, dst, p.ckk)
+		beta = 1
+	}
+}
+
 // groupProduct adds to dst (or with beta 0 writes to it) the filter
-// gradient of the images [n0, n0+g), dy[n]·col[n]ᵀ summed over them as one
-// product dY·colᵀ: col holds the images' column matrices side by side
-// (C·KH·KW rows of g·cols columns) and dY their outputs' gradients on the
-// same columns (F rows), zero where a shifted plan's columns fall between
-// output rows.
-func (t *filterTask) groupProduct(n0, g int, beta float32, dst []float32, sc *convScratch) {
-	p := &t.p
+// gradient of the images [n0, n0+g) of x, dy[n]·col[n]ᵀ summed over them
+// as one product dY·colᵀ: col holds the images' column matrices side by
+// side (C·KH·KW rows of g·cols columns) and dY their outputs' gradients
+// (dys, one image after another) on the same columns (F rows), zero where
+// a shifted plan's columns fall between output rows.
+func (p *convPlan) groupProduct(x []float32, n0, g int, dys []float32, beta float32, dst []float32, sc *convScratch) {
 	w := g * p.cols
 	col, d := sc.col.grow(p.ckk*w), sc.out.grow(p.f*w)
 	for q := 0; q < g; q++ {
 		n, at := n0+q, q*p.cols
-		xn, dyn := t.x[n*p.xLen:(n+1)*p.xLen], t.dy[n*p.yLen:(n+1)*p.yLen]
+		xn, dyn := x[n*p.xLen:(n+1)*p.xLen], dys[q*p.yLen:(q+1)*p.yLen]
 		if p.shifted {
 			shiftedCols(xn, col[at:], w, p.g, 0, p.cols)
 			p.moveRows(d[at:], w, dyn, 0, p.cols, true)

@@ -184,6 +184,24 @@ func deterministicOps() [][]float32 {
 	b.Fill(db, 1)
 	b.BiasGradAdd(randomTensor(b, 7, 64, g.C, 30, 30), 0.5, db)
 	read(db)
+
+	// The fused convolution and pooling, large enough to run on several
+	// goroutines and, backward, in several chunks of images.
+	cg := backend.ConvGeom{N: 40, C: 16, H: 12, W: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilH: 1, DilW: 1}
+	pg := backend.PoolGeom{N: cg.N, C: 32, H: 12, W: 12, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	cx, cw, cb := randomTensor(b, 8, cg.N, cg.C, cg.H, cg.W), randomTensor(b, 9, pg.C, cg.C, 3, 3), randomTensor(b, 10, pg.C)
+	py, pa := b.Alloc(pg.N, pg.C, 6, 6), b.Alloc(pg.N, pg.C, 6, 6)
+	b.Fill(py, nan)
+	b.ConvPool(cx, cw, cb, py, pa, cg, pg, false)
+	read(py)
+	cdw, cdb, cdx := b.Alloc(pg.C, cg.C, 3, 3), b.Alloc(pg.C), b.Alloc(cg.N, cg.C, cg.H, cg.W)
+	for _, t := range []backend.Tensor{cdw, cdb, cdx} {
+		b.Fill(t, nan)
+	}
+	b.ConvPoolBackward(cx, cw, py, pa, randomTensor(b, 11, pg.N, pg.C, 6, 6), cdx, cdw, cdb, cg, pg, false, false)
+	read(cdw)
+	read(cdb)
+	read(cdx)
 	return outs
 }
 
@@ -195,7 +213,7 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		"Reduce sum [64 300 50] axis 1", "Reduce sum+ [64 300 50] axis 1", "Reduce mean [64 300 50] axis 1", "Reduce mean+ [64 300 50] axis 1",
 		"Reduce sum [400 1000] axis 1", "Reduce sum+ [400 1000] axis 1", "Reduce mean [400 1000] axis 1", "Reduce mean+ [400 1000] axis 1",
 		"Reduce sum [40 5000] axis 0", "Reduce sum+ [40 5000] axis 0", "Reduce mean [40 5000] axis 0", "Reduce mean+ [40 5000] axis 0",
-		"BiasGradAdd"}
+		"BiasGradAdd", "ConvPool", "ConvPoolBackward dw", "ConvPoolBackward db", "ConvPoolBackward dx"}
 	runtime.GOMAXPROCS(1)
 	want := deterministicOps()
 	for i, out := range want {

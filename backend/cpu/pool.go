@@ -24,13 +24,19 @@ type poolPlan struct {
 // every tensor in ys [N, C, OH, OW] (named by yNames) for op.
 func planPool(op string, g backend.PoolGeom, x *tensor, xName string, ys []*tensor, yNames ...string) poolPlan {
 	check.Geom(op, g.Check())
-	p := poolPlan{g: g, oh: g.OutH(), ow: g.OutW(), inLen: g.H * g.W, planes: g.N * g.C}
-	p.ohw = p.oh * p.ow
-	p.cost = p.ohw * g.KH * g.KW
+	p := newPoolPlan(g)
 	backend.CheckGeomShape(check, op, xName, x.shape, g, g.N, g.C, g.H, g.W)
 	for i, y := range ys {
 		backend.CheckGeomShape(check, op, yNames[i], y.shape, g, g.N, g.C, p.oh, p.ow)
 	}
+	return p
+}
+
+// newPoolPlan returns the sizes of a valid geometry g.
+func newPoolPlan(g backend.PoolGeom) poolPlan {
+	p := poolPlan{g: g, oh: g.OutH(), ow: g.OutW(), inLen: g.H * g.W, planes: g.N * g.C}
+	p.ohw = p.oh * p.ow
+	p.cost = p.ohw * g.KH * g.KW
 	return p
 }
 

@@ -215,16 +215,18 @@ func TestParseFlags(t *testing.T) {
 func TestCNNOpsCounts(t *testing.T) {
 	const n = 64
 	want := map[string]float64{ // flops or bytes per call, counted by hand
-		"conv1 Conv2D":                2 * n * 32 * 26 * 26 * 1 * 9,
-		"conv2 Conv2DBackwardFilter":  2 * n * 64 * 24 * 24 * 32 * 9,
-		"fc1 MatMul":                  2 * n * 128 * 9216,
-		"fc1 MatMul dW":               2 * 128 * 9216 * n,
-		"fc2 MatMul dX":               2 * n * 128 * 10,
-		"conv2 Im2Col":                4 * (n*32*26*26 + n*288*576),
-		"pool MaxPool":                4 * (n*64*24*24 + 2*n*64*12*12),
-		"relu2 ActivateBackward relu": 12 * n * 64 * 24 * 24,
-		"fc1.weight AdamStep":         28 * 1179648,
-		"loss SoftmaxCrossEntropy":    4 * (3*n*10 + 1),
+		"conv1 Conv2D":                      2 * n * 32 * 26 * 26 * 1 * 9,
+		"conv2 Conv2DBackwardFilter":        2 * n * 64 * 24 * 24 * 32 * 9,
+		"conv2+relu2+pool ConvPool":         2 * n * 64 * 24 * 24 * 32 * 9,
+		"conv2+relu2+pool ConvPoolBackward": 4 * n * 64 * 24 * 24 * 32 * 9,
+		"fc1 MatMul":                        2 * n * 128 * 9216,
+		"fc1 MatMul dW":                     2 * 128 * 9216 * n,
+		"fc2 MatMul dX":                     2 * n * 128 * 10,
+		"conv2 Im2Col":                      4 * (n*32*26*26 + n*288*576),
+		"pool MaxPool":                      4 * (n*64*24*24 + 2*n*64*12*12),
+		"relu2 ActivateBackward relu":       12 * n * 64 * 24 * 24,
+		"fc1.weight AdamStep":               28 * 1179648,
+		"loss SoftmaxCrossEntropy":          4 * (3*n*10 + 1),
 	}
 	for _, ob := range cnnOps(n) {
 		if (ob.flops > 0) == (ob.bytes > 0) {

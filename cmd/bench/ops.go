@@ -22,7 +22,9 @@ type opBench struct {
 // (26→24), ReLU, max-pool 2 (24→12), flatten 9216, fc 128, ReLU, fc 10,
 // softmax cross-entropy, and the optimizer steps on fc1's weight. conv1's
 // Conv2DBackwardData is included although training does not need it (the
-// input has no gradient).
+// input has no gradient). The rows of conv2+relu2+pool time the op that
+// replaces conv2's ops through the pool where the backend has it
+// (backend.ConvPooler; elsewhere its fallback of core ops).
 func cnnOps(n int) []opBench {
 	conv1 := backend.ConvGeom{N: n, C: 1, H: 28, W: 28, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
 	conv2 := conv1
@@ -44,6 +46,8 @@ func cnnOps(n int) []opBench {
 		activateBackward("relu2", relu, conv2Out),
 		maxPool("pool", pool),
 		maxPoolBackward("pool", pool),
+		convPool("conv2+relu2+pool", conv2, pool),
+		convPoolBackward("conv2+relu2+pool", conv2, pool),
 		matMul("fc1 MatMul", false, true, n, 128, 9216),     // y = x·Wᵀ
 		matMul("fc1 MatMul dW", true, false, 128, 9216, n),  // dW = dyᵀ·x
 		matMul("fc1 MatMul dX", false, false, n, 9216, 128), // dx = dy·W
@@ -192,6 +196,42 @@ func maxPoolBackward(layer string, g backend.PoolGeom) opBench {
 			t.b.MaxPool(xt, yt, arg, g)
 			dy, dx := t.uniform(y...), t.alloc(x...)
 			return func() { t.b.MaxPoolBackward(dy, arg, dx, g) }
+		},
+	}
+}
+
+// convPool benchmarks backend.ConvPool with the ReLU, the forward pass of
+// the convolution, ReLU and pooling in one op: the convolution's flops.
+func convPool(layer string, g backend.ConvGeom, pg backend.PoolGeom) opBench {
+	x, w, _ := convShapes(g, pg.C)
+	_, y := poolShapes(pg)
+	return opBench{
+		name:  layer + " ConvPool",
+		shape: "x " + dims(x...) + ", w " + dims(w...) + " → " + dims(y...),
+		flops: convFlops(g, pg.C),
+		setup: func(t *tensors) func() {
+			xt, wt, bt, yt, arg := t.uniform(x...), t.uniform(w...), t.uniform(pg.C), t.alloc(y...), t.alloc(y...)
+			return func() { backend.ConvPool(t.b, xt, wt, bt, yt, arg, g, pg, true) }
+		},
+	}
+}
+
+// convPoolBackward benchmarks backend.ConvPoolBackward after a real
+// ConvPool, with the input gradient through the ReLU before the
+// convolution as in a training step: the flops of both of the
+// convolution's gradients.
+func convPoolBackward(layer string, g backend.ConvGeom, pg backend.PoolGeom) opBench {
+	x, w, _ := convShapes(g, pg.C)
+	_, y := poolShapes(pg)
+	return opBench{
+		name:  layer + " ConvPoolBackward",
+		shape: "x " + dims(x...) + ", dy " + dims(y...),
+		flops: 2 * convFlops(g, pg.C),
+		setup: func(t *tensors) func() {
+			xt, wt, bt, yt, arg := t.uniform(x...), t.uniform(w...), t.uniform(pg.C), t.alloc(y...), t.alloc(y...)
+			backend.ConvPool(t.b, xt, wt, bt, yt, arg, g, pg, true)
+			dy, dx, dw, db := t.uniform(y...), t.alloc(x...), t.alloc(w...), t.alloc(pg.C)
+			return func() { backend.ConvPoolBackward(t.b, xt, wt, yt, arg, dy, dx, dw, db, g, pg, true, true) }
 		},
 	}
 }
