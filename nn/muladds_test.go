@@ -158,6 +158,19 @@ func (c *macCPU) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvGe
 	c.Backend.Conv2DBackwardFilter(x, dy, dw, g)
 }
 
+func (c *macCPU) ConvPool(x, w, bias, y, argmax backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu bool) {
+	c.macs += convMACs(cg, w.Shape())
+	c.Backend.ConvPool(x, w, bias, y, argmax, cg, pg, relu)
+}
+
+func (c *macCPU) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu, reluX bool) {
+	c.macs += convMACs(cg, w.Shape()) // the filter's gradient
+	if dx != nil {
+		c.macs += convMACs(cg, w.Shape())
+	}
+	c.Backend.ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db, cg, pg, relu, reluX)
+}
+
 // TestMulAddsMatchBackend runs every case of TestMulAdds, a language model
 // and every model of package models on a backend that counts the
 // multiply-adds of the products it runs, and checks that Forward does
