@@ -133,22 +133,20 @@ func log32(x float32) float32 {
 		x *= 0x1p23
 		adj = 23
 	}
-	ix := math.Float32bits(x) + (0x3f800000 - 0x3f3504f3)
+	ix := math.Float32bits(x) + (0x3f800000 - 0x3f400000)
 	e := float32(int32(ix>>23)-127) - adj
-	m := math.Float32frombits(ix&0x007fffff + 0x3f3504f3)
+	m := math.Float32frombits(ix&0x007fffff + 0x3f400000)
 	f := m - 1
-	s := f / (f + 2)
-	u := s * s
-	p := s*u*horner(log1pPoly[:], u) + s
-	p += p
+	t := f / (f*0.5 + 1)
+	v := t * t
+	p := t*v*horner(logPoly[:], v) + t
 	return e*ln2Hi + (e*ln2Lo + p)
 }
 
-// logGeneric sets dst[i] = ln x[i]: x = 2^e·m with m in [√½, √2) (subnormals
-// scaled by 2²³ first), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1) and
-// P = log1pPoly, plus e·ln2 split as in exp. Relative error at most
-// 2·10⁻⁷ (absolute 10⁻⁷ near x = 1); −Inf at ±0, +Inf at +Inf, NaN
-// below 0 and for NaN.
+// logGeneric sets dst[i] = ln x[i]: x = 2^e·m with m in [¾, 3/2) (subnormals
+// normalised), ln m = t + t³·P(t²) with t = 2(m−1)/(m+1) and P = logPoly,
+// plus e·ln2. Relative error at most 2·10⁻⁷ (absolute 10⁻⁷ near x = 1);
+// −Inf at ±0, +Inf at +Inf, NaN below 0 and for NaN.
 func logGeneric(dst, x []float32) {
 	x = x[:len(dst)]
 	for i, v := range x {

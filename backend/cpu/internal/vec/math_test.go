@@ -190,6 +190,68 @@ func TestLogErrors(t *testing.T) {
 	}
 }
 
+// TestLogBitSweep runs Log at every level over every 1021st float32 bit
+// pattern (all signs, binades, subnormals and NaN payloads; more than ntMin
+// of them, so the assembly levels take their NT twins) and again in pieces
+// of 4099 (the plain kernels), into outputs poisoned with a NaN, and checks
+// the stated error against math.Log in float64, a NaN for negative x and
+// NaN, −Inf at ±0 and +Inf at +Inf.
+func TestLogBitSweep(t *testing.T) {
+	const stride = 1021
+	var xs []float32
+	for b := uint64(0); b < 1<<32; b += stride {
+		xs = append(xs, math.Float32frombits(uint32(b)))
+	}
+	xs = append(xs, specials...)
+	if len(xs) < ntMin {
+		t.Fatalf("%d inputs, fewer than ntMin = %d", len(xs), ntMin)
+	}
+	poison := math.Float32frombits(0x7fa00bad)
+	for _, l := range isa.Supported() {
+		k := For(l)
+		for _, piece := range []int{len(xs), 4099} {
+			ys := make([]float32, len(xs))
+			for i := range ys {
+				ys[i] = poison
+			}
+			for i := 0; i < len(xs); i += piece {
+				j := min(i+piece, len(xs))
+				k.Unary(Log, ys[i:j], xs[i:j])
+			}
+			var worst, worstX float64
+			bad := 0
+			for i, x := range xs {
+				got, want := float64(ys[i]), math.Log(float64(x))
+				var ok bool
+				switch {
+				case math.IsNaN(want):
+					ok = math.IsNaN(got) && math.Float32bits(ys[i]) != math.Float32bits(poison)
+				case math.IsInf(want, 0):
+					ok = got == want
+				case math.IsNaN(got):
+					ok = false
+				default:
+					e := math.Abs(got-want) / max(math.Abs(want), 0.5)
+					if e > worst {
+						worst, worstX = e, float64(x)
+					}
+					ok = true
+				}
+				if !ok {
+					if bad++; bad <= 5 {
+						t.Errorf("%v pieces of %d: log(%v) (bits %#08x) = %v (bits %#08x), want %v",
+							l, piece, x, math.Float32bits(x), got, math.Float32bits(ys[i]), want)
+					}
+				}
+			}
+			t.Logf("%v pieces of %d: max error %.3g at x = %v over %d inputs", l, piece, worst, worstX, len(xs))
+			if worst > 2e-7 {
+				t.Errorf("%v pieces of %d: max error %.3g at x = %v, above the stated 2·10⁻⁷", l, piece, worst, worstX)
+			}
+		}
+	}
+}
+
 // TestAddWideRows checks AddWideRows at every level against float64 sums
 // taken row after row, bit for bit, for every length of lengths and 0 to
 // 9 rows, with acc's guard elements (past len(acc)) and x's elements

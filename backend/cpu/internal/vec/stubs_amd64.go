@@ -197,11 +197,10 @@ func maxScalarAVX512(dst []float32, x []float32, s float32)
 // minScalarAVX512 sets dst[i] = min(x[i], s), NaN if either is NaN (x's NaN if both).
 func minScalarAVX512(dst []float32, x []float32, s float32)
 
-// logAVX512 sets dst[i] = ln x[i]: x = 2^e·m with m in [√½, √2) (subnormals
-// scaled by 2²³ first), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1) and
-// P = log1pPoly, plus e·ln2 split as in exp. Relative error at most
-// 2·10⁻⁷ (absolute 10⁻⁷ near x = 1); −Inf at ±0, +Inf at +Inf, NaN
-// below 0 and for NaN.
+// logAVX512 sets dst[i] = ln x[i]: x = 2^e·m with m in [¾, 3/2) (subnormals
+// normalised), ln m = t + t³·P(t²) with t = 2(m−1)/(m+1) and P = logPoly,
+// plus e·ln2. Relative error at most 2·10⁻⁷ (absolute 10⁻⁷ near x = 1);
+// −Inf at ±0, +Inf at +Inf, NaN below 0 and for NaN.
 func logAVX512(dst []float32, x []float32)
 
 // logNTAVX512 is the NT twin of logAVX512.
@@ -531,11 +530,10 @@ func maxScalarAVX2(dst []float32, x []float32, s float32)
 // minScalarAVX2 sets dst[i] = min(x[i], s), NaN if either is NaN (x's NaN if both).
 func minScalarAVX2(dst []float32, x []float32, s float32)
 
-// logAVX2 sets dst[i] = ln x[i]: x = 2^e·m with m in [√½, √2) (subnormals
-// scaled by 2²³ first), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1) and
-// P = log1pPoly, plus e·ln2 split as in exp. Relative error at most
-// 2·10⁻⁷ (absolute 10⁻⁷ near x = 1); −Inf at ±0, +Inf at +Inf, NaN
-// below 0 and for NaN.
+// logAVX2 sets dst[i] = ln x[i]: x = 2^e·m with m in [¾, 3/2) (subnormals
+// normalised), ln m = t + t³·P(t²) with t = 2(m−1)/(m+1) and P = logPoly,
+// plus e·ln2. Relative error at most 2·10⁻⁷ (absolute 10⁻⁷ near x = 1);
+// −Inf at ±0, +Inf at +Inf, NaN below 0 and for NaN.
 func logAVX2(dst []float32, x []float32)
 
 // logNTAVX2 is the NT twin of logAVX2.

@@ -133,6 +133,12 @@ var (
 		func(u float64) float64 { s := math.Sqrt(u); return (math.Atanh(s) - s) / (s * u) },
 		func(u float64) float64 { s := math.Sqrt(u); return s * u / math.Atanh(s) },
 		0, 1.0/9, 4)
+	// logPoly: ln m = 2·atanh(t/2) ≈ t + t³·P(t²) for t = 2(m−1)/(m+1),
+	// m in [¾, 3/2), so −2/7 ≤ t ≤ 2/5.
+	logPoly = fit(
+		func(v float64) float64 { t := math.Sqrt(v); return (2*math.Atanh(t/2) - t) / (t * v) },
+		func(v float64) float64 { t := math.Sqrt(v); return t * v / (2 * math.Atanh(t/2)) },
+		0, 4.0/25, 2)
 )
 
 // tanhSmall is the |x| below which tanh uses its odd polynomial rather

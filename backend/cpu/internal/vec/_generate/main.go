@@ -59,11 +59,14 @@ var (
 	// log1pPoly: log(1+t) ≈ 2s + 2s³·P(s²) for s = t/(2+t), 0 ≤ t ≤ 1;
 	// relative error %.2g.
 	log1pPoly = %s
+	// logPoly: ln m ≈ t + t³·P(t²) for t = 2(m−1)/(m+1), ¾ ≤ m < 3/2;
+	// relative error %.2g.
+	logPoly = %s
 )
 
 // tanhSmall is the |x| below which tanh uses tanhPoly.
 const tanhSmall = %v
-`, expPoly.err, expPoly.goArray(), tanhPoly.err, tanhPoly.goArray(), log1pPoly.err, log1pPoly.goArray(), tanhSmall)
+`, expPoly.err, expPoly.goArray(), tanhPoly.err, tanhPoly.goArray(), log1pPoly.err, log1pPoly.goArray(), logPoly.err, logPoly.goArray(), tanhSmall)
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".poly-*.go")
 	if err != nil {
 		return err

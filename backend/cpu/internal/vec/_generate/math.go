@@ -44,32 +44,50 @@ func (l *level) propagate(f func(...Op), a, b Op) reg.VecVirtual {
 	return l.blend(l.cmp(cmpUnord, ar, ar), ar, r)
 }
 
-// log returns ln x: x = 2^e·m with m in [√½, √2) read from the bits (after
-// scaling subnormals by 2²³), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1),
-// P = log1pPoly, and ln x = e·ln2 + ln m with ln2 split as in exp. 0 gives
-// −Inf, +Inf itself, and a negative x or NaN the quiet NaN 0x7fc00000.
+// logFixup is VFIXUPIMMPS's table for log, a response per class of x:
+// a NaN quieted (QNaN and SNaN), −Inf at ±0, the computed value at 1 and
+// at positive x, the default NaN at −Inf and negative x, +Inf at +Inf.
+const logFixup = 0x03530422
+
+// log returns ln x: x = 2^e·m with m in [¾, 3/2), t = 2(m−1)/(m+1) (as
+// f/(½f + 1) with f = m − 1, exact), ln m = t + t³·P(t²) with P = logPoly,
+// and ln x = ln m + e·ln2 in one FMA. AVX-512 takes m and e from VGETMANTPS
+// and VGETEXPPS, which normalise subnormals, and sets the special cases
+// with VFIXUPIMMPS: −Inf at ±0, +Inf at +Inf, a NaN below 0 and for NaN.
+// AVX2 reads m and e from the bits after scaling subnormals by 2²³ and
+// blends in −Inf, +Inf and the quiet NaN 0x7fc00000.
 func (l *level) log(x reg.VecVirtual) reg.VecVirtual {
-	sub := l.cmp(cmpLT, x, c(0x1p-126))
-	xs := l.blend(sub, l.mul(x, c(0x1p23)), x)
-	adj := l.blend(sub, c(23), l.zero())
-	ix := l.vec()
-	VPADDD(cbits(0x3f800000-0x3f3504f3), xs, ix)
-	e := l.vec()
-	VPSRLD(U8(23), ix, e)
-	VPSUBD(cbits(127), e, e)
-	VCVTDQ2PS(e, e)
-	VSUBPS(adj, e, e)
-	m := l.op3(VANDPS, cbits(0x007fffff), ix)
-	VPADDD(cbits(0x3f3504f3), m, m)
+	var e, m reg.VecVirtual
+	if l.avx512 {
+		m, e = l.vec(), l.vec()
+		VGETMANTPS(U8(0x03), x, m) // m in [¾, 3/2)
+		VGETEXPPS(x, e)            // ⌊log₂ x⌋, one less than e where m < 1
+		VADDPS(c(1), e, l.cmp(cmpLT, m, c(1)), e)
+	} else {
+		sub := l.cmp(cmpLT, x, c(0x1p-126))
+		xs := l.blend(sub, l.mul(x, c(0x1p23)), x)
+		adj := l.blend(sub, c(23), l.zero())
+		ix := l.vec()
+		VPADDD(cbits(0x3f800000-0x3f400000), xs, ix)
+		e = l.vec()
+		VPSRLD(U8(23), ix, e)
+		VPSUBD(cbits(127), e, e)
+		VCVTDQ2PS(e, e)
+		VSUBPS(adj, e, e)
+		m = l.op3(VANDPS, cbits(0x007fffff), ix)
+		VPADDD(cbits(0x3f400000), m, m)
+	}
 	f := l.sub(m, c(1))
-	s := l.div(f, l.add(f, c(2)))
-	u := l.mul(s, s)
-	p := l.horner(log1pPoly.c, u)
-	su := l.mul(s, u)
-	VFMADD213PS(s, su, p)
-	VADDPS(p, p, p)
-	VFMADD231PS(c(ln2Lo), e, p)
-	VFMADD231PS(c(ln2Hi), e, p)
+	t := l.div(f, l.fma(f, c(0.5), c(1)))
+	v := l.mul(t, t)
+	p := l.horner(logPoly.c, v)
+	tv := l.mul(t, v)
+	VFMADD213PS(t, tv, p)
+	VFMADD231PS(c(math.Ln2), e, p)
+	if l.avx512 {
+		VFIXUPIMMPS(U8(0), cbits(logFixup), x, p)
+		return p
+	}
 	z := l.zero()
 	p = l.blend(l.cmp(cmpEQ, x, z), cbits(0xff800000), p)
 	p = l.blend(l.cmp(cmpEQ, x, cbits(0x7f800000)), cbits(0x7f800000), p)
@@ -104,9 +122,9 @@ var scalarOps = []struct {
 	{"minScalar", "minScalar sets dst[i] = min(x[i], s), NaN if either is NaN (x's NaN if both).", func(l *level, x, s reg.VecVirtual) reg.VecVirtual { return l.minProp(x, s) }},
 }
 
-// unrollLog is log's unroll: one vector a step on AVX-512 too leaves
-// registers for 12 of its constants (see kernel.hoist), which makes a
-// streaming log twice as fast as two vectors a step with none.
+// unrollLog is log's unroll: one vector a step, its seven constants kept
+// in registers on AVX-512 (see kernel.hoist), already streams at the speed
+// of copy.
 var unrollLog = map[string]int{"AVX512": 1, "AVX2": 1}
 
 // unaryOps are the unary function kernels dst[i] = f(x[i]) beyond exp.
@@ -118,12 +136,11 @@ var unaryOps = []struct {
 	body   func(l *level, x reg.VecVirtual) reg.VecVirtual
 }{
 	{"log", []string{
-		"log sets dst[i] = ln x[i]: x = 2^e·m with m in [√½, √2) (subnormals",
-		"scaled by 2²³ first), ln m = 2s + 2s³·P(s²) with s = (m−1)/(m+1) and",
-		"P = log1pPoly, plus e·ln2 split as in exp. Relative error at most",
-		"2·10⁻⁷ (absolute 10⁻⁷ near x = 1); −Inf at ±0, +Inf at +Inf, NaN",
-		"below 0 and for NaN.",
-	}, unrollLog, 12, func(l *level, x reg.VecVirtual) reg.VecVirtual { return l.log(x) }},
+		"log sets dst[i] = ln x[i]: x = 2^e·m with m in [¾, 3/2) (subnormals",
+		"normalised), ln m = t + t³·P(t²) with t = 2(m−1)/(m+1) and P = logPoly,",
+		"plus e·ln2. Relative error at most 2·10⁻⁷ (absolute 10⁻⁷ near x = 1);",
+		"−Inf at ±0, +Inf at +Inf, NaN below 0 and for NaN.",
+	}, unrollLog, 7, func(l *level, x reg.VecVirtual) reg.VecVirtual { return l.log(x) }},
 	{"sqrt", []string{"sqrt sets dst[i] = √x[i], correctly rounded; NaN below −0."}, unrollMem, 0,
 		func(l *level, x reg.VecVirtual) reg.VecVirtual { r := l.vec(); VSQRTPS(x, r); return r }},
 	{"rsqrt", []string{"rsqrt sets dst[i] = 1/√x[i], the square root and the quotient each", "correctly rounded."}, unrollMem, 0,
