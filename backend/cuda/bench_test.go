@@ -46,17 +46,7 @@ func benchMatMul(b *testing.B, tf32, raw bool) {
 		}
 		g.MatMul(false, false, 1, x, y, 0, z)
 	}
-	run()
-	if err := g.Sync(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		run()
-	}
-	if err := g.Sync(); err != nil {
-		b.Fatal(err)
-	}
+	timeLoop(b, g, run)
 	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
 }
 
@@ -99,17 +89,7 @@ func benchBatchMatMul(b *testing.B, batch, n int, raw bool) {
 		}
 		g.BatchMatMul(false, false, 1, x, y, 0, z)
 	}
-	run()
-	if err := g.Sync(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for range b.N {
-		run()
-	}
-	if err := g.Sync(); err != nil {
-		b.Fatal(err)
-	}
+	timeLoop(b, g, run)
 	b.ReportMetric(2*float64(batch)*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
@@ -134,17 +114,7 @@ func BenchmarkIndex(b *testing.B) {
 			if op == "ScatterAdd" {
 				run = func() { g.ScatterAdd(rows, idx, table) }
 			}
-			run()
-			if err := g.Sync(); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				run()
-			}
-			if err := g.Sync(); err != nil {
-				b.Fatal(err)
-			}
+			timeLoop(b, g, run)
 			b.ReportMetric(2*4*n*d*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 		})
 	}
@@ -204,20 +174,27 @@ func BenchmarkRecurrent(b *testing.B) {
 				for _, x := range s {
 					g.Fill(x, 0.5)
 				}
-				run()
-				if err := g.Sync(); err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				for range b.N {
-					run()
-				}
-				if err := g.Sync(); err != nil {
-					b.Fatal(err)
-				}
+				timeLoop(b, g, run)
 				b.ReportMetric(float64(4*floats*n*h)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
 		}
+	}
+}
+
+// timeLoop runs run once untimed, then b.N times timed, the stream
+// synchronised before the timer starts and before it stops.
+func timeLoop(b *testing.B, g *Backend, run func()) {
+	b.Helper()
+	run()
+	if err := g.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+	if err := g.Sync(); err != nil {
+		b.Fatal(err)
 	}
 }
 
