@@ -20,9 +20,9 @@
 //
 // Growing without breaking: Backend is a fixed core. Ops added later come
 // as optional interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler,
-// Allocator, Recurrent, Shifter) that a backend implements when it can;
+// Allocator, Recurrent, Shifter, ConvPooler) that a backend implements when it can;
 // programs call them through this package's functions of the same names
-// (Slice, Binary, Reduce, Gather, BatchMatMul, TryAlloc, ShiftImages, …),
+// (Slice, Binary, Reduce, Gather, BatchMatMul, TryAlloc, ShiftImages, ConvPool, …),
 // which use the backend's own op, else a fallback built from core ops (or
 // other groups) where one exists, else panic with an *UnimplementedError
 // naming the op, the backend and the interface that would provide it. A
