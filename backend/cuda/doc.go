@@ -28,15 +28,16 @@
 // GPU.
 //
 // Besides the core Backend, the backend implements every optional op
-// group of package backend: views (Reshape, Slice and SliceInto give
+// group of package backend but ConvPooler (backend.ConvPool runs its
+// fallback of core ops here; nn then runs the layers' own kernels): views (Reshape, Slice and SliceInto give
 // tensors that address memory inside their base's block; Free of a view
 // is a no-op and a view dies with its base; CopyRegion is one kernel over
 // a strided box), elementwise Math with PyTorch broadcasting, axis
 // reductions and accumulating gradient ops (Reducer), int32 tensors and
 // the ops that index with them (Indexer), BatchMatMul through
-// cublasSgemmStridedBatched, TryAlloc, and the GRU and LSTM cells
+// cublasSgemmStridedBatched, TryAlloc, the GRU and LSTM cells
 // (Recurrent: one kernel per cell op, one thread per element of the
-// state, no scratch memory). Float ops panic when handed an int32 tensor.
+// state, no scratch memory), and ShiftImages (Shifter: one kernel). Float ops panic when handed an int32 tensor.
 //
 // Failures from the device are errors. When the device is out of memory
 // (CUDA_ERROR_OUT_OF_MEMORY, even after the allocator's cache has been
