@@ -11,8 +11,8 @@
 #   ci/gpu-check.sh run       on the GPU machine, from the repository root
 #                             with .gpu/ carried along: the whole cuda test
 #                             suite (conformance suite, the out-of-memory
-#                             test, the op tests), the BatchMatMul, Index
-#                             and Recurrent benchmarks, then a summary
+#                             test, the op tests), the BatchMatMul, Index,
+#                             Recurrent and ConvPool benchmarks, then a summary
 #                             table, printed last
 #   ci/gpu-check.sh summary L prints the table for the logs in directory L
 #
@@ -92,7 +92,8 @@ summary() {
 	done
 	local f
 	for f in Views CopyRegion Binary Unary Affine Clamp Reduce ArgMax BiasGradAdd ActivateBackwardAdd Gather ScatterAdd \
-		OneHot CountCorrectLabels BatchMatMul TryAlloc GRUCell GRUCellBackward LSTMCell LSTMCellBackward; do
+		OneHot CountCorrectLabels BatchMatMul TryAlloc GRUCell GRUCellBackward LSTMCell LSTMCellBackward ShiftImages \
+		ConvPool ConvPoolBackward; do
 		local r
 		r="$(grep -sE "^[[:space:]]+--- (PASS|FAIL|SKIP): TestConformance/$f " "$logs/test.log" | sed -n 1p | awk '{print $2}' | tr -d : || true)"
 		printf '%-34s %s\n' "  conformance $f" "${r:-not run}"
@@ -118,6 +119,7 @@ summary() {
 	}' "$logs/bench.log" 2>/dev/null || echo "(no benchmark log)"
 	echo
 	grep -sE '^Benchmark(Index|Recurrent)/' "$logs/bench.log" | awk '{ for (i = 2; i < NF; i++) if ($(i+1) == "GB/s") print $1, $i, "GB/s;", $3, "ns/op" }' || true
+	grep -sE '^BenchmarkConvPool/' "$logs/bench.log" | awk '{ for (i = 2; i < NF; i++) if ($(i+1) == "images/s") print $1, $i, "images/s;", $3, "ns/op" }' || true
 }
 
 run() {
@@ -146,7 +148,7 @@ run() {
 		echo "gpu-check: the GPU tests skipped: $(grep -m1 'no usable GPU' "$logs/test.log")" >&2
 		rc=1
 	fi
-	scripts/cuda.sh test -count=1 -run '^$' -bench '^Benchmark(BatchMatMul|Index|Recurrent)$' -benchtime 1s ./backend/cuda >"$logs/bench.log" 2>&1 || rc=$?
+	scripts/cuda.sh test -count=1 -run '^$' -bench '^Benchmark(BatchMatMul|Index|Recurrent|ConvPool)$' -benchtime 1s ./backend/cuda >"$logs/bench.log" 2>&1 || rc=$?
 	summary "$logs"
 	return "$rc"
 }

@@ -50,8 +50,13 @@ extern "C" __global__ void im2col(const float *x, float *col, Conv g)
 }
 
 // col2im_at writes x element idx (see col2im).
-template <typename I> __device__ __forceinline__ void col2im_at(I idx, const float *col, float *x, const Conv &g)
+template <typename I>
+__device__ __forceinline__ void col2im_at(I idx, const float *col, float *x, const float *mask, const Conv &g)
 {
+	if (mask && !(mask[idx] > 0)) {
+		x[idx] = 0;
+		return;
+	}
 	I r = idx / g.w;
 	int w = idx - r * g.w;
 	I nc = r / g.h;
@@ -82,10 +87,12 @@ template <typename I> __device__ __forceinline__ void col2im_at(I idx, const flo
 }
 
 // col2im overwrites x [N, C, H, W] with the sum of the col entries that
-// im2col reads from each element, taken in the order of (i, j).
-extern "C" __global__ void col2im(const float *col, float *x, Conv g)
+// im2col reads from each element, taken in the order of (i, j). Unless
+// mask is null, elements where mask (shaped like x) is not above 0 get 0
+// instead: the backward pass of a ReLU whose output mask is, fused.
+extern "C" __global__ void col2im(const float *col, float *x, const float *mask, Conv g)
 {
-	BY_INDEX(idx, (i64)g.n * g.c * g.h * g.w, col2im_at(idx, col, x, g));
+	BY_INDEX(idx, (i64)g.n * g.c * g.h * g.w, col2im_at(idx, col, x, mask, g));
 }
 
 // Pool is a pooling geometry (backend.PoolGeom) with its output size; planes
@@ -94,6 +101,27 @@ struct Pool {
 	int planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
 };
 
+// window_max returns the maximum of window (oh, ow) of the plane in and
+// sets *best to the in-plane index h·W+w of the first element (row-major)
+// that holds it; padding never wins.
+__device__ __forceinline__ float window_max(const float *in, int oh, int ow, const Pool &g, int *best)
+{
+	int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
+	int h1 = min(h0 + g.kh, g.h), w1 = min(w0 + g.kw, g.w);
+	h0 = max(h0, 0);
+	w0 = max(w0, 0);
+	int b = h0 * g.w + w0;
+	float m = in[b];
+	for (int h = h0; h < h1; h++)
+		for (int w = w0; w < w1; w++)
+			if (in[h * g.w + w] > m) {
+				m = in[h * g.w + w];
+				b = h * g.w + w;
+			}
+	*best = b;
+	return m;
+}
+
 // maxpool_at writes y and arg element idx (see maxpool).
 template <typename I> __device__ __forceinline__ void maxpool_at(I idx, const float *x, float *y, float *arg, const Pool &g)
 {
@@ -101,20 +129,8 @@ template <typename I> __device__ __forceinline__ void maxpool_at(I idx, const fl
 	int ow = idx - r * g.ow;
 	I plane = r / g.oh;
 	int oh = r - plane * g.oh;
-	const float *in = x + (i64)plane * g.h * g.w;
-	int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
-	int h1 = min(h0 + g.kh, g.h), w1 = min(w0 + g.kw, g.w);
-	h0 = max(h0, 0);
-	w0 = max(w0, 0);
-	int best = h0 * g.w + w0;
-	float m = in[best];
-	for (int h = h0; h < h1; h++)
-		for (int w = w0; w < w1; w++)
-			if (in[h * g.w + w] > m) {
-				m = in[h * g.w + w];
-				best = h * g.w + w;
-			}
-	y[idx] = m;
+	int best;
+	y[idx] = window_max(x + (i64)plane * g.h * g.w, oh, ow, g, &best);
 	arg[idx] = (float)best;
 }
 
@@ -134,6 +150,27 @@ __device__ __forceinline__ void pool_windows(int v, int k, int s, int p, int o, 
 	*o1 = min(hi / s + 1, o);
 }
 
+// routed returns the gradient of element (h, w) of a plane that max
+// pooling with geometry g reduced to the plane of outputs whose gradients
+// are d and argmax a: the sum, in the order of the outputs (row-major), of
+// the d whose a names the element and, unless pos is null, whose output
+// pos is above 0 (a ReLU's mask on the output).
+__device__ __forceinline__ float routed(int h, int w, const float *d, const float *a, const float *pos, const Pool &g)
+{
+	float self = (float)(h * g.w + w);
+	int oh0, oh1, ow0, ow1;
+	pool_windows(h, g.kh, g.sh, g.ph, g.oh, &oh0, &oh1);
+	pool_windows(w, g.kw, g.sw, g.pw, g.ow, &ow0, &ow1);
+	float s = 0;
+	for (int oh = oh0; oh < oh1; oh++)
+		for (int ow = ow0; ow < ow1; ow++) {
+			int o = oh * g.ow + ow;
+			if (a[o] == self && (!pos || pos[o] > 0))
+				s += d[o];
+		}
+	return s;
+}
+
 // maxpool_backward_at writes dx element idx (see maxpool_backward).
 template <typename I>
 __device__ __forceinline__ void maxpool_backward_at(I idx, const float *dy, const float *arg, float *dx, const Pool &g)
@@ -142,17 +179,8 @@ __device__ __forceinline__ void maxpool_backward_at(I idx, const float *dy, cons
 	int w = idx - r * g.w;
 	I plane = r / g.h;
 	int h = r - plane * g.h;
-	const float *d = dy + (i64)plane * g.oh * g.ow, *a = arg + (i64)plane * g.oh * g.ow;
-	float self = (float)(h * g.w + w);
-	int oh0, oh1, ow0, ow1;
-	pool_windows(h, g.kh, g.sh, g.ph, g.oh, &oh0, &oh1);
-	pool_windows(w, g.kw, g.sw, g.pw, g.ow, &ow0, &ow1);
-	float s = 0;
-	for (int oh = oh0; oh < oh1; oh++)
-		for (int ow = ow0; ow < ow1; ow++)
-			if (a[oh * g.ow + ow] == self)
-				s += d[oh * g.ow + ow];
-	dx[idx] = s;
+	i64 po = (i64)plane * g.oh * g.ow;
+	dx[idx] = routed(h, w, dy + po, arg + po, nullptr, g);
 }
 
 // maxpool_backward overwrites dx with, for each element, the sum of the dy
@@ -160,6 +188,74 @@ __device__ __forceinline__ void maxpool_backward_at(I idx, const float *dy, cons
 extern "C" __global__ void maxpool_backward(const float *dy, const float *arg, float *dx, Pool g)
 {
 	BY_INDEX(idx, (i64)g.planes * g.h * g.w, maxpool_backward_at(idx, dy, arg, dx, g));
+}
+
+// convpool_at writes y and arg element idx (see convpool).
+template <typename I>
+__device__ __forceinline__ void convpool_at(I idx, const float *conv, const float *bias, float *y, float *arg, const Pool &g,
+					    int c, int relu)
+{
+	I r = idx / g.ow;
+	int ow = idx - r * g.ow;
+	I plane = r / g.oh;
+	int oh = r - plane * g.oh;
+	int best;
+	float m = window_max(conv + (i64)plane * g.h * g.w, oh, ow, g, &best);
+	if (bias)
+		m += bias[plane % c];
+	if (relu)
+		m = m < 0 ? 0.0f : m;
+	y[idx] = m;
+	arg[idx] = (float)best;
+}
+
+// convpool writes y = act(MaxPool(conv) + bias[ch]) and arg as maxpool
+// writes it, for conv [N, C, H, W] (a convolution's output, g.planes =
+// N·C) and ch the channel of the element; no bias when bias is null; act
+// is the ReLU of activate (v < 0 ? 0 : v) when relu is set, else the
+// identity. One thread per element of y.
+extern "C" __global__ void convpool(const float *conv, const float *bias, float *y, float *arg, Pool g, int c, int relu)
+{
+	BY_INDEX(idx, (i64)g.planes * g.oh * g.ow, convpool_at(idx, conv, bias, y, arg, g, c, relu));
+}
+
+// convpool_backward overwrites dconv [N, C, H, W] with the gradient of
+// conv for convpool's outputs y and arg and dy = ∂L/∂y: each element gets
+// the sum of the dy whose arg names it, in the order of the outputs, and,
+// with relu, only of those whose y is above 0 (activate_backward's ReLU).
+// Unless part is null, it also writes part[n·C + c] = Σ dy over the plane,
+// masked as for dconv, in double, for bias_grad to add over n. One warp
+// per (n, c) plane; its lanes take the plane's elements 32 apart.
+extern "C" __global__ void convpool_backward(const float *dy, const float *y, const float *arg, float *dconv, double *part,
+					     Pool g, int relu)
+{
+	int lane = threadIdx.x % 32, hw = g.h * g.w, ohw = g.oh * g.ow;
+	ROW_LOOP(plane, (i64)g.planes)
+	{
+		i64 po = plane * ohw;
+		const float *d = dy + po, *a = arg + po, *pos = relu ? y + po : nullptr;
+		float *out = dconv + plane * hw;
+		int h = lane / g.w, w = lane - h * g.w;
+		int dh = 32 / g.w, dw = 32 - dh * g.w; // a step of 32 elements
+		for (int e = lane; e < hw; e += 32) {
+			out[e] = routed(h, w, d, a, pos, g);
+			h += dh;
+			w += dw;
+			if (w >= g.w) {
+				w -= g.w;
+				h++;
+			}
+		}
+		if (part) {
+			double s = 0;
+			for (int k = lane; k < ohw; k += 32)
+				if (!pos || pos[k] > 0)
+					s += d[k];
+			s = warp_sum(s);
+			if (lane == 0)
+				part[plane] = s;
+		}
+	}
 }
 
 // avgpool_at writes y element idx (see avgpool).

@@ -79,6 +79,8 @@ const (
 	Col2Im
 	MaxPool
 	MaxPoolBackward
+	ConvPool
+	ConvPoolBackward
 	AvgPool
 	AvgPoolBackward
 	ShiftImages
@@ -149,6 +151,8 @@ var entries = [Count]struct{ module, name string }{
 	Col2Im:           {"geometry", "col2im"},
 	MaxPool:          {"geometry", "maxpool"},
 	MaxPoolBackward:  {"geometry", "maxpool_backward"},
+	ConvPool:         {"geometry", "convpool"},
+	ConvPoolBackward: {"geometry", "convpool_backward"},
 	AvgPool:          {"geometry", "avgpool"},
 	AvgPoolBackward:  {"geometry", "avgpool_backward"},
 	ShiftImages:      {"geometry", "shift_images"},

@@ -58,13 +58,13 @@ func TestEntries(t *testing.T) {
 	for e := range inPTX {
 		t.Errorf("PTX entry %s has no Kernel constant", e)
 	}
-	if len(entries) != int(Count) || Count != 57 {
-		t.Errorf("Count = %d, want the 57 entries of the PTX", Count)
+	if len(entries) != int(Count) || Count != 59 {
+		t.Errorf("Count = %d, want the 59 entries of the PTX", Count)
 	}
 }
 
 func TestKernelString(t *testing.T) {
-	for k, want := range map[Kernel]string{Add: "elementwise.add", Im2Col: "geometry.im2col", BNBackwardDx: "reduce.bn_backward_dx", Gather: "index.gather", LSTMCell: "rnn.lstm_cell", ShiftImages: "geometry.shift_images", Count: "Kernel(57)", -1: "Kernel(-1)"} {
+	for k, want := range map[Kernel]string{Add: "elementwise.add", Im2Col: "geometry.im2col", BNBackwardDx: "reduce.bn_backward_dx", Gather: "index.gather", LSTMCell: "rnn.lstm_cell", ShiftImages: "geometry.shift_images", ConvPoolBackward: "geometry.convpool_backward", Count: "Kernel(59)", -1: "Kernel(-1)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kernel(%d).String() = %q, want %q", int(k), got, want)
 		}

@@ -39,6 +39,14 @@ func (a *args) i64(v int) *args { return a.word(uint64(int64(v))) }
 // i32 adds a C int.
 func (a *args) i32(v int) *args { return a.word(uint64(uint32(int32(v)))) }
 
+// flag adds a C int, 1 for true and 0 for false.
+func (a *args) flag(v bool) *args {
+	if v {
+		return a.i32(1)
+	}
+	return a.i32(0)
+}
+
 // u64 adds a C unsigned long long.
 func (a *args) u64(v uint64) *args { return a.word(v) }
 

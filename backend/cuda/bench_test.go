@@ -181,6 +181,57 @@ func BenchmarkRecurrent(b *testing.B) {
 	}
 }
 
+// coreOnly hides every optional op group of a backend, so that
+// backend.ConvPool & co. run their fallback of core ops.
+type coreOnly struct{ backend.Backend }
+
+// BenchmarkConvPool times one training step's ConvPool and
+// ConvPoolBackward (with bias, ReLU, dx and reluX, as nn runs the unit)
+// through the backend's kernels ("fused") and through the fallback of
+// core ops ("composed"), side by side, in images/s: the cnn model's second
+// convolution (32 → 64 channels, 3×3 on 26×26, pooled 2×2) at batch 64 and
+// the fast model's second (24 → 32, 3×3 on 12×12) at batch 256.
+func BenchmarkConvPool(b *testing.B) {
+	for _, c := range []struct {
+		name           string
+		n, c, hw, f, k int
+	}{{"cnn64", 64, 32, 26, 64, 3}, {"fast256", 256, 24, 12, 32, 3}} {
+		for _, how := range []string{"fused", "composed"} {
+			b.Run(c.name+"/"+how, func(b *testing.B) {
+				g := open(b, Options{})
+				defer g.Close()
+				var be backend.Backend = g
+				if how == "composed" {
+					be = coreOnly{g}
+				}
+				cg := backend.ConvGeom{N: c.n, C: c.c, H: c.hw, W: c.hw, KH: c.k, KW: c.k, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+				pg := backend.PoolGeom{N: c.n, C: c.f, H: cg.OutH(), W: cg.OutW(), KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+				x, w, bias := g.Alloc(c.n, c.c, c.hw, c.hw), g.Alloc(c.f, c.c, c.k, c.k), g.Alloc(c.f)
+				y, arg, dy := g.Alloc(c.n, c.f, pg.OutH(), pg.OutW()), g.Alloc(c.n, c.f, pg.OutH(), pg.OutW()), g.Alloc(c.n, c.f, pg.OutH(), pg.OutW())
+				dx, dw, db := g.Alloc(c.n, c.c, c.hw, c.hw), g.Alloc(c.f, c.c, c.k, c.k), g.Alloc(c.f)
+				xs := make([]float32, c.n*c.c*c.hw*c.hw)
+				for i := range xs {
+					xs[i] = max(0, float32(i*7919%1000)/1000-0.3) // a ReLU's output: 0 in a third, for the masks
+				}
+				g.Upload(x, xs)
+				ws := make([]float32, c.f*c.c*c.k*c.k)
+				for i := range ws {
+					ws[i] = (float32(i*104729%1000)/1000 - 0.5) / float32(c.c*c.k*c.k) // both signs
+				}
+				g.Upload(w, ws)
+				g.Fill(bias, 0.01)
+				g.Fill(dy, 0.5)
+				run := func() {
+					backend.ConvPool(be, x, w, bias, y, arg, cg, pg, true)
+					backend.ConvPoolBackward(be, x, w, y, arg, dy, dx, dw, db, cg, pg, true, true)
+				}
+				timeLoop(b, g, run)
+				b.ReportMetric(float64(c.n)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+			})
+		}
+	}
+}
+
 // timeLoop runs run once untimed, then b.N times timed, the stream
 // synchronised before the timer starts and before it stops.
 func timeLoop(b *testing.B, g *Backend, run func()) {

@@ -52,6 +52,7 @@ var (
 	_ backend.Allocator     = (*Backend)(nil)
 	_ backend.Recurrent     = (*Backend)(nil)
 	_ backend.Shifter       = (*Backend)(nil)
+	_ backend.ConvPooler    = (*Backend)(nil)
 )
 
 // idxErrBytes is the size of the index-error words: the op's code, the

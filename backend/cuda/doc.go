@@ -28,8 +28,7 @@
 // GPU.
 //
 // Besides the core Backend, the backend implements every optional op
-// group of package backend but ConvPooler (backend.ConvPool runs its
-// fallback of core ops here; nn then runs the layers' own kernels): views (Reshape, Slice and SliceInto give
+// group of package backend: views (Reshape, Slice and SliceInto give
 // tensors that address memory inside their base's block; Free of a view
 // is a no-op and a view dies with its base; CopyRegion is one kernel over
 // a strided box), elementwise Math with PyTorch broadcasting, axis
@@ -37,7 +36,12 @@
 // the ops that index with them (Indexer), BatchMatMul through
 // cublasSgemmStridedBatched, TryAlloc, the GRU and LSTM cells
 // (Recurrent: one kernel per cell op, one thread per element of the
-// state, no scratch memory), and ShiftImages (Shifter: one kernel). Float ops panic when handed an int32 tensor.
+// state, no scratch memory), ShiftImages (Shifter: one kernel), and the
+// convolution fused with its bias, ReLU and max pooling (ConvPooler: the
+// convolution as Conv2D computes it, into scratch memory, then one kernel
+// for the pooling, the bias and the ReLU, and one back for their
+// gradients; with reluX the gradient of the ReLU before the convolution is
+// applied as dx is written). Float ops panic when handed an int32 tensor.
 //
 // Failures from the device are errors. When the device is out of memory
 // (CUDA_ERROR_OUT_OF_MEMORY, even after the allocator's cache has been

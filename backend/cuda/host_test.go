@@ -189,14 +189,11 @@ func TestTryAllocTooLarge(t *testing.T) {
 }
 
 // TestLacks checks that the backend implements every optional op group of
-// package backend but ConvPooler, whose fused convolution and pooling pay
-// on the CPU by keeping an image's output in cache; on the GPU nn runs the
-// layers' own kernels, and backend.ConvPool its fallback of core ops. Every
-// other op of a cuda program runs its kernel, not a fallback (the
-// recurrent cells did before they had kernels).
+// package backend, so that every op of a cuda program runs its kernel,
+// not a fallback of core ops.
 func TestLacks(t *testing.T) {
-	if got := backend.Lacks(new(Backend)); len(got) != 1 || got[0] != "backend.ConvPooler" {
-		t.Errorf("Lacks(cuda) = %v, want [backend.ConvPooler]", got)
+	if got := backend.Lacks(new(Backend)); len(got) != 0 {
+		t.Errorf("Lacks(cuda) = %v, want []", got)
 	}
 }
 
@@ -234,4 +231,45 @@ func TestCellMisuse(t *testing.T) {
 	mustPanic(t, "cuda: LSTMCellBackward: dc has shape [3 3], want", func() { b.LSTMCellBackward(gates, c, cNew, dhNew, at(3, 3), dgates) })
 	mustPanic(t, "cuda: LSTMCellBackward: dgates [2 12] shares memory with dc [2 3]", func() { b.LSTMCellBackward(gates, c, cNew, dhNew, dc, over(dc, 3, 2, 12)) })
 	mustPanic(t, "cuda: LSTMCellBackward: dc [2 3] shares memory with c [2 3]", func() { b.LSTMCellBackward(gates, c, cNew, dhNew, c, dgates) })
+}
+
+// TestConvPoolMisuse checks, without a GPU, that ConvPool and
+// ConvPoolBackward reject a pooling that does not fit the convolution's
+// output and tensors of the wrong shapes, naming them, before any launch.
+func TestConvPoolMisuse(t *testing.T) {
+	b, base := hostBackend(4000)
+	next := 0
+	at := func(shape ...int) backend.Tensor {
+		n := backend.Shape(shape).Len()
+		v := b.Reshape(b.Slice(base, next, next+n), shape...)
+		next += n
+		return v
+	}
+	// x [2, 3, 6, 6], w [4, 3, 3, 3]: the convolution's output is
+	// [2, 4, 4, 4], pooled 2×2 to [2, 4, 2, 2].
+	cg := backend.ConvGeom{N: 2, C: 3, H: 6, W: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	pg := backend.PoolGeom{N: 2, C: 4, H: 4, W: 4, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	x, w, bias, y, arg, dy := at(2, 3, 6, 6), at(4, 3, 3, 3), at(4), at(2, 4, 2, 2), at(2, 4, 2, 2), at(2, 4, 2, 2)
+	dx, dw, db := at(2, 3, 6, 6), at(4, 3, 3, 3), at(4)
+	wide := pg
+	wide.W = 5
+	mustPanic(t, "cuda: ConvPool: pooling geometry N 2, C 4, 4×5 does not pool the convolution's output [2, 4, 4, 4]", func() { b.ConvPool(x, w, bias, y, arg, cg, wide, true) })
+	fewer := pg
+	fewer.C = 3
+	mustPanic(t, "cuda: ConvPoolBackward: pooling geometry N 2, C 3, 4×4 does not pool", func() { b.ConvPoolBackward(x, w, y, arg, dy, dx, dw, db, cg, fewer, true, false) })
+	mustPanic(t, "cuda: ConvPool: bias has shape [3], want [4]", func() { b.ConvPool(x, w, at(3), y, arg, cg, pg, false) })
+	mustPanic(t, "cuda: ConvPool: argmax has shape [2 4 4 4], want [2 4 2 2]", func() { b.ConvPool(x, w, nil, y, at(2, 4, 4, 4), cg, pg, false) })
+	mustPanic(t, "cuda: ConvPool: x has shape [2 3 6 5], want [2 3 6 6]", func() { b.ConvPool(at(2, 3, 6, 5), w, nil, y, arg, cg, pg, false) })
+	mustPanic(t, "cuda: ConvPoolBackward: dy has shape [2 4 2 1], want [2 4 2 2]", func() { b.ConvPoolBackward(x, w, y, arg, at(2, 4, 2, 1), dx, dw, db, cg, pg, true, true) })
+	mustPanic(t, "cuda: ConvPoolBackward: dw has shape [4 3 3 2], want [4 3 3 3]", func() { b.ConvPoolBackward(x, w, y, arg, dy, dx, at(4, 3, 3, 2), db, cg, pg, true, true) })
+	mustPanic(t, "cuda: ConvPoolBackward: dx has shape [2 3 6 6 1], want [2 3 6 6]", func() { b.ConvPoolBackward(x, w, y, arg, dy, at(2, 3, 6, 6, 1), dw, nil, cg, pg, false, true) })
+	mustPanic(t, "cuda: ConvPoolBackward: db has shape [5], want [4]", func() { b.ConvPoolBackward(x, w, y, arg, dy, nil, dw, at(5), cg, pg, false, false) })
+	// A 4097×4097 plane has more elements than float32 indices hold exactly.
+	huge := backend.ConvGeom{N: 1, C: 1, H: 4097, W: 4097, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	hp := backend.PoolGeom{N: 1, C: 1, H: 4097, W: 4097, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	hb, hx := hostBackend(1, 1, 4097, 4097)
+	flat := hb.Reshape(hx, 4097*4097)
+	hw := hb.Reshape(hb.Slice(flat, 0, 1), 1, 1, 1, 1)
+	hy := hb.Reshape(hb.Slice(flat, 0, 2048*2048), 1, 1, 2048, 2048)
+	mustPanic(t, "cuda: ConvPool: 4097×4097 planes are too large for float32 argmax indices", func() { hb.ConvPool(hx, hw, nil, hy, hy, huge, hp, false) })
 }

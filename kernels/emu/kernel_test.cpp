@@ -1,6 +1,7 @@
 // kernel_test runs the kernels of elementwise.cu, reduce.cu, index.cu,
-// rnn.cu and geometry.cu's shift_images that the optional op groups use
-// on the CPU, through cuda_shim.h, and
+// rnn.cu and geometry.cu's shift_images, convpool, convpool_backward and
+// col2im that the optional op groups use on the CPU, through cuda_shim.h,
+// and
 // checks them against references: a check of the kernels' logic (index
 // arithmetic, block and warp cooperation, NaN rules, determinism of
 // ScatterAdd) on machines without a GPU. It does not check the GPU's own
@@ -425,10 +426,202 @@ void test_shift() {
 	CHECK(kept > 150, "shift_images kept only %d values", kept); // 204 in frame
 }
 
+// PoolCase is a max pooling of planes = n·c planes of h×w: window
+// kh×kw, strides sh, sw, padding ph, pw.
+struct PoolCase { int n, c, h, w, kh, kw, sh, sw, ph, pw; };
+
+// Even and odd planes (the odd ones leave their last row and column
+// unpooled), overlapping windows with padding, a 1×1 window, planes wider
+// than a warp, more planes than the grid's warps (so that warps loop).
+static const PoolCase poolCases[] = {
+	{2, 3, 6, 6, 2, 2, 2, 2, 0, 0}, {1, 2, 9, 7, 2, 2, 2, 2, 0, 0}, {2, 2, 9, 8, 3, 3, 2, 2, 1, 1}, {1, 3, 5, 7, 3, 2, 1, 1, 1, 0},
+	{1, 2, 4, 5, 1, 1, 1, 1, 0, 0}, {1, 2, 6, 37, 2, 2, 2, 2, 0, 0}, {3, 7, 8, 8, 2, 2, 2, 2, 0, 0}, {1, 1, 33, 3, 3, 3, 3, 1, 1, 1},
+};
+
+Pool pool_of(const PoolCase &p) {
+	return Pool{p.n * p.c, p.h, p.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, (p.h + 2 * p.ph - p.kh) / p.sh + 1, (p.w + 2 * p.pw - p.kw) / p.sw + 1};
+}
+
+// pool_taps calls f(e, o) for every element e of a plane that window o
+// covers, o in row-major order and, within a window, e in row-major order.
+template <typename F> void pool_taps(const Pool &g, F f) {
+	for (int oh = 0; oh < g.oh; oh++) for (int ow = 0; ow < g.ow; ow++)
+		for (int i = 0; i < g.kh; i++) for (int j = 0; j < g.kw; j++) {
+			int h = oh * g.sh - g.ph + i, w = ow * g.sw - g.pw + j;
+			if (h >= 0 && h < g.h && w >= 0 && w < g.w) f(h * g.w + w, oh * g.ow + ow);
+		}
+}
+
+// quarters returns n values on [-2, 2] in steps of 1/4, so that windows
+// often tie.
+std::vector<float> quarters(size_t n) {
+	auto v = rnd(n, -2, 2);
+	for (auto &x : v) x = std::round(x * 4) / 4;
+	return v;
+}
+
+// test_convpool checks convpool against a reference in double: each
+// window's first maximum (row-major, padding never wins, ties common), the
+// bias of its channel, the ReLU as activate has it (v < 0 ? 0 : v, so a
+// NaN would stay); outputs start as NaN. Without bias and ReLU it must
+// give maxpool's bits; the 64-bit index path gives the same bits.
+void test_convpool() {
+	for (auto &pc : poolCases) {
+		Pool g = pool_of(pc);
+		const int hw = g.h * g.w, ohw = g.oh * g.ow;
+		auto conv = quarters((size_t)g.planes * hw), bias = rnd(pc.c, -0.5, 0.5);
+		for (int withBias = 0; withBias < 2; withBias++) for (int relu = 0; relu < 2; relu++) {
+			const float *bp = withBias ? bias.data() : nullptr;
+			size_t ny = (size_t)g.planes * ohw;
+			std::vector<float> y(ny, NAN), arg(ny, NAN), y2(ny, NAN), arg2(ny, NAN);
+			launch(2, [&] { convpool(conv.data(), bp, y.data(), arg.data(), g, pc.c, relu); });
+			for (long long i = 0; i < (long long)ny; i++) convpool_at<long long>(i, conv.data(), bp, y2.data(), arg2.data(), g, pc.c, relu);
+			for (int p = 0; p < g.planes; p++) {
+				std::vector<double> m(ohw, -INFINITY);
+				std::vector<int> best(ohw, -1);
+				pool_taps(g, [&](int e, int o) { if (best[o] < 0 || conv[(size_t)p * hw + e] > m[o]) { m[o] = conv[(size_t)p * hw + e]; best[o] = e; } });
+				for (int o = 0; o < ohw; o++) {
+					double v = withBias ? m[o] + bias[p % pc.c] : m[o];
+					if (relu) v = v < 0 ? 0 : v;
+					size_t i = (size_t)p * ohw + o;
+					CHECK(same(y[i], (float)v) && arg[i] == best[o], "convpool case %dx%d k%dx%d bias %d relu %d plane %d out %d: y %g arg %g, want %g at %d",
+					      g.h, g.w, g.kh, g.kw, withBias, relu, p, o, y[i], arg[i], v, best[o]);
+					CHECK(same(y2[i], y[i]) && same(arg2[i], arg[i]), "convpool i64 plane %d out %d", p, o);
+				}
+			}
+			if (!withBias && !relu) {
+				std::vector<float> my(ny, NAN), ma(ny, NAN);
+				launch(1, [&] { maxpool(conv.data(), my.data(), ma.data(), g); });
+				for (size_t i = 0; i < ny; i++) CHECK(same(my[i], y[i]) && same(ma[i], arg[i]), "convpool and maxpool differ at %zu", i);
+			}
+		}
+	}
+}
+
+// test_convpool_backward checks convpool_backward, on the y and argmax
+// convpool wrote, against a reference in double: each element of a plane
+// gets the dy of the windows whose argmax names it and, with relu, whose y
+// is above 0; part gets each plane's masked dy summed. dy has a NaN, which
+// must reach only its own element, and only where the mask passes it.
+// Sums of several terms (overlapping windows) are compared within their
+// rounding; bias_grad then adds part over the batch. Outputs start as NaN;
+// without relu dconv must be maxpool_backward's bits, and with part null
+// it must be the same.
+void test_convpool_backward() {
+	int maskedAll = 0;
+	for (auto &pc : poolCases) {
+		Pool g = pool_of(pc);
+		const int hw = g.h * g.w, ohw = g.oh * g.ow;
+		const size_t ny = (size_t)g.planes * ohw, nc = (size_t)g.planes * hw;
+		auto conv = quarters(nc), bias = rnd(pc.c, -0.5, 0.5), dy = rnd(ny);
+		dy[ny / 3] = NAN;
+		for (int relu = 0; relu < 2; relu++) {
+			std::vector<float> y(ny), arg(ny);
+			launch(1, [&] { convpool(conv.data(), bias.data(), y.data(), arg.data(), g, pc.c, relu); });
+			int masked = 0;
+			for (size_t i = 0; i < ny; i++) masked += relu && !(y[i] > 0);
+			CHECK(masked < (int)ny, "convpool_backward case %dx%d: all %zu outputs masked", g.h, g.w, ny);
+			maskedAll += masked;
+			std::vector<float> dconv(nc, NAN), dconv2(nc, NAN);
+			std::vector<double> part(g.planes, NAN);
+			launch(2, [&] { convpool_backward(dy.data(), y.data(), arg.data(), dconv.data(), part.data(), g, relu); });
+			launch(3, [&] { convpool_backward(dy.data(), y.data(), arg.data(), dconv2.data(), nullptr, g, relu); });
+			for (int p = 0; p < g.planes; p++) {
+				std::vector<double> want(hw, 0), mag(hw, 0);
+				std::vector<int> terms(hw, 0);
+				double ps = 0, pmag = 0;
+				for (int o = 0; o < ohw; o++) {
+					size_t i = (size_t)p * ohw + o;
+					if (relu && !(y[i] > 0)) continue;
+					ps += dy[i];
+					pmag += std::fabs(dy[i]);
+				}
+				// every (element, window) pair, so that an argmax outside its
+				// window would route nothing
+				pool_taps(g, [&](int e, int o) {
+					size_t i = (size_t)p * ohw + o;
+					if (arg[i] == e && !(relu && !(y[i] > 0))) { want[e] += dy[i]; mag[e] += std::fabs(dy[i]); terms[e]++; }
+				});
+				for (int e = 0; e < hw; e++) {
+					float got = dconv[(size_t)p * hw + e];
+					bool ok = want[e] != want[e] ? got != got : std::fabs(got - want[e]) <= 1.2e-7 * std::max(terms[e] - 1, 0) * mag[e];
+					CHECK(ok, "convpool_backward case %dx%d k%dx%d relu %d plane %d element %d: %.9g, want %.9g", g.h, g.w, g.kh, g.kw, relu, p, e, got, want[e]);
+					CHECK(same(dconv2[(size_t)p * hw + e], got), "convpool_backward without part differs");
+				}
+				CHECK(ps != ps ? part[p] != part[p] : std::fabs(part[p] - ps) <= 1.2e-16 * ohw * pmag, "convpool_backward part case %dx%d relu %d plane %d: %.17g, want %.17g", g.h, g.w, relu, p, part[p], ps);
+			}
+			int nans = 0;
+			for (float v : dconv) nans += v != v;
+			CHECK(nans == (relu && !(y[ny / 3] > 0) ? 0 : 1), "convpool_backward case %dx%d relu %d: %d NaNs in dconv, want dy's one unless masked", g.h, g.w, relu, nans);
+			if (!relu) {
+				std::vector<float> mdx(nc, NAN);
+				launch(1, [&] { maxpool_backward(dy.data(), arg.data(), mdx.data(), g); });
+				for (size_t i = 0; i < nc; i++) CHECK(same(mdx[i], dconv[i]), "convpool_backward and maxpool_backward differ at %zu", i);
+			}
+			// the bias gradient, over the batch
+			std::vector<float> db(pc.c, NAN);
+			launch(1, [&] { bias_grad(part.data(), db.data(), pc.n, pc.c, 0); });
+			for (int ch = 0; ch < pc.c; ch++) {
+				double w = 0, mag = 0;
+				for (int n = 0; n < pc.n; n++) for (int o = 0; o < ohw; o++) {
+					size_t i = ((size_t)n * pc.c + ch) * ohw + o;
+					if (relu && !(y[i] > 0)) continue;
+					w += dy[i];
+					mag += std::fabs(dy[i]);
+				}
+				CHECK(w != w ? db[ch] != db[ch] : std::fabs(db[ch] - w) <= 6e-8 * std::fabs(w) + 1.2e-16 * pc.n * ohw * mag, "convpool bias gradient case %dx%d relu %d channel %d: %.9g, want %.9g", g.h, g.w, relu, ch, db[ch], w);
+			}
+		}
+	}
+	CHECK(maskedAll > 50, "convpool_backward: only %d outputs masked by the ReLU", maskedAll);
+}
+
+// test_col2im checks col2im against the adjoint of im2col in double (the
+// sum over every (i, j, oh, ow) that reads an element), with strides,
+// padding and dilation, and with a mask: 0 where the mask is not above 0
+// (zeros, negatives, a NaN), the unmasked bits elsewhere. Outputs start as
+// NaN; the 64-bit index path gives the same bits.
+void test_col2im() {
+	struct { int n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw; } cases[] = {
+		{2, 3, 7, 6, 3, 3, 1, 1, 0, 0, 1, 1}, {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1}, {2, 1, 8, 7, 3, 2, 1, 2, 1, 0, 2, 1}, {1, 4, 5, 5, 1, 1, 1, 1, 0, 0, 1, 1}};
+	for (auto &k : cases) {
+		Conv g{k.n, k.c, k.h, k.w, k.kh, k.kw, k.sh, k.sw, k.ph, k.pw, k.dh, k.dw,
+		       (k.h + 2 * k.ph - k.dh * (k.kh - 1) - 1) / k.sh + 1, (k.w + 2 * k.pw - k.dw * (k.kw - 1) - 1) / k.sw + 1};
+		const size_t nx = (size_t)g.n * g.c * g.h * g.w, p = (size_t)g.oh * g.ow, rows = (size_t)g.c * g.kh * g.kw;
+		auto col = rnd(g.n * rows * p), mask = rnd(nx);
+		for (size_t i = 0; i < nx; i += 5) mask[i] = 0;
+		mask[nx / 2] = NAN;
+		std::vector<double> want(nx, 0), mag(nx, 0);
+		for (int n = 0; n < g.n; n++) for (int c = 0; c < g.c; c++) for (int i = 0; i < g.kh; i++) for (int j = 0; j < g.kw; j++)
+			for (int oh = 0; oh < g.oh; oh++) for (int ow = 0; ow < g.ow; ow++) {
+				int h = oh * g.sh - g.ph + i * g.dh, w = ow * g.sw - g.pw + j * g.dw;
+				if (h < 0 || h >= g.h || w < 0 || w >= g.w) continue;
+				size_t xi = (((size_t)n * g.c + c) * g.h + h) * g.w + w;
+				double v = col[((size_t)n * rows + (c * g.kh + i) * g.kw + j) * p + oh * g.ow + ow];
+				want[xi] += v;
+				mag[xi] += std::fabs(v);
+			}
+		std::vector<float> x(nx, NAN), xm(nx, NAN), xm2(nx, NAN);
+		launch(2, [&] { col2im(col.data(), x.data(), nullptr, g); });
+		launch(2, [&] { col2im(col.data(), xm.data(), mask.data(), g); });
+		for (long long i = 0; i < (long long)nx; i++) col2im_at<long long>(i, col.data(), xm2.data(), mask.data(), g);
+		int zeroed = 0;
+		for (size_t i = 0; i < nx; i++) {
+			CHECK(std::fabs(x[i] - want[i]) <= 1.2e-7 * g.kh * g.kw * mag[i], "col2im %dx%d k%dx%d element %zu: %.9g, want %.9g", g.h, g.w, g.kh, g.kw, i, x[i], want[i]);
+			bool pass = mask[i] > 0;
+			zeroed += !pass;
+			CHECK(pass ? same(xm[i], x[i]) : same(xm[i], 0.0f), "col2im with mask element %zu (mask %g): %g, want %g", i, mask[i], xm[i], pass ? x[i] : 0.0f);
+			CHECK(same(xm2[i], xm[i]), "col2im i64 element %zu", i);
+		}
+		CHECK(zeroed > (int)nx / 5 && zeroed < (int)nx, "col2im mask zeroed %d of %zu", zeroed, nx);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	void (*tests[])() = {test_binary, test_unary_affine_clamp, test_copy_region, test_reduce,
-			     test_argmax, test_index, test_grad_beta, test_gru_cell, test_lstm_cell, test_shift};
+			     test_argmax, test_index, test_grad_beta, test_gru_cell, test_lstm_cell, test_shift,
+			     test_convpool, test_convpool_backward, test_col2im};
 	if (argc > 1)
 		tests[atoi(argv[1])]();
 	else
