@@ -93,7 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&batches, "batch", "64,256", "comma-separated batch sizes of the ops and train parts")
 	fs.StringVar(&sizes, "sizes", "128,256,512,1024,2048", "comma-separated sizes n of the n×n matrix products")
 	fs.StringVar(&modelList, "models", "cnn,lenet,resnet,fast", "comma-separated models of the train part: "+strings.Join(models.Names(), ", "))
-	fs.IntVar(&c.runs, "runs", 5, "timed batches (ops) or training runs per measurement; the median is reported")
+	fs.IntVar(&c.runs, "runs", 5, "timed batches (ops) or training runs (epochs of one Fit, each timed without the data set's upload) per measurement; the median is reported")
 	fs.DurationVar(&c.minTime, "mintime", 50*time.Millisecond, "shortest timed batch of calls of an op")
 	fs.IntVar(&c.warmup, "warmup", 3, "untimed calls of an op before timing it")
 	fs.IntVar(&c.steps, "steps", 20, "training batches per timed training run (after a warm-up run of 2)")
