@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"sync"
+
 	"github.com/myelin-go/myelin/backend"
 	"github.com/myelin-go/myelin/backend/cpu/internal/freelist"
 	"github.com/myelin-go/myelin/backend/cpu/internal/gemm"
@@ -230,6 +232,7 @@ var (
 type convScratch struct {
 	col, out, img, pooled floatBuf
 	grid                  floatBuf   // an image's output gradient on the input's grid
+	xt, packed            floatBuf   // filterGrid's transposed image and packed gradient
 	sums                  float64Buf // ConvPoolBackward's bias gradient of a chunk
 }
 
@@ -386,6 +389,7 @@ func (b *Backend) Conv2DBackwardFilter(x, dy, dw backend.Tensor, g backend.ConvG
 		*s = sumTask{}
 		sumTasks.Put(s)
 	}
+	p.unpermuteFilter(tdw.data)
 	*t = filterTask{}
 	filterTasks.Put(t)
 	partialBufs.Put(partials)
@@ -422,9 +426,10 @@ func (t *filterTask) run(_, lo, hi int) {
 }
 
 // filterGroup returns the number of images whose filter gradients
-// filterImages sums as one product for a chunk of perChunk images.
+// filterImages sums as one product for a chunk of perChunk images: 1 for
+// shifted plans, whose products (see filterGrid) read the image in place.
 func (p *convPlan) filterGroup(perChunk int) int {
-	if !p.direct && 2*p.cols <= filterCols {
+	if !p.direct && !p.shifted && 2*p.cols <= filterCols {
 		return min(perChunk, filterCols/p.cols)
 	}
 	return 1
@@ -436,13 +441,21 @@ func (p *convPlan) filterGroup(perChunk int) int {
 // columns, for several as one product (see groupProduct).
 //
 // grid, when not nil, holds the one image's gradient already gathered on
-// the input's grid (see gridGrad).
+// the input's grid (see gridGrad). A shifted plan's gradient comes in the
+// order of filterGrid, which unpermuteFilter undoes.
 func (p *convPlan) filterImages(x []float32, n0, g int, dys []float32, grid []float32, beta float32, dst []float32, sc *convScratch) {
 	if g > 1 {
 		p.groupProduct(x, n0, g, dys, beta, dst, sc)
 		return
 	}
 	dyn := dys[:p.yLen]
+	if p.shifted {
+		if grid == nil {
+			grid = p.gridGrad(dyn, &sc.grid)
+		}
+		p.filterGrid(x[n0*p.xLen:(n0+1)*p.xLen], grid, beta, dst, sc)
+		return
+	}
 	for blk := 0; blk < p.blocks; blk++ {
 		j0, j1 := p.span(blk)
 		col, ld := p.columns(x, n0, j0, j1, &sc.col)
@@ -452,23 +465,85 @@ func (p *convPlan) filterImages(x []float32, n0, g int, dys []float32, grid []fl
 	}
 }
 
+// filterGrid adds to dst (or with beta 0 writes to it) the filter gradient
+// of one image xn of a shifted plan from its output gradient on the
+// input's grid: dW[f, (i, j, c)] = Σ_q dY[f, q]·X[c, q + i·DH·W + j·DW]
+// over the grid's positions q, with X read in place. The image is
+// transposed once to positions × channels, so that the columns of one
+// kernel position (i, j) lie side by side (see filterOffsets) and the
+// product reads them where they are; dY is packed as the left operand.
+// dst's rows hold the columns in the order (i, j, c), not (c, i, j).
+func (p *convPlan) filterGrid(xn, grid []float32, beta float32, dst []float32, sc *convScratch) {
+	c, hw := p.g.C, p.g.H*p.g.W
+	xt := sc.xt.grow(p.xLen)
+	gemm.Transpose(p.level, c, hw, xn, hw, xt, c)
+	pa := gemm.PackA(p.level, false, p.f, p.cols, 1, grid, p.cols, sc.packed.grow(gemm.PackedSize(p.level, p.f, p.cols)))
+	gemm.SgemmPackedColsAt(&pa, p.ckk, xt, c, filterOffsets(p.g), beta, dst, p.ckk)
+}
+
+// offsetKey is what filterOffsets depends on.
+type offsetKey struct{ c, w, kh, kw, dh, dw int }
+
+// offsetCache holds filterOffsets' tables, one per geometry.
+var offsetCache struct {
+	sync.Mutex
+	m map[offsetKey][]int
+}
+
+// filterOffsets returns, for the columns (i, j, c) of filterGrid's product
+// in that order, the offset of each in the transposed image: (i·DH·W +
+// j·DW)·C + c. The table is made once per geometry.
+func filterOffsets(g backend.ConvGeom) []int {
+	k := offsetKey{g.C, g.W, g.KH, g.KW, g.DilH, g.DilW}
+	offsetCache.Lock()
+	defer offsetCache.Unlock()
+	if off, ok := offsetCache.m[k]; ok {
+		return off
+	}
+	off := make([]int, 0, k.c*k.kh*k.kw)
+	for i := 0; i < k.kh; i++ {
+		for j := 0; j < k.kw; j++ {
+			for c := 0; c < k.c; c++ {
+				off = append(off, (i*k.dh*k.w+j*k.dw)*k.c+c)
+			}
+		}
+	}
+	if offsetCache.m == nil {
+		offsetCache.m = make(map[offsetKey][]int)
+	}
+	offsetCache.m[k] = off
+	return off
+}
+
+// unpermuteFilter puts the columns of each row of a shifted plan's filter
+// gradient dw, which filterGrid writes in the order (i, j, c), in the
+// order (c, i, j) of the filters' layout; other plans' are left alone.
+func (p *convPlan) unpermuteFilter(dw []float32) {
+	if !p.shifted {
+		return
+	}
+	kk := p.g.KH * p.g.KW
+	buf := packedBufs.Get()
+	row := buf.grow(p.ckk)
+	for f := 0; f < p.f; f++ {
+		r := dw[f*p.ckk : (f+1)*p.ckk]
+		gemm.Transpose(p.level, kk, p.g.C, r, p.g.C, row, kk)
+		copy(r, row)
+	}
+	packedBufs.Put(buf)
+}
+
 // groupProduct adds to dst (or with beta 0 writes to it) the filter
 // gradient of the images [n0, n0+g) of x, dy[n]·col[n]ᵀ summed over them
 // as one product dY·colᵀ: col holds the images' column matrices side by
 // side (C·KH·KW rows of g·cols columns) and dY their outputs' gradients
-// (dys, one image after another) on the same columns (F rows), zero where
-// a shifted plan's columns fall between output rows.
+// (dys, one image after another) on the same columns (F rows).
 func (p *convPlan) groupProduct(x []float32, n0, g int, dys []float32, beta float32, dst []float32, sc *convScratch) {
 	w := g * p.cols
 	col, d := sc.col.grow(p.ckk*w), sc.out.grow(p.f*w)
 	for q := 0; q < g; q++ {
 		n, at := n0+q, q*p.cols
 		xn, dyn := x[n*p.xLen:(n+1)*p.xLen], dys[q*p.yLen:(q+1)*p.yLen]
-		if p.shifted {
-			shiftedCols(xn, col[at:], w, p.g, 0, p.cols)
-			p.moveRows(d[at:], w, dyn, 0, p.cols, true)
-			continue
-		}
 		im2col(p.k, xn, col[at:], w, p.g, 0, p.cols)
 		for f := 0; f < p.f; f++ {
 			copyRow(d[f*w+at:f*w+at+p.cols], dyn[f*p.ohw:(f+1)*p.ohw])

@@ -97,7 +97,7 @@ func (t *convPoolTask) run(_, lo, hi int) {
 		for f := 0; f < p.f; f++ {
 			in, o, a := yn[f*p.ohw:(f+1)*p.ohw], out[f*pohw:(f+1)*pohw], t.arg[n*p.pLen+f*pohw:n*p.pLen+(f+1)*pohw]
 			if p.is2x2 {
-				p.k.MaxPool2(o, a, in, p.pool.g.W, p.pool.oh, p.pool.ow)
+				p.k.MaxPool2(o, a, in, p.pool.g.W, p.pool.g.W, p.pool.oh, p.pool.ow)
 			} else {
 				p.pool.maxPlane(in, o, a)
 			}
@@ -163,6 +163,7 @@ func (b *Backend) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tenso
 		*s = sumTask{}
 		sumTasks.Put(s)
 	}
+	p.unpermuteFilter(tdw.data)
 	if dbd != nil {
 		for f := range dbd {
 			var s float64
@@ -178,6 +179,34 @@ func (b *Backend) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tenso
 	if buf != nil {
 		packedBufs.Put(buf)
 	}
+}
+
+// gridPoolGrad writes an image's convolution output gradient for a
+// shifted plan with 2×2 pooling straight onto the input's grid, as
+// gridGrad lays it out: the pooled gradient dp routed to the elements arg
+// names, and zeros elsewhere. It returns nil, leaving buf's contents
+// unspecified, for other plans and when an arg names no element of its
+// window.
+func (p *convPoolPlan) gridPoolGrad(dp, arg []float32, buf *floatBuf) []float32 {
+	if !p.shifted || !p.is2x2 {
+		return nil
+	}
+	w, cols, pohw := p.g.W, p.cols, p.pool.ohw
+	ph, pw := p.pool.oh, p.pool.ow
+	grid := buf.grow(p.f * cols)
+	for f := 0; f < p.f; f++ {
+		plane := grid[f*cols : (f+1)*cols]
+		if !p.k.MaxPool2Grad(plane, dp[f*pohw:(f+1)*pohw], arg[f*pohw:(f+1)*pohw], w, p.pool.g.W, ph, pw) {
+			return nil
+		}
+		// The columns right of the windows (those between output rows
+		// among them) and the rows below them get no gradient.
+		for y := 0; y < 2*ph; y++ {
+			clear(plane[y*w+2*pw : min((y+1)*w, cols)])
+		}
+		clear(plane[min(2*ph*w, cols):])
+	}
+	return grid
 }
 
 // convPoolBackTask is ConvPoolBackward over chunks of perChunk images of
@@ -213,6 +242,7 @@ func (t *convPoolBackTask) run(_, lo, hi int) {
 		for n0 := c * t.perChunk; n0 < end; n0 += t.group {
 			g := min(t.group, end-n0)
 			dys := sc.img.grow(g * p.yLen)
+			var grid []float32
 			for q := 0; q < g; q++ {
 				n := n0 + q
 				dp := t.dy[n*p.pLen : (n+1)*p.pLen]
@@ -221,23 +251,31 @@ func (t *convPoolBackTask) run(_, lo, hi int) {
 					p.k.ReluGrad(m, t.y[n*p.pLen:(n+1)*p.pLen], dp)
 					dp = m
 				}
+				if t.db != nil {
+					for f := 0; f < p.f; f++ {
+						sums[f] += p.k.Sum(dp[f*pohw : (f+1)*pohw])
+					}
+				}
+				arg := t.arg[n*p.pLen : (n+1)*p.pLen]
+				if g == 1 {
+					// A single image's gradient goes on the grid once for
+					// both products (a group's, by groupProduct): straight
+					// from the pooling where it can.
+					if grid = p.gridPoolGrad(dp, arg, &sc.grid); grid != nil {
+						continue
+					}
+				}
 				dimg := dys[q*p.yLen : (q+1)*p.yLen]
 				for f := 0; f < p.f; f++ {
-					d, a := dp[f*pohw:(f+1)*pohw], t.arg[n*p.pLen+f*pohw:n*p.pLen+(f+1)*pohw]
-					if t.db != nil {
-						sums[f] += p.k.Sum(d)
-					}
+					d, a := dp[f*pohw:(f+1)*pohw], arg[f*pohw:(f+1)*pohw]
 					plane := dimg[f*p.ohw : (f+1)*p.ohw]
 					if !p.is2x2 || !p.pool.maxBackwardPlane2x2(p.k, plane, d, a) {
 						p.pool.maxBackwardPlane(n*p.f+f, plane, d, a)
 					}
 				}
-			}
-			// A single image's gradient goes on the grid once for both
-			// products (a group's, by groupProduct).
-			var grid []float32
-			if g == 1 {
-				grid = p.gridGrad(dys, &sc.grid)
+				if g == 1 {
+					grid = p.gridGrad(dys, &sc.grid)
+				}
 			}
 			p.filterImages(t.x, n0, g, dys, grid, beta, dst, sc)
 			beta = 1

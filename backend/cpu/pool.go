@@ -78,7 +78,7 @@ func (t *poolTask) run(_, lo, hi int) {
 		case poolMax:
 			arg := t.argmax[pl*p.ohw : (pl+1)*p.ohw]
 			if p.is2x2() {
-				t.k.MaxPool2(out, arg, in, p.g.W, p.oh, p.ow)
+				t.k.MaxPool2(out, arg, in, p.g.W, p.g.W, p.oh, p.ow)
 			} else {
 				p.maxPlane(in, out, arg)
 			}
@@ -120,7 +120,7 @@ func (p *poolPlan) is2x2() bool {
 // of its own window; maxBackwardPlane then does the plane.
 func (p *poolPlan) maxBackwardPlane2x2(k *vec.Kernels, dx, dy, arg []float32) bool {
 	w := p.g.W
-	if !k.MaxPool2Grad(dx, dy, arg, w, p.oh, p.ow) {
+	if !k.MaxPool2Grad(dx, dy, arg, w, w, p.oh, p.ow) {
 		return false
 	}
 	if 2*p.ow < w {

@@ -290,18 +290,20 @@ func recipNTAVX512(dst []float32, x []float32)
 func clampAVX512(dst []float32, x []float32, lo float32, hi float32)
 
 // maxPool2AVX512 sets, for each of the oh×ow outputs of 2×2 max pooling with
-// stride 2 over the plane x of rows of width w, y[r·ow+j] to the first
-// greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
+// stride 2 over the plane x of rows w floats apart, y[r·ow+j] to the
+// first greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
 // x[(2r+1)·w+2j+1] in that order (a later element wins only if it
 // compares greater, so a NaN wins only in first place) and arg[r·ow+j]
-// to its index in x as a float32.
-func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+// to its index as a float32 in a plane of rows of width aw: 2r·aw+2j,
+// plus 1 for the second column, plus aw for the second row.
+func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, aw int, oh int, ow int)
 
 // maxPool2GradAVX512 is maxPool2's gradient: for each output it sets the four
-// elements of its window in dx to 0 but the one arg names, which gets
-// dy. It returns false, leaving dx partly written, as soon as an arg
-// names no element of its own window.
-func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+// elements of its window in dx (rows w floats apart) to 0 but the one
+// arg names (as an index in rows of width aw), which gets dy. It
+// returns false, leaving dx partly written, as soon as an arg names no
+// element of its own window.
+func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, aw int, oh int, ow int) bool
 
 // copyRowsAVX512 copies blocks of rows rows of width floats from src, where
 // the rows of a block are ld apart, to dst, where they lie one after
@@ -623,18 +625,20 @@ func recipNTAVX2(dst []float32, x []float32)
 func clampAVX2(dst []float32, x []float32, lo float32, hi float32)
 
 // maxPool2AVX2 sets, for each of the oh×ow outputs of 2×2 max pooling with
-// stride 2 over the plane x of rows of width w, y[r·ow+j] to the first
-// greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
+// stride 2 over the plane x of rows w floats apart, y[r·ow+j] to the
+// first greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
 // x[(2r+1)·w+2j+1] in that order (a later element wins only if it
 // compares greater, so a NaN wins only in first place) and arg[r·ow+j]
-// to its index in x as a float32.
-func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+// to its index as a float32 in a plane of rows of width aw: 2r·aw+2j,
+// plus 1 for the second column, plus aw for the second row.
+func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, aw int, oh int, ow int)
 
 // maxPool2GradAVX2 is maxPool2's gradient: for each output it sets the four
-// elements of its window in dx to 0 but the one arg names, which gets
-// dy. It returns false, leaving dx partly written, as soon as an arg
-// names no element of its own window.
-func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+// elements of its window in dx (rows w floats apart) to 0 but the one
+// arg names (as an index in rows of width aw), which gets dy. It
+// returns false, leaving dx partly written, as soon as an arg names no
+// element of its own window.
+func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, aw int, oh int, ow int) bool
 
 // copyRowsAVX2 copies blocks of rows rows of width floats from src, where
 // the rows of a block are ld apart, to dst, where they lie one after

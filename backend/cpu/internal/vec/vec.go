@@ -64,8 +64,8 @@ type Kernels struct {
 	rmsprop       func(p, g, s []float32, lr, rho, rho1, eps, wd float32)
 	adam          func(p, g, m, v []float32, lr, b1, b1c, b2, b2c, eps, wd, decay, bc1, bc2 float32)
 	adadelta      func(p, g, s, u []float32, lr, rho, rho1, eps, wd float32)
-	maxPool2      func(y, arg, x []float32, w, oh, ow int)
-	maxPool2Grad  func(dx, dy, arg []float32, w, oh, ow int) bool
+	maxPool2      func(y, arg, x []float32, w, aw, oh, ow int)
+	maxPool2Grad  func(dx, dy, arg []float32, w, aw, oh, ow int) bool
 	copyRows      func(dst, src []float32, blocks, rows, width, ld, db, sb int)
 	addRows       func(dst, src []float32, blocks, rows, width, ld, db, sb int)
 	gatherRows    func(dst, table []float32, idx []int32, d int)
@@ -313,10 +313,11 @@ func (k *Kernels) Adadelta(p, g, s, u []float32, h Adadelta) {
 }
 
 // checkPool2 panics unless 2×2 pooling with stride 2 of oh×ow outputs fits
-// a plane x (or dx) of rows of width w and outputs y and arg.
-func checkPool2(op string, x, y, arg []float32, w, oh, ow int) {
-	if oh < 0 || ow < 0 || 2*ow > w {
-		panic(fmt.Sprintf("vec: %s: %d×%d outputs do not fit rows of width %d", op, oh, ow, w))
+// a plane x (or dx) of rows w floats apart, arg's indices of rows of width
+// aw, and outputs y and arg.
+func checkPool2(op string, x, y, arg []float32, w, aw, oh, ow int) {
+	if oh < 0 || ow < 0 || 2*ow > w || 2*ow > aw {
+		panic(fmt.Sprintf("vec: %s: %d×%d outputs do not fit rows %d floats apart of width %d", op, oh, ow, w, aw))
 	}
 	if oh > 0 {
 		check(op, (2*oh-1)*w+2*ow, len(x))
@@ -324,24 +325,29 @@ func checkPool2(op string, x, y, arg []float32, w, oh, ow int) {
 	check(op, oh*ow, len(y), len(arg))
 }
 
-// MaxPool2 is 2×2 max pooling with stride 2 over one plane x of rows of
-// width w (2·ow ≤ w, 2·oh rows): it sets y[r·ow+j] to the first greatest of
-// x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and x[(2r+1)·w+2j+1] in that
-// order (a later element wins only if it compares greater, so a NaN wins
-// only in first place) and arg[r·ow+j] to its index in x as a float32,
-// exact below 2²⁴.
-func (k *Kernels) MaxPool2(y, arg, x []float32, w, oh, ow int) {
-	checkPool2("MaxPool2", x, y, arg, w, oh, ow)
-	k.maxPool2(y, arg, x, w, oh, ow)
+// MaxPool2 is 2×2 max pooling with stride 2 over one plane x of rows w
+// floats apart (2·ow ≤ w, 2·oh rows): it sets y[r·ow+j] to the first
+// greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and
+// x[(2r+1)·w+2j+1] in that order (a later element wins only if it compares
+// greater, so a NaN wins only in first place) and arg[r·ow+j] to its index
+// as a float32, exact below 2²⁴, in a plane of rows of width aw (2·ow ≤
+// aw): 2r·aw+2j, plus 1 for the second column, plus aw for the second row.
+// With aw = w that is its index in x; a plane whose rows lie further apart
+// than their width (a convolution's output on its input's grid) is pooled
+// with the indices of the plane without the gaps.
+func (k *Kernels) MaxPool2(y, arg, x []float32, w, aw, oh, ow int) {
+	checkPool2("MaxPool2", x, y, arg, w, aw, oh, ow)
+	k.maxPool2(y, arg, x, w, aw, oh, ow)
 }
 
 // MaxPool2Grad is MaxPool2's gradient: for each output it sets the four
-// elements of its window in dx to 0 but the one arg names, which gets dy;
-// the rest of dx is left alone. It returns false, leaving dx partly
+// elements of its window in dx (rows w floats apart) to 0 but the one arg
+// names (an index in rows of width aw, as MaxPool2 writes it), which gets
+// dy; the rest of dx is left alone. It returns false, leaving dx partly
 // written, if an arg names no element of its own window.
-func (k *Kernels) MaxPool2Grad(dx, dy, arg []float32, w, oh, ow int) bool {
-	checkPool2("MaxPool2Grad", dx, dy, arg, w, oh, ow)
-	return k.maxPool2Grad(dx, dy, arg, w, oh, ow)
+func (k *Kernels) MaxPool2Grad(dx, dy, arg []float32, w, aw, oh, ow int) bool {
+	checkPool2("MaxPool2Grad", dx, dy, arg, w, aw, oh, ow)
+	return k.maxPool2Grad(dx, dy, arg, w, aw, oh, ow)
 }
 
 // RowBlocks is the layout of the blocks of rows CopyRows and AddRows move:

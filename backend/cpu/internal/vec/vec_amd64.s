@@ -6735,15 +6735,16 @@ DATA poolmask8<>+120(SB)/4, $0x00000000
 DATA poolmask8<>+124(SB)/4, $0x00000000
 GLOBL poolmask8<>(SB), RODATA|NOPTR, $128
 
-// func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+// func maxPool2AVX512(y []float32, arg []float32, x []float32, w int, aw int, oh int, ow int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F, BMI2
-TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-96
+TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-104
 	MOVQ         x_base+48(FP), BX
 	MOVQ         y_base+0(FP), AX
 	MOVQ         arg_base+24(FP), CX
-	MOVQ         w+72(FP), SI
-	MOVQ         oh+80(FP), DI
-	MOVQ         ow+88(FP), R8
+	MOVQ         w+72(FP), DX
+	MOVQ         aw+80(FP), SI
+	MOVQ         oh+88(FP), DI
+	MOVQ         ow+96(FP), R8
 	VXORPS       X0, X0, X0
 	VCVTSI2SSQ   SI, X0, X0
 	VBROADCASTSS X0, Z0
@@ -6753,13 +6754,13 @@ TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-96
 	VMOVUPS      pooleven<>+0(SB), Z16
 	VMOVUPS      poolodd<>+0(SB), Z17
 	XORQ         R9, R9
-	MOVQ         SI, R10
+	MOVQ         DX, R10
 	SHLQ         $0x02, R10
 
 rows_maxPool2AVX512:
 	CMPQ DI, $0x00
 	JE   done_maxPool2AVX512
-	LEAQ (BX)(R9*4), R11
+	MOVQ BX, R11
 	LEAQ (R11)(R10*1), R12
 	MOVQ R9, DX
 	MOVQ R8, R13
@@ -6848,6 +6849,7 @@ tail_maxPool2AVX512:
 
 next_maxPool2AVX512:
 	LEAQ (R9)(SI*2), R9
+	LEAQ (BX)(R10*2), BX
 	DECQ DI
 	JMP  rows_maxPool2AVX512
 
@@ -6855,15 +6857,16 @@ done_maxPool2AVX512:
 	VZEROUPPER
 	RET
 
-// func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+// func maxPool2GradAVX512(dx []float32, dy []float32, arg []float32, w int, aw int, oh int, ow int) bool
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F, BMI2
-TEXT ·maxPool2GradAVX512(SB), NOSPLIT, $0-97
+TEXT ·maxPool2GradAVX512(SB), NOSPLIT, $0-105
 	MOVQ         dx_base+0(FP), BX
 	MOVQ         dy_base+24(FP), AX
 	MOVQ         arg_base+48(FP), CX
-	MOVQ         w+72(FP), SI
-	MOVQ         oh+80(FP), DI
-	MOVQ         ow+88(FP), R8
+	MOVQ         w+72(FP), DX
+	MOVQ         aw+80(FP), SI
+	MOVQ         oh+88(FP), DI
+	MOVQ         ow+96(FP), R8
 	VXORPS       X0, X0, X0
 	VCVTSI2SSQ   SI, X0, X0
 	VBROADCASTSS X0, Z0
@@ -6873,13 +6876,13 @@ TEXT ·maxPool2GradAVX512(SB), NOSPLIT, $0-97
 	VMOVUPS      poolilo<>+0(SB), Z4
 	VMOVUPS      poolihi<>+0(SB), Z5
 	XORQ         R9, R9
-	MOVQ         SI, R10
+	MOVQ         DX, R10
 	SHLQ         $0x02, R10
 
 rows_maxPool2GradAVX512:
 	CMPQ DI, $0x00
 	JE   done_maxPool2GradAVX512
-	LEAQ (BX)(R9*4), R11
+	MOVQ BX, R11
 	LEAQ (R11)(R10*1), R12
 	MOVQ R9, DX
 	MOVQ R8, R13
@@ -6978,18 +6981,19 @@ tail_maxPool2GradAVX512:
 
 next_maxPool2GradAVX512:
 	LEAQ (R9)(SI*2), R9
+	LEAQ (BX)(R10*2), BX
 	DECQ DI
 	JMP  rows_maxPool2GradAVX512
 
 done_maxPool2GradAVX512:
 	MOVB $0x01, AL
-	MOVB AL, ret+96(FP)
+	MOVB AL, ret+104(FP)
 	VZEROUPPER
 	RET
 
 fail_maxPool2GradAVX512:
 	MOVB $0x00, AL
-	MOVB AL, ret+96(FP)
+	MOVB AL, ret+104(FP)
 	VZEROUPPER
 	RET
 
@@ -12769,15 +12773,16 @@ end_clampAVX2:
 	VZEROUPPER
 	RET
 
-// func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, oh int, ow int)
+// func maxPool2AVX2(y []float32, arg []float32, x []float32, w int, aw int, oh int, ow int)
 // Requires: AVX, AVX2
-TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-96
+TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-104
 	MOVQ         x_base+48(FP), BX
 	MOVQ         y_base+0(FP), AX
 	MOVQ         arg_base+24(FP), CX
-	MOVQ         w+72(FP), SI
-	MOVQ         oh+80(FP), DI
-	MOVQ         ow+88(FP), R8
+	MOVQ         w+72(FP), DX
+	MOVQ         aw+80(FP), SI
+	MOVQ         oh+88(FP), DI
+	MOVQ         ow+96(FP), R8
 	VXORPS       X0, X0, X0
 	VCVTSI2SSQ   SI, X0, X0
 	VBROADCASTSS X0, Y0
@@ -12785,13 +12790,13 @@ TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-96
 	VADDPS       Y1, Y0, Y2
 	VMOVUPS      pooliota2<>+0(SB), Y3
 	XORQ         R9, R9
-	MOVQ         SI, R10
+	MOVQ         DX, R10
 	SHLQ         $0x02, R10
 
 rows_maxPool2AVX2:
 	CMPQ DI, $0x00
 	JE   done_maxPool2AVX2
-	LEAQ (BX)(R9*4), R11
+	MOVQ BX, R11
 	LEAQ (R11)(R10*1), R12
 	MOVQ R9, DX
 	MOVQ R8, R13
@@ -12885,6 +12890,7 @@ tail_maxPool2AVX2:
 
 next_maxPool2AVX2:
 	LEAQ (R9)(SI*2), R9
+	LEAQ (BX)(R10*2), BX
 	DECQ DI
 	JMP  rows_maxPool2AVX2
 
@@ -12892,15 +12898,16 @@ done_maxPool2AVX2:
 	VZEROUPPER
 	RET
 
-// func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, oh int, ow int) bool
+// func maxPool2GradAVX2(dx []float32, dy []float32, arg []float32, w int, aw int, oh int, ow int) bool
 // Requires: AVX, AVX2
-TEXT ·maxPool2GradAVX2(SB), NOSPLIT, $0-97
+TEXT ·maxPool2GradAVX2(SB), NOSPLIT, $0-105
 	MOVQ         dx_base+0(FP), BX
 	MOVQ         dy_base+24(FP), AX
 	MOVQ         arg_base+48(FP), CX
-	MOVQ         w+72(FP), SI
-	MOVQ         oh+80(FP), DI
-	MOVQ         ow+88(FP), R8
+	MOVQ         w+72(FP), DX
+	MOVQ         aw+80(FP), SI
+	MOVQ         oh+88(FP), DI
+	MOVQ         ow+96(FP), R8
 	VXORPS       X0, X0, X0
 	VCVTSI2SSQ   SI, X0, X0
 	VBROADCASTSS X0, Y0
@@ -12908,13 +12915,13 @@ TEXT ·maxPool2GradAVX2(SB), NOSPLIT, $0-97
 	VADDPS       Y1, Y0, Y2
 	VMOVUPS      pooliota2<>+0(SB), Y3
 	XORQ         R9, R9
-	MOVQ         SI, R10
+	MOVQ         DX, R10
 	SHLQ         $0x02, R10
 
 rows_maxPool2GradAVX2:
 	CMPQ DI, $0x00
 	JE   done_maxPool2GradAVX2
-	LEAQ (BX)(R9*4), R11
+	MOVQ BX, R11
 	LEAQ (R11)(R10*1), R12
 	MOVQ R9, DX
 	MOVQ R8, R13
@@ -13019,18 +13026,19 @@ tail_maxPool2GradAVX2:
 
 next_maxPool2GradAVX2:
 	LEAQ (R9)(SI*2), R9
+	LEAQ (BX)(R10*2), BX
 	DECQ DI
 	JMP  rows_maxPool2GradAVX2
 
 done_maxPool2GradAVX2:
 	MOVB $0x01, AL
-	MOVB AL, ret+96(FP)
+	MOVB AL, ret+104(FP)
 	VZEROUPPER
 	RET
 
 fail_maxPool2GradAVX2:
 	MOVB $0x00, AL
-	MOVB AL, ret+96(FP)
+	MOVB AL, ret+104(FP)
 	VZEROUPPER
 	RET
 

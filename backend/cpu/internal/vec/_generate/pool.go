@@ -20,17 +20,19 @@ import (
 var (
 	maxPool2Doc = []string{
 		"maxPool2 sets, for each of the oh×ow outputs of 2×2 max pooling with",
-		"stride 2 over the plane x of rows of width w, y[r·ow+j] to the first",
-		"greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and",
+		"stride 2 over the plane x of rows w floats apart, y[r·ow+j] to the",
+		"first greatest of x[2r·w+2j], x[2r·w+2j+1], x[(2r+1)·w+2j] and",
 		"x[(2r+1)·w+2j+1] in that order (a later element wins only if it",
 		"compares greater, so a NaN wins only in first place) and arg[r·ow+j]",
-		"to its index in x as a float32.",
+		"to its index as a float32 in a plane of rows of width aw: 2r·aw+2j,",
+		"plus 1 for the second column, plus aw for the second row.",
 	}
 	maxPool2GradDoc = []string{
 		"maxPool2Grad is maxPool2's gradient: for each output it sets the four",
-		"elements of its window in dx to 0 but the one arg names, which gets",
-		"dy. It returns false, leaving dx partly written, as soon as an arg",
-		"names no element of its own window.",
+		"elements of its window in dx (rows w floats apart) to 0 but the one",
+		"arg names (as an index in rows of width aw), which gets dy. It",
+		"returns false, leaving dx partly written, as soon as an arg names no",
+		"element of its own window.",
 	}
 )
 
@@ -265,10 +267,10 @@ func (p *pool2) gradient(m poolMasks, fail string) {
 // row and column loops around forward or gradient, which emit one vector
 // of outputs.
 func emitPool2(l *level, grad bool) {
-	base, doc, sig := "maxPool2", maxPool2Doc, "y, arg, x []float32, w, oh, ow int"
+	base, doc, sig := "maxPool2", maxPool2Doc, "y, arg, x []float32, w, aw, oh, ow int"
 	xName, yName := "x", "y"
 	if grad {
-		base, doc, sig = "maxPool2Grad", maxPool2GradDoc, "dx, dy, arg []float32, w, oh, ow int"
+		base, doc, sig = "maxPool2Grad", maxPool2GradDoc, "dx, dy, arg []float32, w, aw, oh, ow int"
 		xName, yName = "dx", "dy"
 	}
 	makePoolTabs()
@@ -284,14 +286,15 @@ func emitPool2(l *level, grad bool) {
 	Load(Param(xName).Base(), xp)
 	Load(Param(yName).Base(), p.y)
 	Load(Param("arg").Base(), p.a)
-	w, oh, ow := GP64(), GP64(), GP64()
+	w, aw, oh, ow := GP64(), GP64(), GP64(), GP64()
 	Load(Param("w"), w)
+	Load(Param("aw"), aw)
 	Load(Param("oh"), oh)
 	Load(Param("ow"), ow)
 
 	wx := XMM()
 	VXORPS(wx, wx, wx)
-	VCVTSI2SSQ(w, wx, wx)
+	VCVTSI2SSQ(aw, wx, wx)
 	p.wf = l.vec()
 	VBROADCASTSS(wx, p.wf)
 	p.one = l.creg(1)
@@ -309,9 +312,9 @@ func emitPool2(l *level, grad bool) {
 		}
 	}
 
-	rowStart := GP64() // plane index of the current row pair
+	rowStart := GP64() // index in arg's plane of the current row pair
 	XORQ(rowStart, rowStart)
-	w4 := GP64()
+	w4 := GP64() // bytes between rows in memory
 	MOVQ(w, w4)
 	SHLQ(U8(2), w4)
 	fail := "fail_" + name
@@ -320,7 +323,7 @@ func emitPool2(l *level, grad bool) {
 	CMPQ(oh, U8(0))
 	JE(LabelRef("done_" + name))
 	p.r0, p.r1 = GP64(), GP64()
-	LEAQ(Mem{Base: xp, Index: rowStart, Scale: 4}, p.r0)
+	MOVQ(xp, p.r0)
 	LEAQ(Mem{Base: p.r0, Index: w4, Scale: 1}, p.r1)
 	MOVQ(rowStart, p.pos)
 	n := GP64()
@@ -346,7 +349,8 @@ func emitPool2(l *level, grad bool) {
 	LEAQ(Mem{Base: p.a, Index: n, Scale: 4}, p.a)
 
 	Label("next_" + name)
-	LEAQ(Mem{Base: rowStart, Index: w, Scale: 2}, rowStart)
+	LEAQ(Mem{Base: rowStart, Index: aw, Scale: 2}, rowStart)
+	LEAQ(Mem{Base: xp, Index: w4, Scale: 2}, xp)
 	DECQ(oh)
 	JMP(LabelRef("rows_" + name))
 
