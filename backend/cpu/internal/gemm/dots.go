@@ -60,8 +60,10 @@ func dotsTile(k int, a []float32, lda int, b []float32, ldb, cols int, alpha, be
 
 // dotsMaxK is the longest k for which Sgemm computes a narrow C with a
 // transposed B from dot products: the rows of both operands that one tile
-// reads then stay in L1.
-const dotsMaxK = 512
+// reads, 8 of k floats (24 KiB), then stay in L1. The first convolution
+// of the MNIST models has such a filter gradient, 32×9 with k = 676 per
+// image, which runs 2.7 times as fast from dot products as packed.
+const dotsMaxK = 768
 
 // gemmDots computes C = alpha·A·Bᵀ + beta·C (A m×k, B n×k, both read along
 // their rows) as dot products of rows of A with rows of B, dotRows by
