@@ -20,7 +20,7 @@
 //
 // Growing without breaking: Backend is a fixed core. Ops added later come
 // as optional interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler,
-// Allocator, Recurrent, Shifter, ConvPooler) that a backend implements when it can;
+// Allocator, Recurrent, Shifter, ConvPooler, Reshaper) that a backend implements when it can;
 // programs call them through this package's functions of the same names
 // (Slice, Binary, Reduce, Gather, BatchMatMul, TryAlloc, ShiftImages, ConvPool, …),
 // which use the backend's own op, else a fallback built from core ops (or

@@ -210,4 +210,5 @@ var optionalGroups = []struct {
 	{"Recurrent", func(b Backend) bool { _, ok := b.(Recurrent); return ok }},
 	{"Shifter", func(b Backend) bool { _, ok := b.(Shifter); return ok }},
 	{"ConvPooler", func(b Backend) bool { _, ok := b.(ConvPooler); return ok }},
+	{"Reshaper", func(b Backend) bool { _, ok := b.(Reshaper); return ok }},
 }

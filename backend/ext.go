@@ -11,7 +11,7 @@ import (
 // method: a method added to an interface breaks every implementation
 // written outside this module. New ops arrive instead as small optional
 // interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler, Allocator,
-// Recurrent, Shifter, ConvPooler, …) that a backend implements when it can. Callers
+// Recurrent, Shifter, ConvPooler, Reshaper, …) that a backend implements when it can. Callers
 // reach them through the package-level functions of the same names
 // (backend.Slice(b, …), backend.Binary(b, …)), which find the group by a
 // type assertion and otherwise run a fallback built from core ops (or

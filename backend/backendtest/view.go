@@ -8,7 +8,7 @@ import (
 	"github.com/myelin-go/myelin/backend"
 )
 
-// checkViews checks Reshape, Slice and SliceInto: a view reads and writes
+// checkViews checks Reshape, Slice, SliceInto and ReshapeInto: a view reads and writes
 // its base's elements, serves as input and output of core ops, which then
 // write only the viewed elements (the rest of the base stays NaN), and
 // Free of a view leaves the base alone.
@@ -68,6 +68,40 @@ func checkViews(t *testing.T, b backend.Backend) {
 			t.Errorf("SliceInto(view, other %v, 1, 3): shape %v, want %v", other.Shape(), s.Shape(), want)
 		}
 		expectBits(t, "SliceInto another tensor", download(b, s), y[2:6])
+	})
+
+	t.Run("ReshapeInto", func(t *testing.T) {
+		rs := need[backend.Reshaper](t, b)
+		x := uniform(rng, 24, -1, 1)
+		view := v.Reshape(upload(t, b, x, 6, 4), 24)
+		y := uniform(rng, 24, -1, 1)
+		other := upload(t, b, y, 3, 8)
+		rs.ReshapeInto(view, other, 2, 3, 4)
+		if want := (backend.Shape{2, 3, 4}); !view.Shape().Equal(want) {
+			t.Errorf("ReshapeInto(view, %v, 2, 3, 4): shape %v, want %v", other.Shape(), view.Shape(), want)
+		}
+		expectBits(t, "ReshapeInto another tensor", download(b, view), y)
+		// At a Slice of a NaN base: writes through the view land in the
+		// slice's rows and nowhere else.
+		base := poisoned(t, b, 5, 6)
+		rs.ReshapeInto(view, v.Slice(base, 1, 3), 12)
+		if want := (backend.Shape{12}); !view.Shape().Equal(want) {
+			t.Errorf("ReshapeInto(view, a Slice [2 6], 12): shape %v, want %v", view.Shape(), want)
+		}
+		z := uniform(rng, 12, -1, 1)
+		b.Upload(view, z)
+		want := nans(30)
+		copy(want[6:18], z)
+		expectBits(t, "base after Upload into a ReshapeInto of its rows [1, 3)", download(b, base), want)
+		// Five dimensions, more than a view handle may hold in itself, and
+		// back to two.
+		for _, shape := range [][]int{{1, 2, 3, 4, 1}, {8, 3}} {
+			rs.ReshapeInto(view, other, shape...)
+			if !view.Shape().Equal(shape) {
+				t.Errorf("ReshapeInto(view, %v, %v): shape %v", other.Shape(), shape, view.Shape())
+			}
+			expectBits(t, fmt.Sprintf("ReshapeInto(%v) read back", shape), download(b, view), y)
+		}
 	})
 
 	t.Run("MatMul", func(t *testing.T) {

@@ -29,7 +29,31 @@ var _ backend.Viewer = (*Backend)(nil)
 // view's handle (one allocation, for up to four dimensions).
 func (b *Backend) Reshape(t backend.Tensor, shape ...int) backend.Tensor {
 	ct := b.anyTensor("Reshape", t)
-	n := ct.len()
+	checkReshape("Reshape", ct, shape)
+	v := b.newView(ct, len(shape))
+	reshapeAim(v, ct, shape)
+	return v
+}
+
+var _ backend.Reshaper = (*Backend)(nil)
+
+// ReshapeInto re-aims view, a view Reshape or Slice returned, at all of t
+// with the given shape, as Reshape(t, shape...) would make it
+// (torch.Tensor.view). It copies nothing and allocates nothing when shape
+// has at most four dimensions or no more than the view had. view may be
+// dead (its old base freed); t must not be.
+func (b *Backend) ReshapeInto(view, t backend.Tensor, shape ...int) {
+	v := b.viewHandle("ReshapeInto", view)
+	ct := b.anyTensor("ReshapeInto", t)
+	checkReshape("ReshapeInto", ct, shape)
+	v.setRank(len(shape))
+	reshapeAim(v, ct, shape)
+}
+
+// checkReshape panics unless shape has t's number of elements, every
+// dimension positive.
+func checkReshape(op string, t *tensor, shape []int) {
+	n := t.len()
 	prod := 1
 	for _, d := range shape {
 		// prod ≤ n before each multiplication keeps it from overflowing.
@@ -40,13 +64,17 @@ func (b *Backend) Reshape(t backend.Tensor, shape ...int) backend.Tensor {
 		prod *= d
 	}
 	if prod != n {
-		panic(fmt.Sprintf("cpu: Reshape: tensor of shape %v (%d elements) to shape %v: want positive dimensions with %d elements in all", ct.shape, n, backend.Shape(append([]int(nil), shape...)), n))
+		panic(fmt.Sprintf("cpu: %s: tensor of shape %v (%d elements) to shape %v: want positive dimensions with %d elements in all", op, t.shape, n, backend.Shape(append([]int(nil), shape...)), n))
 	}
-	v := b.newView(ct, len(shape))
+}
+
+// reshapeAim points v, whose shape has len(shape) dimensions, at all of t
+// with that shape.
+func reshapeAim(v, t *tensor, shape []int) {
 	copy(v.shape, shape)
 	v.rows, v.cols = v.shape.Rows(), v.shape.Cols()
-	v.data, v.ints = ct.data, ct.ints
-	return v
+	v.dtype, v.base = t.dtype, t.root()
+	v.data, v.ints = t.data, t.ints
 }
 
 // Slice returns a view of rows [start, end) of t along its leading axis,
@@ -68,13 +96,29 @@ func (b *Backend) Slice(t backend.Tensor, start, end int) backend.Tensor {
 // nothing when t has at most four dimensions or no more than the view had.
 // view may be dead (its old base freed); t must not be.
 func (b *Backend) SliceInto(view, t backend.Tensor, start, end int) {
-	v, ok := view.(*tensor)
-	if !ok || v == nil || v.owner != b || v.base == nil {
-		panic(fmt.Sprintf("cpu: SliceInto: view %T is not a view this backend's Slice or Reshape returned", view))
-	}
+	v := b.viewHandle("SliceInto", view)
 	ct := b.anyTensor("SliceInto", t)
 	checkSlice("SliceInto", ct, start, end)
-	rank := len(ct.shape)
+	v.setRank(len(ct.shape))
+	v.dtype = ct.dtype
+	v.base = ct.root()
+	aim(v, ct, start, end)
+}
+
+// viewHandle returns view as this backend's view handle, or panics for op
+// when it is not one that Slice or Reshape returned.
+func (b *Backend) viewHandle(op string, view backend.Tensor) *tensor {
+	v, ok := view.(*tensor)
+	if !ok || v == nil || v.owner != b || v.base == nil {
+		panic(fmt.Sprintf("cpu: %s: view %T is not a view this backend's Slice or Reshape returned", op, view))
+	}
+	return v
+}
+
+// setRank gives the view handle v a shape of rank dimensions, in its own
+// storage or in the shape it had when that holds enough, allocating only
+// otherwise; the dimensions are for the caller to fill in.
+func (v *tensor) setRank(rank int) {
 	switch {
 	case rank <= len(v.dims):
 		v.shape = v.dims[:rank:rank]
@@ -83,9 +127,6 @@ func (b *Backend) SliceInto(view, t backend.Tensor, start, end int) {
 	default:
 		v.shape = make(backend.Shape, rank)
 	}
-	v.dtype = ct.dtype
-	v.base = ct.root()
-	aim(v, ct, start, end)
 }
 
 // checkSlice panics unless [start, end) is a non-empty range of t's rows.

@@ -28,8 +28,9 @@
 // GPU.
 //
 // Besides the core Backend, the backend implements every optional op
-// group of package backend: views (Reshape, Slice and SliceInto give
-// tensors that address memory inside their base's block; Free of a view
+// group of package backend: views (Reshape, Slice, SliceInto and, as
+// Reshaper, ReshapeInto give tensors that address memory inside their
+// base's block; Free of a view
 // is a no-op and a view dies with its base; CopyRegion is one kernel over
 // a strided box), elementwise Math with PyTorch broadcasting, axis
 // reductions and accumulating gradient ops (Reducer), int32 tensors and

@@ -15,19 +15,42 @@ import (
 // memory.
 func (b *Backend) Reshape(t backend.Tensor, shape ...int) backend.Tensor {
 	ct := b.anyTensor("Reshape", t)
+	checkReshape("Reshape", ct, shape)
+	return &tensor{shape: append(backend.Shape(nil), shape...), ptr: ct.ptr, dtype: ct.dtype, base: ct.root(), owner: b}
+}
+
+var _ backend.Reshaper = (*Backend)(nil)
+
+// ReshapeInto re-aims view, a view Reshape or Slice returned, at all of t
+// with the given shape, as Reshape(t, shape...) would make it
+// (torch.Tensor.view): no copy, and no allocation when the view's shape
+// had room for as many dimensions.
+func (b *Backend) ReshapeInto(view, t backend.Tensor, shape ...int) {
+	v := b.handle("ReshapeInto", view)
+	if v.base == nil {
+		panic(fmt.Sprintf("cuda: ReshapeInto: tensor of shape %v is not a view; pass one that Reshape or Slice returned", v.shape))
+	}
+	ct := b.anyTensor("ReshapeInto", t)
+	checkReshape("ReshapeInto", ct, shape)
+	v.shape = append(v.shape[:0], shape...)
+	v.ptr, v.dtype, v.base = ct.ptr, ct.dtype, ct.root()
+}
+
+// checkReshape panics for op unless shape has t's number of elements,
+// every dimension positive.
+func checkReshape(op string, t *tensor, shape []int) {
 	n := 1
 	for _, d := range shape {
 		if d < 1 {
-			panic(fmt.Sprintf("cuda: Reshape: non-positive dimension in shape %v", shape))
+			panic(fmt.Sprintf("cuda: %s: non-positive dimension in shape %v", op, shape))
 		}
-		if n <= ct.len() { // so that n cannot overflow
+		if n <= t.len() { // so that n cannot overflow
 			n *= d
 		}
 	}
-	if n != ct.len() {
-		panic(fmt.Sprintf("cuda: Reshape: tensor of shape %v (%d elements) to shape %v (%d elements)", ct.shape, ct.len(), shape, n))
+	if n != t.len() {
+		panic(fmt.Sprintf("cuda: %s: tensor of shape %v (%d elements) to shape %v (%d elements)", op, t.shape, t.len(), shape, n))
 	}
-	return &tensor{shape: append(backend.Shape(nil), shape...), ptr: ct.ptr, dtype: ct.dtype, base: ct.root(), owner: b}
 }
 
 // Slice returns a view of rows [start, end) of t along its leading axis
