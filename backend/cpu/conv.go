@@ -17,16 +17,19 @@ import (
 // with stride 1 and no padding needs no unfolding: the image is its own
 // column matrix. Any other kernel with stride 1, no padding and more rows
 // C·KH·KW than filters F takes its columns on the input's grid instead of
-// the output's (see shiftedCols) when that adds few columns (see
-// maxSpareNum): each row of the column matrix is then one
-// contiguous run of the image, copied whole, at the price of the KW−1
-// (times the dilation) columns per row that fall between output rows,
-// whose results are dropped (forward) or whose gradients are zero
-// (backward). The filters (W, or Wᵀ for the data gradient) are packed for
-// the GEMM once per call, not once per image. The filter gradient's
-// products span several images when each has few columns (see
-// filterCols). The products run on one goroutine each; the ops spread
-// images (and, in the forward pass, blocks) over the worker pool.
+// the output's when that adds few columns (see maxSpareNum): each row of
+// the column matrix is then one contiguous run of the image, at the price
+// of the KW−1 (times the dilation) columns per row that fall between
+// output rows, whose results are dropped (forward) or whose gradients are
+// zero (backward). Such a plan unfolds nothing: the forward product reads
+// its rows where they lie in the image (see rowOffsets), the filter
+// gradient reads the image transposed once per image (see filterGrid), and
+// the data gradient's column block is added back row by row (shiftedAdd).
+// The filters (W, or Wᵀ for the data gradient) are packed for the GEMM
+// once per call, not once per image. The filter gradient's products span
+// several images when each has few columns (see filterCols). The products
+// run on one goroutine each; the ops spread images (and, in the forward
+// pass, blocks) over the worker pool.
 
 // colBudget is the most floats of a column matrix unfolded at a time: a
 // half of a 1 MiB L2 cache.
@@ -113,19 +116,15 @@ func (p *convPlan) span(blk int) (j0, j1 int) {
 }
 
 // columns returns the columns [j0, j1) of image n's column matrix and its
-// leading dimension: x itself when the plan is direct, else unfolded into
-// buf.
+// leading dimension for a plan that is not shifted: x itself when the plan
+// is direct, else unfolded into buf.
 func (p *convPlan) columns(x []float32, n, j0, j1 int, buf *floatBuf) ([]float32, int) {
 	xn := x[n*p.xLen : (n+1)*p.xLen]
 	if p.direct {
 		return xn[j0:], p.ohw
 	}
 	col := buf.grow(p.ckk * (j1 - j0))
-	if p.shifted {
-		shiftedCols(xn, col, j1-j0, p.g, j0, j1)
-	} else {
-		im2col(p.k, xn, col, j1-j0, p.g, j0, j1)
-	}
+	im2col(p.k, xn, col, j1-j0, p.g, j0, j1)
 	return col, j1 - j0
 }
 
@@ -296,15 +295,18 @@ func (t *convTask) run(_, lo, hi int) {
 }
 
 // forwardBlock writes the outputs of block blk of image n of x into yn
-// [F, OH·OW], the image's output, with the filters w packed.
+// [F, OH·OW], the image's output, with the filters w packed. A shifted
+// plan's product reads the image where it lies (see rowOffsets).
 func (p *convPlan) forwardBlock(w *gemm.PackedA, x []float32, n, blk int, yn []float32, sc *convScratch) {
 	j0, j1 := p.span(blk)
-	col, ld := p.columns(x, n, j0, j1, &sc.col)
 	out, ldo := p.outputs(yn, j0, j1, &sc.out, false)
-	gemm.SgemmPacked(w, false, j1-j0, col, ld, 0, out, ldo)
 	if p.shifted {
+		gemm.SgemmPackedRowsAt(w, j1-j0, x[n*p.xLen+j0:(n+1)*p.xLen], rowOffsets(p.g), 0, out, ldo)
 		p.moveRows(out, ldo, yn, j0, j1, false)
+		return
 	}
+	col, ld := p.columns(x, n, j0, j1, &sc.col)
+	gemm.SgemmPacked(w, false, j1-j0, col, ld, 0, out, ldo)
 }
 
 // Conv2DBackwardData computes dx per image as dx[n] = Col2Im(Wᵀ·dy[n]),
@@ -481,38 +483,54 @@ func (p *convPlan) filterGrid(xn, grid []float32, beta float32, dst []float32, s
 	gemm.SgemmPackedColsAt(&pa, p.ckk, xt, c, filterOffsets(p.g), beta, dst, p.ckk)
 }
 
-// offsetKey is what filterOffsets depends on.
-type offsetKey struct{ c, w, kh, kw, dh, dw int }
+// offsetKey is what an offset table depends on: its kind (filterOffsets
+// or rowOffsets) and the geometry.
+type offsetKey struct{ kind, c, h, w, kh, kw, dh, dw int }
 
-// offsetCache holds filterOffsets' tables, one per geometry.
+// offsetCache holds the offset tables, one per kind and geometry.
 var offsetCache struct {
 	sync.Mutex
 	m map[offsetKey][]int
 }
 
-// filterOffsets returns, for the columns (i, j, c) of filterGrid's product
-// in that order, the offset of each in the transposed image: (i·DH·W +
-// j·DW)·C + c. The table is made once per geometry.
-func filterOffsets(g backend.ConvGeom) []int {
-	k := offsetKey{g.C, g.W, g.KH, g.KW, g.DilH, g.DilW}
+// offsets returns the table of the key's kind for geometry g, made by
+// offset(c, i, j) for the kernel's taps (i, j) and channels c, in the order
+// (i, j, c) when byTap is set and (c, i, j) otherwise. A table is made once
+// per kind and geometry.
+func offsets(kind int, g backend.ConvGeom, byTap bool, offset func(c, i, j int) int) []int {
+	k := offsetKey{kind, g.C, g.H, g.W, g.KH, g.KW, g.DilH, g.DilW}
 	offsetCache.Lock()
 	defer offsetCache.Unlock()
 	if off, ok := offsetCache.m[k]; ok {
 		return off
 	}
-	off := make([]int, 0, k.c*k.kh*k.kw)
-	for i := 0; i < k.kh; i++ {
-		for j := 0; j < k.kw; j++ {
-			for c := 0; c < k.c; c++ {
-				off = append(off, (i*k.dh*k.w+j*k.dw)*k.c+c)
-			}
+	off := make([]int, 0, g.C*g.KH*g.KW)
+	for a := 0; a < g.C*g.KH*g.KW; a++ {
+		c, tap := a/(g.KH*g.KW), a%(g.KH*g.KW)
+		if byTap {
+			c, tap = a%g.C, a/g.C
 		}
+		off = append(off, offset(c, tap/g.KW, tap%g.KW))
 	}
 	if offsetCache.m == nil {
 		offsetCache.m = make(map[offsetKey][]int)
 	}
 	offsetCache.m[k] = off
 	return off
+}
+
+// filterOffsets returns, for the columns (i, j, c) of filterGrid's product
+// in that order, the offset of each in the transposed image: (i·DH·W +
+// j·DW)·C + c.
+func filterOffsets(g backend.ConvGeom) []int {
+	return offsets(0, g, true, func(c, i, j int) int { return (i*g.DilH*g.W+j*g.DilW)*g.C + c })
+}
+
+// rowOffsets returns, for the rows (c, i, j) of a shifted plan's column
+// matrix, the offset in the image of each: c·H·W + i·DH·W + j·DW, where
+// the row's run of the input's grid starts.
+func rowOffsets(g backend.ConvGeom) []int {
+	return offsets(1, g, false, func(c, i, j int) int { return c*g.H*g.W + i*g.DilH*g.W + j*g.DilW })
 }
 
 // unpermuteFilter puts the columns of each row of a shifted plan's filter

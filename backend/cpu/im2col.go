@@ -188,28 +188,12 @@ func col2im(k *vec.Kernels, col, x []float32, g backend.ConvGeom, j0, j1 int) {
 	}
 }
 
-// shiftedCols writes the columns [j0, j1) of one image's column matrix on
-// the input's grid, for stride 1 and no padding: row (c·KH+i)·KW+j holds,
-// at column q, x[c·H·W + i·DH·W + j·DW + q], which for q = oh·W+ow with
-// ow < OW is the input im2col takes for output (oh, ow). x is the image
-// [C, H, W] and col is [C·KH·KW, j1−j0] with rows ld apart, with j1 at
-// most (OH−1)·W+OW, so that every row stays inside its plane.
-func shiftedCols(x, col []float32, ld int, g backend.ConvGeom, j0, j1 int) {
-	width, r := j1-j0, 0
-	for c := 0; c < g.C; c++ {
-		for i := 0; i < g.KH; i++ {
-			for j := 0; j < g.KW; j++ {
-				off := c*g.H*g.W + i*g.DilH*g.W + j*g.DilW
-				copy(col[r*ld:r*ld+width], x[off+j0:off+j1])
-				r++
-			}
-		}
-	}
-}
-
-// shiftedAdd is the adjoint of shiftedCols: it adds to one image x
-// [C, H, W] the columns [j0, j1) of a column matrix col [C·KH·KW, j1−j0]
-// on the input's grid, row after row, with k's vector Add.
+// shiftedAdd adds to one image x [C, H, W] the columns [j0, j1) of a
+// column matrix col [C·KH·KW, j1−j0] on the input's grid (stride 1, no
+// padding), row after row, with k's vector Add: row (c·KH+i)·KW+j, at
+// column q, onto x[c·H·W + i·DH·W + j·DW + q], which for q = oh·W+ow with
+// ow < OW is the input of output (oh, ow) at that tap. j1 is at most
+// (OH−1)·W+OW, so that every row stays inside its plane.
 func shiftedAdd(k *vec.Kernels, col, x []float32, g backend.ConvGeom, j0, j1 int) {
 	width, r := j1-j0, 0
 	for c := 0; c < g.C; c++ {

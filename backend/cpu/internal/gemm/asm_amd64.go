@@ -14,10 +14,12 @@ func asmKernel(l isa.Level) *kernel {
 	switch l {
 	case isa.AVX512:
 		kn = newKernel(l, 8, 32, kernelAVX512)
+		kn.runAt = kernelAVX512At
 		kn.dots = dotsAVX512
 		kn.rows = rowsAVX512
 	case isa.AVX2:
 		kn = newKernel(l, 6, 16, kernelAVX2)
+		kn.runAt = kernelAVX2At
 	default:
 		return nil
 	}

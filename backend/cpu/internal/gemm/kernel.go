@@ -12,6 +12,11 @@ import (
 // documents what they compute.
 type kernelFunc func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, mr, nr int)
 
+// kernelAtFunc is the signature of the micro-kernels that read the rows of
+// B at offsets: row p of B starts at b[off[p]], and otherwise they compute
+// what a kernelFunc does.
+type kernelAtFunc func(k int, a, b []float32, off []int, c []float32, ldc int, beta float32, mr, nr int)
+
 // transposeFunc is the signature of the vector transposes that pack
 // operands read across their rows; transposeAVX documents what they
 // compute.
@@ -22,6 +27,7 @@ type kernel struct {
 	level      isa.Level
 	mr, nr     int // rows and columns of the tile
 	run        kernelFunc
+	runAt      kernelAtFunc  // nil where B read at row offsets is packed first
 	transpose8 transposeFunc // nil where packing transposes in Go alone
 	dots       dotsFunc      // nil where narrow products with transposed B are packed
 	rows       rowsFunc      // nil where products with short k are packed

@@ -11,12 +11,22 @@ package gemm
 // 0, C is not read. k may be 0. Each element of A·B is summed in order of p.
 func kernelAVX512(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32, mr int, nr int)
 
+// kernelAVX512At computes the tile that kernelAVX512 computes, from rows of
+// B 32 floats wide at offsets of b: row p starts at off[p] (b[off[p]+j]
+// is B[p, j]), for p < k; off holds at least k offsets.
+func kernelAVX512At(k int, a []float32, b []float32, off []int, c []float32, ldc int, beta float32, mr int, nr int)
+
 // kernelAVX2 computes the 6×16 tile C = A·B + beta·C from a panel A of
 // 6-float columns (a[p·6+i] is A[i, p]) and rows of B 16 floats
 // wide, ldb apart (b[p·ldb+j] is B[p, j]), for p < k. Only the first mr
 // rows and nr columns of the tile are written to c (ldc apart); with beta
 // 0, C is not read. k may be 0. Each element of A·B is summed in order of p.
 func kernelAVX2(k int, a []float32, b []float32, ldb int, c []float32, ldc int, beta float32, mr int, nr int)
+
+// kernelAVX2At computes the tile that kernelAVX2 computes, from rows of
+// B 16 floats wide at offsets of b: row p starts at off[p] (b[off[p]+j]
+// is B[p, j]), for p < k; off holds at least k offsets.
+func kernelAVX2At(k int, a []float32, b []float32, off []int, c []float32, ldc int, beta float32, mr int, nr int)
 
 // transposeAVX writes alpha times the transpose of the 8×blocks·8 matrix
 // at src (rows ld apart) into the blocks·8×8 matrix at dst (rows ldd

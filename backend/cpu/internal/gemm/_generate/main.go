@@ -13,8 +13,12 @@ import (
 )
 
 // signature is the Go signature every micro-kernel shares with the generic
-// one in package gemm.
-const signature = "func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, mr, nr int)"
+// one in package gemm; signatureAt that of the micro-kernels that read the
+// rows of B at offsets.
+const (
+	signature   = "func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, mr, nr int)"
+	signatureAt = "func(k int, a, b []float32, off []int, c []float32, ldc int, beta float32, mr, nr int)"
+)
 
 // unroll is the number of steps along k that one pass of a kernel's main
 // loop takes.
@@ -32,42 +36,102 @@ func doc(name string, mr, nr int) []string {
 	}
 }
 
+// docAt is the doc comment of the micro-kernel name that reads the rows of
+// B at offsets and otherwise computes what base does; it matches that of
+// the generic one.
+func docAt(name, base string, nr int) []string {
+	return []string{
+		fmt.Sprintf("%s computes the tile that %s computes, from rows of", name, base),
+		fmt.Sprintf("B %d floats wide at offsets of b: row p starts at off[p] (b[off[p]+j]", nr),
+		"is B[p, j]), for p < k; off holds at least k offsets.",
+	}
+}
+
 func main() {
 	ConstraintExpr("!purego,!noasm")
-	avx512()
-	avx2()
+	avx512(false)
+	avx512(true)
+	avx2(false)
+	avx2(true)
 	transpose()
 	dots()
 	rowsKernel()
 	Generate()
 }
 
-// args loads the arguments shared by both kernels: the pointers to a, b and
-// c, ldb and ldc in bytes, and k.
-func args() (k, a, b, ldb, c, ldc Register) {
+// bRows is where a kernel finds the rows of B: ldb bytes apart from b, or,
+// when tab is set, at b plus the offsets (in floats) that the table at tab
+// holds, one per row.
+type bRows struct {
+	b, ldb, tab Register
+	idx         Register // the current row's offset, when tab is set
+}
+
+// args loads the arguments shared by the kernels: the pointers to a, b and
+// c, ldb (or the offset table, when at is set) and ldc in bytes, and k.
+func args(at bool) (k, a Register, src bRows, c, ldc Register) {
 	k = Load(Param("k"), GP64())
 	a = Load(Param("a").Base(), GP64())
-	b = Load(Param("b").Base(), GP64())
-	ldb = Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
+	src.b = Load(Param("b").Base(), GP64())
+	if at {
+		src.tab = Load(Param("off").Base(), GP64())
+		src.idx = GP64()
+	} else {
+		src.ldb = Load(Param("ldb"), GP64())
+		SHLQ(U8(2), src.ldb)
+	}
 	c = Load(Param("c").Base(), GP64())
 	ldc = Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
 	return
 }
 
+// row returns the address disp bytes into the current row of B, loading
+// that row's offset first when the rows are at offsets.
+func (s bRows) row(disp int) Mem {
+	if s.tab == nil {
+		return Mem{Base: s.b, Disp: disp}
+	}
+	return Mem{Base: s.b, Index: s.idx, Scale: 4, Disp: disp}
+}
+
+// start readies step u of an unrolled pass (or of the tail, u = 0) to read
+// its row of B.
+func (s bRows) start(u int) {
+	if s.tab != nil {
+		MOVQ(Mem{Base: s.tab, Disp: 8 * u}, s.idx)
+	}
+}
+
+// advance moves past steps rows of B.
+func (s bRows) advance(steps int) {
+	if s.tab != nil {
+		ADDQ(U32(8*steps), s.tab)
+		return
+	}
+	for range steps {
+		ADDQ(s.ldb, s.b)
+	}
+}
+
 // loop emits the kernel's main loop over k, unrolled, calling step for
-// each step with the offset of its column of A in bytes; step reads B at
-// b, which loop advances by ldb after each step.
-func loop(k, a, b, ldb Register, colBytes int, step func(aoff int)) {
+// each step with the offset of its column of A in bytes; step reads its
+// row of B through src.row, which loop moves along after each step.
+func loop(k, a Register, src bRows, colBytes int, step func(aoff int)) {
 	n := GP64()
 	MOVQ(k, n)
 	SHRQ(U8(2), n)
 	JZ(LabelRef("tail"))
 	Label("main")
 	for u := 0; u < unroll; u++ {
+		src.start(u)
 		step(u * colBytes)
-		ADDQ(ldb, b)
+		if src.tab == nil {
+			src.advance(1)
+		}
+	}
+	if src.tab != nil {
+		src.advance(unroll)
 	}
 	ADDQ(U32(unroll*colBytes), a)
 	DECQ(n)
@@ -76,8 +140,9 @@ func loop(k, a, b, ldb Register, colBytes int, step func(aoff int)) {
 	ANDQ(U32(unroll-1), k)
 	JZ(LabelRef("store"))
 	Label("tailloop")
+	src.start(0)
 	step(0)
-	ADDQ(ldb, b)
+	src.advance(1)
 	ADDQ(U32(colBytes), a)
 	DECQ(k)
 	JNZ(LabelRef("tailloop"))
@@ -129,12 +194,18 @@ func rows(mr Register, max int, c, ldc Register, done string, row func(i int, at
 }
 
 // avx512 writes kernelAVX512: an 8×32 tile in 16 ZMM accumulators, columns
-// masked with K1 and K2.
-func avx512() {
+// masked with K1 and K2; with at, kernelAVX512At, which reads the rows of
+// B at offsets.
+func avx512(at bool) {
 	const mr, nr = 8, 32
-	TEXT("kernelAVX512", NOSPLIT, signature)
-	Doc(doc("kernelAVX512", mr, nr)...)
-	k, a, b, ldb, c, ldc := args()
+	if at {
+		TEXT("kernelAVX512At", NOSPLIT, signatureAt)
+		Doc(docAt("kernelAVX512At", "kernelAVX512", nr)...)
+	} else {
+		TEXT("kernelAVX512", NOSPLIT, signature)
+		Doc(doc("kernelAVX512", mr, nr)...)
+	}
+	k, a, src, c, ldc := args(at)
 	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
 		Z16, Z17, Z18, Z19, Z20, Z21}
 	accOf := func(i, h int) VecPhysical { return zs[2*i+h] }
@@ -150,9 +221,9 @@ func avx512() {
 		PREFETCHT0(Mem{Base: pf, Disp: 64})
 		ADDQ(ldc, pf)
 	}
-	loop(k, a, b, ldb, 4*mr, func(aoff int) {
-		VMOVUPS(Mem{Base: b}, b0)
-		VMOVUPS(Mem{Base: b, Disp: 64}, b1)
+	loop(k, a, src, 4*mr, func(aoff int) {
+		VMOVUPS(src.row(0), b0)
+		VMOVUPS(src.row(64), b1)
 		for i := 0; i < mr; i++ {
 			VBROADCASTSS(Mem{Base: a, Disp: aoff + 4*i}, bc)
 			VFMADD231PS(bc, b0, accOf(i, 0))
@@ -194,22 +265,36 @@ func avx512() {
 	RET()
 }
 
-// avx2 writes kernelAVX2: a 6×16 tile in 12 YMM accumulators, columns
-// masked with VMASKMOVPS when nr < 16.
-func avx2() {
-	const mr, nr = 6, 16
-	masks := GLOBL("colmasks", RODATA|NOPTR)
-	for i := 0; i < 2*nr; i++ {
-		v := uint32(0)
-		if i < nr {
-			v = 0xffffffff
-		}
-		DATA(4*i, U32(v))
-	}
+// colMasks is the table of lane masks of kernelAVX2's partial tiles,
+// made on first use.
+var colMasks *Mem
 
-	TEXT("kernelAVX2", NOSPLIT, signature)
-	Doc(doc("kernelAVX2", mr, nr)...)
-	k, a, b, ldb, c, ldc := args()
+// avx2 writes kernelAVX2: a 6×16 tile in 12 YMM accumulators, columns
+// masked with VMASKMOVPS when nr < 16; with at, kernelAVX2At, which reads
+// the rows of B at offsets.
+func avx2(at bool) {
+	const mr, nr = 6, 16
+	if colMasks == nil {
+		m := GLOBL("colmasks", RODATA|NOPTR)
+		for i := 0; i < 2*nr; i++ {
+			v := uint32(0)
+			if i < nr {
+				v = 0xffffffff
+			}
+			DATA(4*i, U32(v))
+		}
+		colMasks = &m
+	}
+	masks := *colMasks
+
+	if at {
+		TEXT("kernelAVX2At", NOSPLIT, signatureAt)
+		Doc(docAt("kernelAVX2At", "kernelAVX2", nr)...)
+	} else {
+		TEXT("kernelAVX2", NOSPLIT, signature)
+		Doc(doc("kernelAVX2", mr, nr)...)
+	}
+	k, a, src, c, ldc := args(at)
 	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
 	accOf := func(i, h int) VecPhysical { return ys[2*i+h] }
 	b0, b1, bc := ys[12], ys[13], ys[14]
@@ -223,9 +308,9 @@ func avx2() {
 		PREFETCHT0(Mem{Base: pf, Disp: 32})
 		ADDQ(ldc, pf)
 	}
-	loop(k, a, b, ldb, 4*mr, func(aoff int) {
-		VMOVUPS(Mem{Base: b}, b0)
-		VMOVUPS(Mem{Base: b, Disp: 32}, b1)
+	loop(k, a, src, 4*mr, func(aoff int) {
+		VMOVUPS(src.row(0), b0)
+		VMOVUPS(src.row(32), b1)
 		for i := 0; i < mr; i++ {
 			VBROADCASTSS(Mem{Base: a, Disp: aoff + 4*i}, bc)
 			VFMADD231PS(bc, b0, accOf(i, 0))
