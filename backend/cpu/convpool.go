@@ -89,15 +89,12 @@ func (t *convPoolTask) run(_, lo, hi int) {
 	pohw := p.pool.ohw
 	sc := scratches.Get()
 	for n := lo; n < hi; n++ {
-		yn := sc.img.grow(p.yLen)
-		for blk := 0; blk < p.blocks; blk++ {
-			p.forwardBlock(&t.w, t.x, n, blk, yn, sc)
-		}
+		yn, plane, w := p.convImage(&t.w, t.x, n, sc)
 		out := t.y[n*p.pLen : (n+1)*p.pLen]
 		for f := 0; f < p.f; f++ {
-			in, o, a := yn[f*p.ohw:(f+1)*p.ohw], out[f*pohw:(f+1)*pohw], t.arg[n*p.pLen+f*pohw:n*p.pLen+(f+1)*pohw]
+			in, o, a := yn[f*plane:(f+1)*plane], out[f*pohw:(f+1)*pohw], t.arg[n*p.pLen+f*pohw:n*p.pLen+(f+1)*pohw]
 			if p.is2x2 {
-				p.k.MaxPool2(o, a, in, p.pool.g.W, p.pool.g.W, p.pool.oh, p.pool.ow)
+				p.k.MaxPool2(o, a, in, w, p.pool.g.W, p.pool.oh, p.pool.ow)
 			} else {
 				p.pool.maxPlane(in, o, a)
 			}
@@ -110,6 +107,24 @@ func (t *convPoolTask) run(_, lo, hi int) {
 		}
 	}
 	scratches.Put(sc)
+}
+
+// convImage computes the convolution of image n of x with the packed
+// filters w into scratch memory and returns it, F planes plane floats
+// apart with rows w floats apart: on the input's grid, as one product,
+// for a shifted plan with 2×2 pooling (which pools from the grid);
+// otherwise block by block into the output's layout [F, OH·OW].
+func (p *convPoolPlan) convImage(w *gemm.PackedA, x []float32, n int, sc *convScratch) (yn []float32, plane, rowLen int) {
+	if p.shifted && p.is2x2 {
+		grid := sc.out.grow(p.f * p.cols)
+		gemm.SgemmPackedRowsAt(w, p.cols, x[n*p.xLen:(n+1)*p.xLen], rowOffsets(p.g), 0, grid, p.cols)
+		return grid, p.cols, p.g.W
+	}
+	yn = sc.img.grow(p.yLen)
+	for blk := 0; blk < p.blocks; blk++ {
+		p.forwardBlock(w, x, n, blk, yn, sc)
+	}
+	return yn, p.ohw, p.g.OutW()
 }
 
 // ConvPoolBackward writes the gradients of ConvPool (see
