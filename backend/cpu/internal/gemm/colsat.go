@@ -36,40 +36,28 @@ func SgemmPackedColsAt(pa *PackedA, n int, b []float32, ldb int, boff []int, bet
 }
 
 // gemmColsAt is SgemmPackedColsAt on valid arguments: the loops of gemm
-// over blocks of A (packed) and of B, whose strips it reads in place or
-// packs from the column offsets.
+// over blocks of A (packed; see packedBlocks) and of B, whose strips it
+// reads in place or packs from the column offsets.
 func (kn *kernel) gemmColsAt(ws *workspace, m, n, k int, packed, b []float32, ldb int, boff []int, beta float32, c []float32, ldc int) {
-	mr, nr := kn.mr, kn.nr
-	kb, mb, nb := balance(k, kn.kc, 1), balance(m, kn.mc, mr), balance(n, kn.nc, nr)
+	nr, nb := kn.nr, balance(n, kn.nc, kn.nr)
 	direct := m <= directRows && ldb <= directLD
-	pb := ws.packB.grow(min(kb, k) * roundUp(min(nb, n), nr))
-	for i0 := 0; i0 < m; i0 += mb {
-		mc := min(mb, m-i0)
-		for p0 := 0; p0 < k; p0 += kb {
-			kc := min(kb, k-p0)
-			bt := beta
-			if p0 > 0 {
-				bt = 1
-			}
-			size := roundUp(mc, mr) * kc
-			pa := packed[:size]
-			packed = packed[size:]
-			for j0 := 0; j0 < n; j0 += nb {
-				nc := min(nb, n-j0)
-				for jr := 0; jr < nc; jr += nr {
-					cols := boff[j0+jr : j0+min(jr+nr, nc)]
-					bp, bs := b[p0*ldb+cols[0]:], ldb
-					if !direct || len(cols) < nr || !consecutive(cols) {
-						bp, bs = pb[jr*kc:(jr+nr)*kc], nr
-						packColsAt(bp, b[p0*ldb:], ldb, kc, cols, nr)
-					}
-					for ir := 0; ir < mc; ir += mr {
-						kn.run(kc, pa[ir*kc:(ir+mr)*kc], bp, bs, c[(i0+ir)*ldc+j0+jr:], ldc, bt, min(mr, mc-ir), len(cols))
-					}
+	pb := ws.packB.grow(min(balance(k, kn.kc, 1), k) * roundUp(min(nb, n), nr))
+	kn.packedBlocks(m, k, packed, beta, func(i0, mc, p0, kc int, pa []float32, bt float32) {
+		for j0 := 0; j0 < n; j0 += nb {
+			nc := min(nb, n-j0)
+			for jr := 0; jr < nc; jr += nr {
+				cols := boff[j0+jr : j0+min(jr+nr, nc)]
+				bp, bs := b[p0*ldb+cols[0]:], ldb
+				if !direct || len(cols) < nr || !consecutive(cols) {
+					bp, bs = pb[jr*kc:(jr+nr)*kc], nr
+					packColsAt(bp, b[p0*ldb:], ldb, kc, cols, nr)
+				}
+				for ir := 0; ir < mc; ir += kn.mr {
+					kn.run(kc, pa[ir*kc:(ir+kn.mr)*kc], bp, bs, c[(i0+ir)*ldc+j0+jr:], ldc, bt, min(kn.mr, mc-ir), len(cols))
 				}
 			}
 		}
-	}
+	})
 }
 
 // consecutive reports whether each offset is one past the one before.

@@ -197,21 +197,12 @@ func TestAlphaZero(t *testing.T) {
 // problem.
 func TestPanics(t *testing.T) {
 	x := make([]float32, 12)
-	for name, f := range map[string]func(){
+	expectPanics(t, "gemm: Sgemm", map[string]func(){
 		"negative dimension": func() { Sgemm(isa.Generic, false, false, -1, 2, 2, 1, x, 2, x, 2, 0, x, 2) },
 		"leading dimension":  func() { Sgemm(isa.Generic, false, false, 2, 2, 3, 1, x, 2, x, 2, 0, x, 2) },
 		"elements":           func() { Sgemm(isa.Generic, false, false, 4, 4, 4, 1, x, 4, x, 4, 0, x, 4) },
 		"not available":      func() { Sgemm(isa.Best()+1, false, false, 1, 1, 1, 1, x, 1, x, 1, 0, x, 1) },
-	} {
-		func() {
-			defer func() {
-				if msg, _ := recover().(string); !strings.Contains(msg, "gemm: Sgemm") || !strings.Contains(msg, name) {
-					t.Errorf("panic %q, want one naming %q", msg, name)
-				}
-			}()
-			f()
-		}()
-	}
+	})
 }
 
 // TestNoAllocs checks that Sgemm allocates nothing once its buffers exist,
@@ -528,5 +519,21 @@ func TestWorkspace(t *testing.T) {
 			t.Errorf("%v: Workspace.Sgemm allocates %v times per call", l, got)
 		}
 		w.Release()
+	}
+}
+
+// expectPanics calls each case and checks that it panics with a message
+// naming fn and the case's name.
+func expectPanics(t *testing.T, fn string, cases map[string]func()) {
+	t.Helper()
+	for name, f := range cases {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.Contains(msg, fn) || !strings.Contains(msg, name) {
+					t.Errorf("panic %q, want one naming %q", msg, name)
+				}
+			}()
+			f()
+		}()
 	}
 }

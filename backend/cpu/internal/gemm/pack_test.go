@@ -48,13 +48,7 @@ func TestTranspose(t *testing.T) {
 // blocks along m and k, and beta 0 (C holding NaN) and 1.
 func TestSgemmPacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 7))
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(2*r.Float64() - 1)
-		}
-		return x
-	}
+	fill := randomFill(r)
 	for _, l := range isa.Supported() {
 		kn := kernelFor(l)
 		for _, sz := range [][3]int{{1, kn.nr, 1}, {kn.mr + 1, kn.nr/2 + 1, 9}, {2*kn.mr + 3, 3*kn.nr + 5, kn.kc + 1}, {kn.mc + 1, kn.nr + 1, 3}} {

@@ -88,3 +88,21 @@ func (kn *kernel) blocksA(m, k int, f func(i0, p0, mc, kc int)) {
 		}
 	}
 }
+
+// packedBlocks calls block(i0, mc, p0, kc, pa, bt) for the blocks of op(A)
+// that PackA packed into packed, in that order: rows [i0, i0+mc) and steps
+// [p0, p0+kc) along k, pa the block's panels, and bt the beta with which
+// the block's products update C: beta for the first block along k, 1 for
+// the others.
+func (kn *kernel) packedBlocks(m, k int, packed []float32, beta float32, block func(i0, mc, p0, kc int, pa []float32, bt float32)) {
+	off := 0
+	kn.blocksA(m, k, func(i0, p0, mc, kc int) {
+		size := roundUp(mc, kn.mr) * kc
+		bt := beta
+		if p0 > 0 {
+			bt = 1
+		}
+		block(i0, mc, p0, kc, packed[off:off+size], bt)
+		off += size
+	})
+}

@@ -31,44 +31,32 @@ func SgemmPackedRowsAt(pa *PackedA, n int, b []float32, boff []int, beta float32
 }
 
 // gemmRowsAt is SgemmPackedRowsAt on valid arguments: the loops of gemm
-// over blocks of A (packed) and of B, whose whole strips runAt reads at
-// the offsets and whose other strips are packed.
+// over blocks of A (packed; see packedBlocks) and of B, whose whole strips
+// runAt reads at the offsets and whose other strips are packed.
 func (kn *kernel) gemmRowsAt(ws *workspace, m, n, k int, packed, b []float32, boff []int, beta float32, c []float32, ldc int) {
-	mr, nr := kn.mr, kn.nr
-	kb, mb, nb := balance(k, kn.kc, 1), balance(m, kn.mc, mr), balance(n, kn.nc, nr)
-	pb := ws.packB.grow(min(kb, k) * nr)
-	for i0 := 0; i0 < m; i0 += mb {
-		mc := min(mb, m-i0)
-		for p0 := 0; p0 < k; p0 += kb {
-			kc := min(kb, k-p0)
-			bt := beta
-			if p0 > 0 {
-				bt = 1
-			}
-			size := roundUp(mc, mr) * kc
-			pa := packed[:size]
-			packed = packed[size:]
-			off := boff[p0 : p0+kc]
-			for j0 := 0; j0 < n; j0 += nb {
-				nc := min(nb, n-j0)
-				for jr := 0; jr < nc; jr += nr {
-					cols := min(nr, nc-jr)
-					inPlace := kn.runAt != nil && cols == nr
-					if !inPlace {
-						packRowsAt(pb[:kc*nr], b, off, j0+jr, cols, nr)
-					}
-					for ir := 0; ir < mc; ir += mr {
-						ap, ct := pa[ir*kc:(ir+mr)*kc], c[(i0+ir)*ldc+j0+jr:]
-						if inPlace {
-							kn.runAt(kc, ap, b[j0+jr:], off, ct, ldc, bt, min(mr, mc-ir), nr)
-						} else {
-							kn.run(kc, ap, pb, nr, ct, ldc, bt, min(mr, mc-ir), cols)
-						}
+	nr, nb := kn.nr, balance(n, kn.nc, kn.nr)
+	pb := ws.packB.grow(min(balance(k, kn.kc, 1), k) * nr)
+	kn.packedBlocks(m, k, packed, beta, func(i0, mc, p0, kc int, pa []float32, bt float32) {
+		off := boff[p0 : p0+kc]
+		for j0 := 0; j0 < n; j0 += nb {
+			nc := min(nb, n-j0)
+			for jr := 0; jr < nc; jr += nr {
+				cols := min(nr, nc-jr)
+				inPlace := kn.runAt != nil && cols == nr
+				if !inPlace {
+					packRowsAt(pb[:kc*nr], b, off, j0+jr, cols, nr)
+				}
+				for ir := 0; ir < mc; ir += kn.mr {
+					ap, ct, rows := pa[ir*kc:(ir+kn.mr)*kc], c[(i0+ir)*ldc+j0+jr:], min(kn.mr, mc-ir)
+					if inPlace {
+						kn.runAt(kc, ap, b[j0+jr:], off, ct, ldc, bt, rows, nr)
+					} else {
+						kn.run(kc, ap, pb, nr, ct, ldc, bt, rows, cols)
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // packRowsAt writes columns [j0, j0+cols) of the rows of B at offsets off

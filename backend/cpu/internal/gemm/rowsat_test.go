@@ -1,9 +1,9 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/myelin-go/myelin/backend/cpu/internal/isa"
@@ -17,13 +17,7 @@ import (
 // and beta 0 (C holding NaN) and 1.
 func TestSgemmPackedRowsAt(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 2))
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(2*r.Float64() - 1)
-		}
-		return x
-	}
+	fill := randomFill(r)
 	for _, l := range isa.Supported() {
 		kn := kernelFor(l)
 		layouts := map[string]func(k int) []int{
@@ -65,27 +59,7 @@ func TestSgemmPackedRowsAt(t *testing.T) {
 					SgemmPacked(&pa, false, n, gathered, n, beta, want, n)
 					got := append([]float32(nil), c0...)
 					SgemmPackedRowsAt(&pa, n, b, off, beta, got, n)
-					for i := 0; i < m; i++ {
-						for j := 0; j < n; j++ {
-							ref, bound := 0.0, 0.0
-							for p := 0; p < k; p++ {
-								v := float64(a[i*k+p]) * float64(gathered[p*n+j])
-								ref += v
-								bound += math.Abs(v)
-							}
-							if beta != 0 {
-								ref += float64(beta) * float64(c0[i*n+j])
-								bound += math.Abs(float64(beta) * float64(c0[i*n+j]))
-							}
-							g := got[i*n+j]
-							if math.Abs(float64(g)-ref) > float64(k+2)*eps*bound {
-								t.Fatalf("level %v %s m=%d n=%d k=%d beta %g: C[%d,%d] = %g, want %g", l, name, m, n, k, beta, i, j, g, ref)
-							}
-							if math.Float32bits(g) != math.Float32bits(want[i*n+j]) {
-								t.Fatalf("level %v %s m=%d n=%d k=%d beta %g: C[%d,%d] = %g, SgemmPacked on the gathered B gives %g", l, name, m, n, k, beta, i, j, g, want[i*n+j])
-							}
-						}
-					}
+					checkGathered(t, fmt.Sprintf("level %v %s", l, name), m, n, k, a, gathered, beta, c0, got, want)
 				}
 			}
 		}
@@ -107,18 +81,9 @@ func TestSgemmPackedRowsAtPanics(t *testing.T) {
 	l := isa.Generic
 	pa := PackA(l, false, 2, 3, 1, make([]float32, 6), 3, make([]float32, PackedSize(l, 2, 3)))
 	b, c := make([]float32, 12), make([]float32, 8)
-	for name, f := range map[string]func(){
+	expectPanics(t, "gemm: SgemmPackedRowsAt", map[string]func(){
 		"needs 13 elements of B": func() { SgemmPackedRowsAt(&pa, 4, b, []int{0, 1, 9}, 0, c, 4) },
 		"2 row offsets":          func() { SgemmPackedRowsAt(&pa, 4, b, []int{0, 1}, 0, c, 4) },
 		"offset -1":              func() { SgemmPackedRowsAt(&pa, 2, b, []int{0, -1, 1}, 0, c, 4) },
-	} {
-		func() {
-			defer func() {
-				if msg, _ := recover().(string); !strings.Contains(msg, "gemm: SgemmPackedRowsAt") || !strings.Contains(msg, name) {
-					t.Errorf("panic %q, want one naming %q", msg, name)
-				}
-			}()
-			f()
-		}()
-	}
+	})
 }
