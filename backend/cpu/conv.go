@@ -24,9 +24,10 @@ import (
 // zero (backward). Such a plan unfolds nothing: the forward product reads
 // its rows where they lie in the image (see rowOffsets), the filter
 // gradient reads the image transposed once per image (see filterGrid), and
-// the data gradient's column block is added back row by row (shiftedAdd).
-// The filters (W, or Wᵀ for the data gradient) are packed for the GEMM
-// once per call, not once per image. The filter gradient's products span
+// the data gradient's product adds its rows onto the image where they lie
+// (see dataOffsets). The filters (W, or Wᵀ for the data gradient; see
+// packDataFilters) are packed for the GEMM once per call, not once per
+// image. The filter gradient's products span
 // several images when each has few columns (see filterCols). The products
 // run on one goroutine each; the ops spread images (and, in the forward
 // pass, blocks) over the worker pool.
@@ -316,8 +317,7 @@ func (b *Backend) Conv2DBackwardData(dy, w, dx backend.Tensor, g backend.ConvGeo
 	p := b.planConv("Conv2DBackwardData", g, tdx, "dx", tw, tdy, "dy")
 	buf := packedBufs.Get()
 	t := convDataTasks.Get()
-	*t = convDataTask{p: p, dy: tdy.data, dx: tdx.data,
-		wt: gemm.PackA(p.level, true, p.ckk, p.f, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.ckk, p.f)))}
+	*t = convDataTask{p: p, dy: tdy.data, dx: tdx.data, wt: p.packDataFilters(tw.data, buf)}
 	parallelDo(g.N, max(1, gemmGrain/(p.f*p.ckk*p.cols)), t)
 	*t = convDataTask{}
 	convDataTasks.Put(t)
@@ -356,14 +356,14 @@ func (p *convPlan) dataImage(wt *gemm.PackedA, dyn, dxn, grid []float32, sc *con
 	clear(dxn)
 	for blk := 0; blk < p.blocks; blk++ {
 		j0, j1 := p.span(blk)
-		dcol := sc.col.grow(p.ckk * (j1 - j0))
 		d, ld := p.gradBlock(dyn, grid, j0, j1, &sc.out)
-		gemm.SgemmPacked(wt, false, j1-j0, d, ld, 0, dcol, j1-j0)
 		if p.shifted {
-			shiftedAdd(p.k, dcol, dxn, p.g, j0, j1)
-		} else {
-			col2im(p.k, dcol, dxn, p.g, j0, j1)
+			gemm.SgemmPackedAddAt(wt, j1-j0, d, ld, dxn[j0:], dataOffsets(p.g))
+			continue
 		}
+		dcol := sc.col.grow(p.ckk * (j1 - j0))
+		gemm.SgemmPacked(wt, false, j1-j0, d, ld, 0, dcol, j1-j0)
+		col2im(p.k, dcol, dxn, p.g, j0, j1)
 	}
 }
 
@@ -526,11 +526,26 @@ func filterOffsets(g backend.ConvGeom) []int {
 	return offsets(0, g, true, func(c, i, j int) int { return (i*g.DilH*g.W+j*g.DilW)*g.C + c })
 }
 
+// dataOffsets returns, for the rows (i, j, c) of a shifted plan's data
+// gradient product in that order, the offset in the image of each (see
+// rowOffsets): a tile of the product's rows is channels at one tap, spaced
+// H·W apart, and its column q adds onto the input of output (oh, ow) at
+// that tap for q = oh·W + ow with ow < OW.
+func dataOffsets(g backend.ConvGeom) []int {
+	return offsets(2, g, true, func(c, i, j int) int { return imageOffset(g, c, i, j) })
+}
+
 // rowOffsets returns, for the rows (c, i, j) of a shifted plan's column
-// matrix, the offset in the image of each: c·H·W + i·DH·W + j·DW, where
-// the row's run of the input's grid starts.
+// matrix, the offset in the image of each, where the row's run of the
+// input's grid starts (see imageOffset).
 func rowOffsets(g backend.ConvGeom) []int {
-	return offsets(1, g, false, func(c, i, j int) int { return c*g.H*g.W + i*g.DilH*g.W + j*g.DilW })
+	return offsets(1, g, false, func(c, i, j int) int { return imageOffset(g, c, i, j) })
+}
+
+// imageOffset returns c·H·W + i·DH·W + j·DW, the offset in an image of
+// channel c's input to output (0, 0) at tap (i, j).
+func imageOffset(g backend.ConvGeom, c, i, j int) int {
+	return c*g.H*g.W + i*g.DilH*g.W + j*g.DilW
 }
 
 // unpermuteFilter puts the columns of each row of a shifted plan's filter
@@ -549,6 +564,24 @@ func (p *convPlan) unpermuteFilter(dw []float32) {
 		copy(r, row)
 	}
 	packedBufs.Put(buf)
+}
+
+// packDataFilters packs Wᵀ for the data gradient's product into buf: its
+// rows in the order (c, i, j) of the column matrix, or for a shifted plan
+// in the order (i, j, c) of dataOffsets, so that a tile's rows are
+// channels at one kernel position, evenly spaced in the image.
+func (p *convPlan) packDataFilters(w []float32, buf *floatBuf) gemm.PackedA {
+	size := gemm.PackedSize(p.level, p.ckk, p.f)
+	if !p.shifted {
+		return gemm.PackA(p.level, true, p.ckk, p.f, 1, w, p.ckk, buf.grow(size))
+	}
+	kk := p.g.KH * p.g.KW
+	all := buf.grow(size + len(w))
+	perm := all[size:]
+	for f := 0; f < p.f; f++ {
+		gemm.Transpose(p.level, p.g.C, kk, w[f*p.ckk:], kk, perm[f*p.ckk:], p.g.C)
+	}
+	return gemm.PackA(p.level, true, p.ckk, p.f, 1, perm, p.ckk, all[:size])
 }
 
 // groupProduct adds to dst (or with beta 0 writes to it) the filter

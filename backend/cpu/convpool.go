@@ -166,7 +166,7 @@ func (b *Backend) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tenso
 	var buf *floatBuf
 	if dx != nil {
 		buf = packedBufs.Get()
-		t.wt = gemm.PackA(p.level, true, p.ckk, p.f, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.ckk, p.f)))
+		t.wt = p.packDataFilters(tw.data, buf)
 	}
 	parallelDo(chunks, max(1, gemmGrain/(p.f*p.ckk*p.cols*perChunk)), t)
 	// Chunk 0 wrote into dw, the others into the partials, which the

@@ -188,26 +188,6 @@ func col2im(k *vec.Kernels, col, x []float32, g backend.ConvGeom, j0, j1 int) {
 	}
 }
 
-// shiftedAdd adds to one image x [C, H, W] the columns [j0, j1) of a
-// column matrix col [C·KH·KW, j1−j0] on the input's grid (stride 1, no
-// padding), row after row, with k's vector Add: row (c·KH+i)·KW+j, at
-// column q, onto x[c·H·W + i·DH·W + j·DW + q], which for q = oh·W+ow with
-// ow < OW is the input of output (oh, ow) at that tap. j1 is at most
-// (OH−1)·W+OW, so that every row stays inside its plane.
-func shiftedAdd(k *vec.Kernels, col, x []float32, g backend.ConvGeom, j0, j1 int) {
-	width, r := j1-j0, 0
-	for c := 0; c < g.C; c++ {
-		for i := 0; i < g.KH; i++ {
-			for j := 0; j < g.KW; j++ {
-				off := c*g.H*g.W + i*g.DilH*g.W + j*g.DilW
-				dst := x[off+j0 : off+j1]
-				k.Add(dst, dst, col[r*width:(r+1)*width])
-				r++
-			}
-		}
-	}
-}
-
 // copyRow copies src[:len(dst)] to dst: copy, without the call to memmove
 // for the short rows that make up column matrices (a few floats to a few
 // dozen).

@@ -259,7 +259,8 @@ func balance(n, max, unit int) int {
 func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
 
 // workspace holds the buffers of one Sgemm call: packed panels of A and
-// strips of B, Cᵀ for a narrow C, and the transposed B of the rows path.
+// strips of B, Cᵀ for a narrow C (or the panel of rows that
+// SgemmPackedAddAt adds), and the transposed B of the rows path.
 type workspace struct {
 	packA, packB, narrow, bt buffer
 }
