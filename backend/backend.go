@@ -20,10 +20,10 @@
 //
 // Growing without breaking: Backend is a fixed core. Ops added later come
 // as optional interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler,
-// Allocator, Recurrent, Shifter, ConvPooler, Reshaper) that a backend implements when it can;
-// programs call them through this package's functions of the same names
-// (Slice, Binary, Reduce, Gather, BatchMatMul, TryAlloc, ShiftImages, ConvPool, …),
-// which use the backend's own op, else a fallback built from core ops (or
+// Allocator, Recurrent, Shifter, ConvPooler, Reshaper, ConvActivator)
+// that a backend implements when it can; programs call them through this
+// package's functions of the same names (Slice, Binary, Reduce, Gather,
+// BatchMatMul, TryAlloc, ShiftImages, ConvPool, ConvAct, …), which use the backend's own op, else a fallback built from core ops (or
 // other groups) where one exists, else panic with an *UnimplementedError
 // naming the op, the backend and the interface that would provide it. A
 // backend written against an older Myelin keeps compiling and keeps

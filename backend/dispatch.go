@@ -211,4 +211,5 @@ var optionalGroups = []struct {
 	{"Shifter", func(b Backend) bool { _, ok := b.(Shifter); return ok }},
 	{"ConvPooler", func(b Backend) bool { _, ok := b.(ConvPooler); return ok }},
 	{"Reshaper", func(b Backend) bool { _, ok := b.(Reshaper); return ok }},
+	{"ConvActivator", func(b Backend) bool { _, ok := b.(ConvActivator); return ok }},
 }

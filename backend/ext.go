@@ -11,9 +11,10 @@ import (
 // method: a method added to an interface breaks every implementation
 // written outside this module. New ops arrive instead as small optional
 // interfaces (Viewer, Math, Reducer, Indexer, BatchMatMuler, Allocator,
-// Recurrent, Shifter, ConvPooler, Reshaper, …) that a backend implements when it can. Callers
-// reach them through the package-level functions of the same names
-// (backend.Slice(b, …), backend.Binary(b, …)), which find the group by a
+// Recurrent, Shifter, ConvPooler, Reshaper, ConvActivator, …) that a
+// backend implements when it can. Callers reach them through the
+// package-level functions of the same names (backend.Slice(b, …),
+// backend.Binary(b, …)), which find the group by a
 // type assertion and otherwise run a fallback built from core ops (or
 // other groups) or, where there is none, panic with an
 // *UnimplementedError naming the op, the backend and the interface to

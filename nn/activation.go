@@ -18,6 +18,9 @@ type Activation struct {
 	x    backend.Tensor // input of the last Forward
 	cur  *ioBufs
 	bufs BatchCache[ioBufs]
+	// fused holds, per batch size, the gradient buffer of the passes
+	// whose output applied recorded (y is the layer before's).
+	fused BatchCache[ioBufs]
 }
 
 // ReLU returns an Activation layer computing max(0, x).
@@ -68,6 +71,17 @@ func (a *Activation) Forward(x backend.Tensor, train bool) backend.Tensor {
 	a.x = x
 	a.b.Activate(a.Act, x, a.cur.y)
 	return a.cur.y
+}
+
+// applied records y, which the layer before has already passed through
+// this ReLU in place (see convReLU), as the output of a forward pass of
+// its own: the backward pass reads f′ from y, which is positive exactly
+// where x is.
+func (a *Activation) applied(y backend.Tensor) backend.Tensor {
+	n := CheckInput(a, y, a.in)
+	a.cur = a.fused.Get(n, func(int) *ioBufs { return &ioBufs{} })
+	a.cur.y, a.x = y, y
+	return y
 }
 
 // Backward implements Layer: dx = dy·f′(x).

@@ -23,6 +23,10 @@ type chain struct {
 	// poolEnd maps the index of the last layer of each of pools' units to
 	// the unit, for the backward passes.
 	poolEnd map[int]*convPool
+	// relus runs each other Conv2D that a ReLU follows, with the ReLU, as
+	// one op in the forward pass, by the Conv2D's index (see
+	// fuseConvReLUs).
+	relus map[int]*convReLU
 }
 
 // build builds the layers in order for per-sample input shape in and
@@ -44,6 +48,7 @@ func (c *chain) build(b backend.Backend, in []int, rng *rand.Rand, prefix string
 		shape = out
 	}
 	c.pools = fuseConvPools(b, c.layers)
+	c.relus = fuseConvReLUs(b, c.layers, c.pools)
 	c.poolEnd = nil
 	for i, cp := range c.pools {
 		if c.poolEnd == nil {
@@ -60,6 +65,11 @@ func (c *chain) forward(x backend.Tensor, train bool) backend.Tensor {
 		if cp := c.pools[i]; cp != nil {
 			x = cp.forward(x)
 			i += cp.span - 1 // the unit's other layers ran too
+			continue
+		}
+		if u := c.relus[i]; u != nil {
+			x = u.forward(x)
+			i++ // the ReLU ran too
 			continue
 		}
 		x = c.layers[i].Forward(x, train)

@@ -93,6 +93,28 @@ func (c *Conv2D) Build(b backend.Backend, in []int, rng *rand.Rand) ([]int, erro
 
 // Forward implements Layer.
 func (c *Conv2D) Forward(x backend.Tensor, train bool) backend.Tensor {
+	c.start(x)
+	c.b.Conv2D(x, c.weight.Value, c.cur.y, c.cur.geom)
+	if c.bias != nil && !c.biasLater {
+		c.b.AddBias(c.cur.y, c.bias.Value)
+	}
+	return c.cur.y
+}
+
+// forwardReLU is Forward followed by a ReLU, as one backend.ConvAct.
+func (c *Conv2D) forwardReLU(x backend.Tensor) backend.Tensor {
+	c.start(x)
+	var bias backend.Tensor
+	if c.bias != nil {
+		bias = c.bias.Value
+	}
+	backend.ConvAct(c.b, x, c.weight.Value, bias, c.cur.y, c.cur.geom, true)
+	return c.cur.y
+}
+
+// start checks x, makes the buffers for its batch size current and keeps x
+// for the backward pass.
+func (c *Conv2D) start(x backend.Tensor) {
 	n := CheckInput(c, x, c.in)
 	c.cur = c.bufs.Get(n, func(n int) *convBufs {
 		g := c.geom
@@ -100,11 +122,6 @@ func (c *Conv2D) Forward(x backend.Tensor, train bool) backend.Tensor {
 		return &convBufs{ioBufs: ioBufs{y: c.b.Alloc(n, c.Filters, g.OutH(), g.OutW())}, geom: g}
 	})
 	c.x = x
-	c.b.Conv2D(x, c.weight.Value, c.cur.y, c.cur.geom)
-	if c.bias != nil && !c.biasLater {
-		c.b.AddBias(c.cur.y, c.bias.Value)
-	}
-	return c.cur.y
 }
 
 // Backward implements Layer: ∂L/∂b[f] sums dy over the batch and space, and

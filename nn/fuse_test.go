@@ -221,3 +221,66 @@ func TestConvPoolInResidual(t *testing.T) {
 	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
 	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
 }
+
+// convActCounter is the CPU backend, every optional group included,
+// counting the ConvAct calls.
+type convActCounter struct {
+	*cpu.Backend
+	convActs int
+}
+
+func (c *convActCounter) ConvAct(x, w, bias, y backend.Tensor, g backend.ConvGeom, relu bool) {
+	c.convActs++
+	c.Backend.ConvAct(x, w, bias, y, g, relu)
+}
+
+// TestConvReLUFused checks that on a backend.ConvActivator each Conv2D
+// followed by a ReLU and no pooling (with and without bias) runs as one
+// ConvAct, and that the outputs and the parameter and input gradients are
+// bit for bit those of the same layers kept apart by an Identity after
+// each such Conv2D, with a ConvPool unit between them that runs the first
+// ReLU's backward pass, for a batch of 67.
+func TestConvReLUFused(t *testing.T) {
+	const n = 67
+	in := []int{2, 14, 13}
+	build := func(apart bool) (*convActCounter, *nn.Sequential, backend.Tensor, backend.Tensor) {
+		c := &convActCounter{Backend: cpu.New()}
+		layers := []nn.Layer{&nn.Conv2D{Filters: 5, KH: 3, KW: 3}, nn.ReLU(),
+			&nn.Conv2D{Filters: 4, KH: 3, KW: 3}, nn.ReLU(), &nn.MaxPool2D{Size: 2},
+			&nn.Conv2D{Filters: 3, KH: 1, KW: 1, NoBias: true}, nn.ReLU(), &nn.Flatten{}, &nn.Dense{Units: 3}}
+		if apart {
+			for _, i := range []int{6, 1} {
+				layers = slices.Insert(layers, i, nn.Layer(nn.Identity()))
+			}
+		}
+		m, err := nn.NewSequential(c, in, 5, layers...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(6))
+		for _, p := range m.Params() {
+			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+		}
+		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		return c, m, x, dy
+	}
+	fc, fused, fx, fdy := build(false)
+	defer fc.Close()
+	ac, apart, ax, ady := build(true)
+	defer ac.Close()
+	if !slices.Equal(download(fc, fused.Forward(fx, true)), download(ac, apart.Forward(ax, true))) {
+		t.Error("outputs differ when the convolutions and their ReLUs run fused")
+	}
+	if fc.convActs != 2 || ac.convActs != 0 {
+		t.Errorf("ConvAct calls: %d fused, %d apart; want 2 and 0", fc.convActs, ac.convActs)
+	}
+	fused.Backward(fdy)
+	apart.Backward(ady)
+	if !slices.Equal(params2grads(fc, fused), params2grads(ac, apart)) {
+		t.Error("parameter gradients differ when the convolutions and their ReLUs run fused")
+	}
+	if !slices.Equal(download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))) {
+		t.Error("input gradients differ when the convolutions and their ReLUs run fused")
+	}
+}

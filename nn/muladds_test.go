@@ -163,6 +163,11 @@ func (c *macCPU) ConvPool(x, w, bias, y, argmax backend.Tensor, cg backend.ConvG
 	c.Backend.ConvPool(x, w, bias, y, argmax, cg, pg, relu)
 }
 
+func (c *macCPU) ConvAct(x, w, bias, y backend.Tensor, g backend.ConvGeom, relu bool) {
+	c.macs += convMACs(g, w.Shape())
+	c.Backend.ConvAct(x, w, bias, y, g, relu)
+}
+
 func (c *macCPU) ConvPoolBackward(x, w, y, argmax, dy, dx, dw, db backend.Tensor, cg backend.ConvGeom, pg backend.PoolGeom, relu, reluX bool) {
 	c.macs += convMACs(cg, w.Shape()) // the filter's gradient
 	if dx != nil {

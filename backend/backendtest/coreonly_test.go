@@ -17,7 +17,7 @@ type coreOnly struct{ backend.Backend }
 func TestLacks(t *testing.T) {
 	b := coreOnly{cpu.New()}
 	defer b.Close()
-	want := []string{"backend.Viewer", "backend.Math", "backend.Reducer", "backend.Indexer", "backend.BatchMatMuler", "backend.Allocator", "backend.Recurrent", "backend.Shifter", "backend.ConvPooler", "backend.Reshaper"}
+	want := []string{"backend.Viewer", "backend.Math", "backend.Reducer", "backend.Indexer", "backend.BatchMatMuler", "backend.Allocator", "backend.Recurrent", "backend.Shifter", "backend.ConvPooler", "backend.Reshaper", "backend.ConvActivator"}
 	if got := backend.Lacks(b); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Lacks(core only) = %v, want %v", got, want)
 	}

@@ -28,6 +28,7 @@ var families = []family{
 	{"MaxPoolBackward", checkMaxPoolBackward},
 	{"ConvPool", checkConvPool},
 	{"ConvPoolBackward", checkConvPoolBackward},
+	{"ConvAct", checkConvAct},
 	{"AvgPool", checkAvgPool},
 	{"AvgPoolBackward", checkAvgPoolBackward},
 	{"Activate", checkActivate},

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/myelin-go/myelin/backend"
@@ -263,11 +264,33 @@ func (f *float64Buf) grow(n int) []float64 {
 // filters as an F×(C·KH·KW) matrix and col[n] = Im2Col(x[n]), block by
 // block of output positions.
 func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
-	tx, tw, ty := b.tensor("Conv2D", x), b.tensor("Conv2D", w), b.tensor("Conv2D", y)
-	p := b.planConv("Conv2D", g, tx, "x", tw, ty, "y")
+	b.convAct("Conv2D", x, w, nil, y, g, false)
+}
+
+var _ backend.ConvActivator = (*Backend)(nil)
+
+// ConvAct computes y = act(w ⋆ x + bias) (see backend.ConvActivator) as
+// Conv2D does, adding the bias and applying the ReLU to each block of
+// outputs right after its product, while the block is in cache.
+func (b *Backend) ConvAct(x, w, bias, y backend.Tensor, g backend.ConvGeom, relu bool) {
+	b.convAct("ConvAct", x, w, bias, y, g, relu)
+}
+
+// convAct is Conv2D and ConvAct for op.
+func (b *Backend) convAct(op string, x, w, bias, y backend.Tensor, g backend.ConvGeom, relu bool) {
+	tx, tw, ty := b.tensor(op, x), b.tensor(op, w), b.tensor(op, y)
+	p := b.planConv(op, g, tx, "x", tw, ty, "y")
+	var bd []float32
+	if bias != nil {
+		tb := b.tensor(op, bias)
+		if !tb.shape.Equal(backend.Shape{p.f}) {
+			panic(fmt.Sprintf("cpu: %s: bias has shape %v, want [%d]", op, tb.shape, p.f))
+		}
+		bd = tb.data
+	}
 	buf := packedBufs.Get()
 	t := convTasks.Get()
-	*t = convTask{p: p, x: tx.data, y: ty.data,
+	*t = convTask{p: p, x: tx.data, y: ty.data, bias: bd, relu: relu,
 		w: gemm.PackA(p.level, false, p.f, p.ckk, 1, tw.data, p.ckk, buf.grow(gemm.PackedSize(p.level, p.f, p.ckk)))}
 	parallelDo(g.N*p.blocks, max(1, gemmGrain/(p.f*p.ckk*p.block)), t)
 	*t = convTask{}
@@ -275,12 +298,14 @@ func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
 	packedBufs.Put(buf)
 }
 
-// convTask is Conv2D over items image·blocks+block, with the filters
-// packed once for all of them.
+// convTask is Conv2D (ConvAct with bias and relu) over items
+// image·blocks+block, with the filters packed once for all of them.
 type convTask struct {
 	p    convPlan
 	x, y []float32
 	w    gemm.PackedA
+	bias []float32 // nil: none
+	relu bool
 }
 
 var convTasks freelist.List[convTask]
@@ -290,9 +315,35 @@ func (t *convTask) run(_, lo, hi int) {
 	sc := scratches.Get()
 	for it := lo; it < hi; it++ {
 		n, blk := it/p.blocks, it%p.blocks
-		p.forwardBlock(&t.w, t.x, n, blk, t.y[n*p.yLen:(n+1)*p.yLen], sc)
+		yn := t.y[n*p.yLen : (n+1)*p.yLen]
+		p.forwardBlock(&t.w, t.x, n, blk, yn, sc)
+		if t.bias == nil && !t.relu {
+			continue
+		}
+		o0, o1 := p.outputSpan(p.span(blk))
+		for f := 0; f < p.f; f++ {
+			row := yn[f*p.ohw+o0 : f*p.ohw+o1]
+			if t.bias != nil {
+				p.k.AddConst(row, t.bias[f])
+			}
+			if t.relu {
+				p.k.Relu(row, row)
+			}
+		}
 	}
 	scratches.Put(sc)
+}
+
+// outputSpan returns the output positions [o0, o1) (indices oh·OW+ow of an
+// output plane) that the columns [j0, j1) of the plan's column matrix
+// compute: the same for a plan on the output's grid; on the input's grid,
+// the outputs of the grid positions in [j0, j1) whose column is below OW.
+func (p *convPlan) outputSpan(j0, j1 int) (o0, o1 int) {
+	if !p.shifted {
+		return j0, j1
+	}
+	w, ow := p.g.W, p.g.OutW()
+	return j0/w*ow + min(j0%w, ow), j1/w*ow + min(j1%w, ow)
 }
 
 // forwardBlock writes the outputs of block blk of image n of x into yn

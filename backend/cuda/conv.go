@@ -89,6 +89,29 @@ func (b *Backend) Conv2D(x, w, y backend.Tensor, g backend.ConvGeom) {
 	b.conv2d(op, &p, tx.ptr, tw.ptr, ty.ptr)
 }
 
+// ConvAct writes y = act(w ⋆ x + bias) (see backend.ConvActivator): the
+// convolution as Conv2D computes it, then the AddBias and Activate kernels
+// on y in place. cuBLAS writes the product's output, so nothing is fused
+// on the device yet: the results are those of the three ops run apart,
+// bit for bit.
+func (b *Backend) ConvAct(x, w, bias, y backend.Tensor, g backend.ConvGeom, relu bool) {
+	const op = "ConvAct"
+	tx, tw, ty := b.tensor(op, x), b.tensor(op, w), b.tensor(op, y)
+	p := planConv(op, g, tx, tw, ty, "x", "y")
+	if bias != nil {
+		if tb := b.tensor(op, bias); !tb.shape.Equal(backend.Shape{p.f}) {
+			panic(fmt.Sprintf("cuda: %s: bias has shape %v, want [%d]", op, tb.shape, p.f))
+		}
+	}
+	b.conv2d(op, &p, tx.ptr, tw.ptr, ty.ptr)
+	if bias != nil {
+		b.AddBias(y, bias)
+	}
+	if relu {
+		b.Activate(backend.Activation{Kind: backend.ReLU}, y, y)
+	}
+}
+
 // conv2d queues Conv2D of the device arrays x, w and y for op.
 func (b *Backend) conv2d(op string, p *convPlan, x, w, y uint64) {
 	g := p.g

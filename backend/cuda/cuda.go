@@ -53,6 +53,7 @@ var (
 	_ backend.Recurrent     = (*Backend)(nil)
 	_ backend.Shifter       = (*Backend)(nil)
 	_ backend.ConvPooler    = (*Backend)(nil)
+	_ backend.ConvActivator = (*Backend)(nil)
 )
 
 // idxErrBytes is the size of the index-error words: the op's code, the

@@ -42,7 +42,9 @@
 // convolution as Conv2D computes it, into scratch memory, then one kernel
 // for the pooling, the bias and the ReLU, and one back for their
 // gradients; with reluX the gradient of the ReLU before the convolution is
-// applied as dx is written). Float ops panic when handed an int32 tensor.
+// applied as dx is written), and the convolution with its bias and ReLU
+// (ConvActivator: Conv2D's product, then the AddBias and Activate kernels
+// in place). Float ops panic when handed an int32 tensor.
 //
 // Failures from the device are errors. When the device is out of memory
 // (CUDA_ERROR_OUT_OF_MEMORY, even after the allocator's cache has been

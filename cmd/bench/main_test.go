@@ -216,6 +216,7 @@ func TestCNNOpsCounts(t *testing.T) {
 	const n = 64
 	want := map[string]float64{ // flops or bytes per call, counted by hand
 		"conv1 Conv2D":                      2 * n * 32 * 26 * 26 * 1 * 9,
+		"conv1+relu1 ConvAct":               2 * n * 32 * 26 * 26 * 1 * 9,
 		"conv2 Conv2DBackwardFilter":        2 * n * 64 * 24 * 24 * 32 * 9,
 		"conv2+relu2+pool ConvPool":         2 * n * 64 * 24 * 24 * 32 * 9,
 		"conv2+relu2+pool ConvPoolBackward": 4 * n * 64 * 24 * 24 * 32 * 9,

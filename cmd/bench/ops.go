@@ -24,7 +24,9 @@ type opBench struct {
 // Conv2DBackwardData is included although training does not need it (the
 // input has no gradient). The rows of conv2+relu2+pool time the op that
 // replaces conv2's ops through the pool where the backend has it
-// (backend.ConvPooler; elsewhere its fallback of core ops).
+// (backend.ConvPooler; elsewhere its fallback of core ops), and the row of
+// conv1+relu1 the op that runs conv1, its bias and its ReLU
+// (backend.ConvActivator, or its fallback).
 func cnnOps(n int) []opBench {
 	conv1 := backend.ConvGeom{N: n, C: 1, H: 28, W: 28, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
 	conv2 := conv1
@@ -34,6 +36,7 @@ func cnnOps(n int) []opBench {
 	conv2Out := []int{n, 64, 24, 24}
 	return []opBench{
 		convForward("conv1", conv1, 32),
+		convAct("conv1+relu1", conv1, 32),
 		convBackwardData("conv1", conv1, 32),
 		convBackwardFilter("conv1", conv1, 32),
 		convForward("conv2", conv2, 64),
@@ -116,6 +119,20 @@ func convForward(layer string, g backend.ConvGeom, filters int) opBench {
 		setup: func(t *tensors) func() {
 			xt, wt, yt := t.uniform(x...), t.uniform(w...), t.alloc(y...)
 			return func() { t.b.Conv2D(xt, wt, yt, g) }
+		},
+	}
+}
+
+// convAct benchmarks backend.ConvAct with a bias and the ReLU.
+func convAct(layer string, g backend.ConvGeom, filters int) opBench {
+	x, w, y := convShapes(g, filters)
+	return opBench{
+		name:  layer + " ConvAct",
+		shape: "x " + dims(x...) + ", w " + dims(w...),
+		flops: convFlops(g, filters),
+		setup: func(t *tensors) func() {
+			xt, wt, bt, yt := t.uniform(x...), t.uniform(w...), t.uniform(filters), t.alloc(y...)
+			return func() { backend.ConvAct(t.b, xt, wt, bt, yt, g, true) }
 		},
 	}
 }
