@@ -95,14 +95,38 @@ func TestConvBiasAfterPool(t *testing.T) {
 	if !slices.Equal(fusedOut, apartOut) {
 		t.Error("outputs differ with the bias added after pooling")
 	}
-	want := make([]float64, len(apartGrads))
-	for i, g := range apartGrads {
-		want[i] = float64(g)
-	}
-	assertClose(t, "gradients", fusedGrads, want, 1e-6, 1e-5)
+	assertClose(t, "gradients", fusedGrads, wide(apartGrads), 1e-6, 1e-5)
 	if 2*fc.elems > ac.elems {
 		t.Errorf("AddBias and BiasGrad went over %d elements, %d without fusion: want fewer than half", fc.elems, ac.elems)
 	}
+}
+
+// fuseCase builds layers on b for per-sample input in, with every
+// parameter uniform in [−1, 1) (seed 6), and returns the model, an input
+// of n samples (seed 7) and an output gradient of [n, 3] (seed 8): the
+// same for two builds of layers that differ only by fusion.
+func fuseCase(t *testing.T, b backend.Backend, in []int, n int, layers []nn.Layer) (*nn.Sequential, backend.Tensor, backend.Tensor) {
+	t.Helper()
+	m, err := nn.NewSequential(b, in, 5, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(6))
+	for _, p := range m.Params() {
+		b.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
+	}
+	x := upload(b, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
+	dy := upload(b, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+	return m, x, dy
+}
+
+// wide returns g in float64.
+func wide(g []float32) []float64 {
+	w := make([]float64, len(g))
+	for i, v := range g {
+		w[i] = float64(v)
+	}
+	return w
 }
 
 // params2grads returns the gradients of every parameter of m, concatenated.
@@ -136,16 +160,7 @@ func TestConvPoolFused(t *testing.T) {
 				layers = slices.Insert(layers, i, nn.Layer(nn.Identity()))
 			}
 		}
-		m, err := nn.NewSequential(c, in, 5, layers...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewSource(6))
-		for _, p := range m.Params() {
-			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
-		}
-		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
-		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		m, x, dy := fuseCase(t, c, in, n, layers)
 		return c, m, x, dy
 	}
 	fc, fused, fx, fdy := build(false)
@@ -159,17 +174,10 @@ func TestConvPoolFused(t *testing.T) {
 	}
 	fused.Backward(fdy)
 	apart.Backward(ady)
-	want := func(g []float32) []float64 {
-		w := make([]float64, len(g))
-		for i, v := range g {
-			w[i] = float64(v)
-		}
-		return w
-	}
-	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+	assertClose(t, "parameter gradients", params2grads(fc, fused), wide(params2grads(ac, apart)), 1e-5, 1e-4)
 	fdx, adx := download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))
-	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
-	assertClose(t, "parameter gradients after BackwardInput", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+	assertClose(t, "input gradient", fdx, wide(adx), 1e-6, 1e-5)
+	assertClose(t, "parameter gradients after BackwardInput", params2grads(fc, fused), wide(params2grads(ac, apart)), 1e-5, 1e-4)
 }
 
 // TestConvPoolInResidual checks that a Conv2D → MaxPool2D pair inside a
@@ -189,16 +197,7 @@ func TestConvPoolInResidual(t *testing.T) {
 			body = slices.Insert(body, 1, nn.Layer(nn.Identity()))
 		}
 		res := &nn.Residual{Body: body, Proj: []nn.Layer{&nn.Conv2D{Filters: 3, KH: 1, KW: 1, Stride: 2, NoBias: true}}}
-		m, err := nn.NewSequential(c, in, 5, res, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewSource(6))
-		for _, p := range m.Params() {
-			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
-		}
-		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
-		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		m, x, dy := fuseCase(t, c, in, n, []nn.Layer{res, nn.Tanh(), &nn.Flatten{}, &nn.Dense{Units: 3}})
 		return c, m, x, dy
 	}
 	fc, fused, fx, fdy := build(false)
@@ -211,15 +210,8 @@ func TestConvPoolInResidual(t *testing.T) {
 		t.Errorf("ConvPool and Conv2D calls: %d and %d fused, %d and %d apart; want 1 and 1 (the projection), 0 and 2", fc.convPools, fc.convs, ac.convPools, ac.convs)
 	}
 	fdx, adx := download(fc, fused.BackwardInput(fdy)), download(ac, apart.BackwardInput(ady))
-	want := func(g []float32) []float64 {
-		w := make([]float64, len(g))
-		for i, v := range g {
-			w[i] = float64(v)
-		}
-		return w
-	}
-	assertClose(t, "input gradient", fdx, want(adx), 1e-6, 1e-5)
-	assertClose(t, "parameter gradients", params2grads(fc, fused), want(params2grads(ac, apart)), 1e-5, 1e-4)
+	assertClose(t, "input gradient", fdx, wide(adx), 1e-6, 1e-5)
+	assertClose(t, "parameter gradients", params2grads(fc, fused), wide(params2grads(ac, apart)), 1e-5, 1e-4)
 }
 
 // convActCounter is the CPU backend, every optional group included,
@@ -253,16 +245,7 @@ func TestConvReLUFused(t *testing.T) {
 				layers = slices.Insert(layers, i, nn.Layer(nn.Identity()))
 			}
 		}
-		m, err := nn.NewSequential(c, in, 5, layers...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewSource(6))
-		for _, p := range m.Params() {
-			c.Upload(p.Value, randSlice(rng, p.Value.Shape().Len(), -1, 1))
-		}
-		x := upload(c, randSlice(rand.New(rand.NewSource(7)), n*shapeLen(in), -2, 2), append([]int{n}, in...)...)
-		dy := upload(c, randSlice(rand.New(rand.NewSource(8)), n*3, -1, 1), n, 3)
+		m, x, dy := fuseCase(t, c, in, n, layers)
 		return c, m, x, dy
 	}
 	fc, fused, fx, fdy := build(false)

@@ -35,11 +35,11 @@ func cnnOps(n int) []opBench {
 	relu := backend.Activation{Kind: backend.ReLU}
 	conv2Out := []int{n, 64, 24, 24}
 	return []opBench{
-		convForward("conv1", conv1, 32),
-		convAct("conv1+relu1", conv1, 32),
+		convForward("conv1", conv1, 32, false),
+		convForward("conv1+relu1", conv1, 32, true),
 		convBackwardData("conv1", conv1, 32),
 		convBackwardFilter("conv1", conv1, 32),
-		convForward("conv2", conv2, 64),
+		convForward("conv2", conv2, 64, false),
 		convBackwardData("conv2", conv2, 64),
 		convBackwardFilter("conv2", conv2, 64),
 		im2col("conv2", conv2),
@@ -109,30 +109,25 @@ func convFlops(g backend.ConvGeom, filters int) float64 {
 	return 2 * float64(g.N*filters*g.OutH()*g.OutW()) * float64(g.C*g.KH*g.KW)
 }
 
-// convForward benchmarks Conv2D.
-func convForward(layer string, g backend.ConvGeom, filters int) opBench {
+// convForward benchmarks Conv2D, or with act backend.ConvAct with a bias
+// and the ReLU.
+func convForward(layer string, g backend.ConvGeom, filters int, act bool) opBench {
 	x, w, y := convShapes(g, filters)
+	name := layer + " Conv2D"
+	if act {
+		name = layer + " ConvAct"
+	}
 	return opBench{
-		name:  layer + " Conv2D",
+		name:  name,
 		shape: "x " + dims(x...) + ", w " + dims(w...),
 		flops: convFlops(g, filters),
 		setup: func(t *tensors) func() {
 			xt, wt, yt := t.uniform(x...), t.uniform(w...), t.alloc(y...)
+			if act {
+				bt := t.uniform(filters)
+				return func() { backend.ConvAct(t.b, xt, wt, bt, yt, g, true) }
+			}
 			return func() { t.b.Conv2D(xt, wt, yt, g) }
-		},
-	}
-}
-
-// convAct benchmarks backend.ConvAct with a bias and the ReLU.
-func convAct(layer string, g backend.ConvGeom, filters int) opBench {
-	x, w, y := convShapes(g, filters)
-	return opBench{
-		name:  layer + " ConvAct",
-		shape: "x " + dims(x...) + ", w " + dims(w...),
-		flops: convFlops(g, filters),
-		setup: func(t *tensors) func() {
-			xt, wt, bt, yt := t.uniform(x...), t.uniform(w...), t.uniform(filters), t.alloc(y...)
-			return func() { backend.ConvAct(t.b, xt, wt, bt, yt, g, true) }
 		},
 	}
 }

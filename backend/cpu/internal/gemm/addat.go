@@ -1,7 +1,5 @@
 package gemm
 
-import "fmt"
-
 // SgemmPackedAddAt adds P·B to C for the m×k matrix P that pa holds and
 // the k×n matrix B (rows ldb apart), with row i of C starting at offset
 // coff[i] of c: C[i, j] = c[coff[i] + j]. Rows may overlap: a
@@ -21,15 +19,8 @@ import "fmt"
 // leading dimension ldb, and every row of C lies in c.
 func SgemmPackedAddAt(pa *PackedA, n int, b []float32, ldb int, c []float32, coff []int) {
 	m, k := pa.m, pa.k
-	if n <= 0 || len(coff) < m {
-		panic(fmt.Sprintf("gemm: SgemmPackedAddAt: n=%d with %d row offsets for m=%d", n, len(coff), m))
-	}
+	checkRows("SgemmPackedAddAt", "C", "m", n, m, c, coff)
 	checkMatrix("B", k, n, b, ldb)
-	for i, o := range coff[:m] {
-		if o < 0 || o+n > len(c) {
-			panic(fmt.Sprintf("gemm: SgemmPackedAddAt: row %d at offset %d of %d columns needs %d elements of C, which has %d", i, o, n, o+n, len(c)))
-		}
-	}
 	ws := workspaces.Get()
 	defer workspaces.Put(ws)
 	pa.kn.gemmAddAt(ws, m, n, k, pa.data, b, ldb, c, coff)

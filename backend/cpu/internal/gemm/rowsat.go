@@ -16,15 +16,8 @@ import "fmt"
 // with leading dimension ldc, len(boff) ≥ k, and every row of B lies in b.
 func SgemmPackedRowsAt(pa *PackedA, n int, b []float32, boff []int, beta float32, c []float32, ldc int) {
 	m, k := pa.m, pa.k
-	if n <= 0 || len(boff) < k {
-		panic(fmt.Sprintf("gemm: SgemmPackedRowsAt: n=%d with %d row offsets for k=%d", n, len(boff), k))
-	}
+	checkRows("SgemmPackedRowsAt", "B", "k", n, k, b, boff)
 	checkMatrix("C", m, n, c, ldc)
-	for p, o := range boff[:k] {
-		if o < 0 || o+n > len(b) {
-			panic(fmt.Sprintf("gemm: SgemmPackedRowsAt: row %d at offset %d of %d columns needs %d elements of B, which has %d", p, o, n, o+n, len(b)))
-		}
-	}
 	ws := workspaces.Get()
 	defer workspaces.Put(ws)
 	pa.kn.gemmRowsAt(ws, m, n, k, pa.data, b, boff, beta, c, ldc)
@@ -67,5 +60,19 @@ func packRowsAt(dst, b []float32, off []int, j0, cols, nr int) {
 		row := dst[p*nr : (p+1)*nr]
 		copy(row, b[o+j0:o+j0+cols])
 		clear(row[cols:])
+	}
+}
+
+// checkRows panics, naming fn, unless n is positive and off holds at
+// least rows offsets (rows being the size dim) of rows of n columns that
+// all lie in x, the matrix name.
+func checkRows(fn, name, dim string, n, rows int, x []float32, off []int) {
+	if n <= 0 || len(off) < rows {
+		panic(fmt.Sprintf("gemm: %s: n=%d with %d row offsets for %s=%d", fn, n, len(off), dim, rows))
+	}
+	for i, o := range off[:rows] {
+		if o < 0 || o+n > len(x) {
+			panic(fmt.Sprintf("gemm: %s: row %d at offset %d of %d columns needs %d elements of %s, which has %d", fn, i, o, n, o+n, name, len(x)))
+		}
 	}
 }
